@@ -1,0 +1,146 @@
+// The faces the protocol machines show their drivers. The daemon and the
+// simulator are written against these; node/core/node-machine.ts and
+// mint/core/mint-machine.ts implement them.
+import type { Bytes } from './bytes.ts';
+import type { ReasonCode } from './errors.ts';
+import type { Genesis } from './genesis.ts';
+import type { Message } from './messages.ts';
+import type { Alert, Bundle, Certificate, EpochRecord, Evidence, Notice, Repudiation, Transfer } from './objects.ts';
+import type { Address, Clock, Output, Random, RecordSource } from './ports.ts';
+import type { SignatureScheme, Signer } from './signature.ts';
+
+export type TransferStatus = 'pending' | 'final' | 'credited' | 'stored' | 'rejected' | 'conflict';
+
+/** What a gateway knows of a transfer it handled (or a storage node of a stored one). */
+export type TransferView = {
+  readonly transferId: Bytes;
+  readonly status: TransferStatus;
+  readonly reason?: ReasonCode;
+  readonly detail?: string;
+  readonly transfer?: Transfer;
+  readonly certificate?: Certificate;
+  readonly bundle?: Bundle;
+  /** Gateway-clock times of each status reached, ms. */
+  readonly times: Partial<Record<TransferStatus, number>>;
+};
+
+/** One replica's view of an account. */
+export type AccountView = {
+  readonly account: Bytes;
+  /** Credits applied minus debits locked. */
+  readonly balance: bigint;
+  readonly seq: number;
+  /** Id of the transfer at `seq` (the `prev` of the next one), or null. */
+  readonly head: Bytes | null;
+  readonly frozen: boolean;
+  /** False while a new custodian is still pulling this account (SPEC 7). */
+  readonly synced: boolean;
+};
+
+/** Observable facts, for metrics, the simulator's checker and the API. No protocol meaning. */
+export type NodeEvent =
+  | { readonly type: 'status'; readonly transferId: Bytes; readonly status: TransferStatus; readonly reason?: ReasonCode }
+  | { readonly type: 'locked'; readonly transfer: Transfer }
+  | { readonly type: 'certified'; readonly certificate: Certificate }
+  | { readonly type: 'credited'; readonly transferId: Bytes; readonly to: Bytes; readonly amount: bigint }
+  | { readonly type: 'stored'; readonly transferId: Bytes }
+  | { readonly type: 'rejected'; readonly transferId: Bytes; readonly reason: ReasonCode; readonly detail: string }
+  | { readonly type: 'notice-sent'; readonly notice: Notice }
+  | { readonly type: 'frozen'; readonly account: Bytes }
+  | { readonly type: 'alert'; readonly alert: Alert }
+  | { readonly type: 'epoch'; readonly epoch: number };
+
+export type NodeOptions = {
+  /** Resend a vote, credit or store request not answered within this long. */
+  readonly retryMs: number;
+  /** Give up re-sending (the transfer stays pending) after this many tries. */
+  readonly maxRetries: number;
+  /** Anti-entropy: one digest round per this long. */
+  readonly antiEntropyMs: number;
+};
+
+export const DEFAULT_NODE_OPTIONS: NodeOptions = { retryMs: 1_000, maxRetries: 30, antiEntropyMs: 30_000 };
+
+export type NodeInit = {
+  readonly genesis: Genesis;
+  /** The node's own key: node id = its public key. */
+  readonly signer: Signer;
+  readonly scheme: SignatureScheme;
+  readonly clock: Clock;
+  readonly random: Random;
+  /** Durable records from an earlier run, replayed at construction. */
+  readonly restore?: RecordSource;
+  readonly options?: Partial<NodeOptions>;
+};
+
+export interface NodeMachineApi {
+  readonly id: Bytes;
+  /** A wallet's signed transfer arrives at this node acting as its gateway. */
+  submit(transfer: Transfer): Output<NodeEvent>;
+  /** A message from a peer or the mint. Bad input gives a reject message or nothing, never a throw. */
+  receive(from: Address, msg: Message): Output<NodeEvent>;
+  /** Timers: retries, handoff, anti-entropy. Call every ~100 ms of (virtual) time. */
+  tick(): Output<NodeEvent>;
+  transfer(transferId: Bytes): TransferView | undefined;
+  account(account: Bytes): AccountView | undefined;
+  bundle(transferId: Bytes): Bundle | undefined;
+  alerts(): readonly Alert[];
+  currentEpoch(): EpochRecord;
+}
+
+export type ReputationEvent = {
+  readonly seq: number;
+  readonly node: Bytes;
+  readonly delta: number;
+  readonly score: number;
+  readonly reason: 'valid-notice' | 'duplicate-notice' | 'invalid-notice' | 'equivocation' | 'decay';
+  readonly epoch: number;
+  readonly at: number;
+  /** Mint signature over the event's canonical bytes. */
+  readonly sig: Bytes;
+};
+
+export type MintEvent =
+  | { readonly type: 'issued'; readonly transfer: Transfer }
+  | { readonly type: 'alert'; readonly alert: Alert; readonly evidence: Evidence }
+  | { readonly type: 'repudiation'; readonly repudiation: Repudiation }
+  | { readonly type: 'reputation'; readonly event: ReputationEvent }
+  | { readonly type: 'epoch'; readonly record: EpochRecord }
+  | { readonly type: 'admitted'; readonly node: Bytes }
+  | { readonly type: 'evicted'; readonly node: Bytes; readonly why: string };
+
+export type MintOptions = {
+  /** A new epoch is made at most this often, and only when membership changed. */
+  readonly epochIntervalMs: number;
+  /** Open admission: at most this many joins per epoch interval. */
+  readonly maxJoinsPerEpoch: number;
+};
+
+export const DEFAULT_MINT_OPTIONS: MintOptions = { epochIntervalMs: 5_000, maxJoinsPerEpoch: 64 };
+
+export type MintInit = {
+  readonly genesis: Genesis;
+  /** The mint key (its public key is genesis.mintKey). */
+  readonly signer: Signer;
+  readonly scheme: SignatureScheme;
+  readonly clock: Clock;
+  readonly restore?: RecordSource;
+  readonly options?: Partial<MintOptions>;
+};
+
+export interface MintMachineApi {
+  /** Signs an issuance transfer to `to` (next mint seq) and hands it to a gateway node via a 'submit' message. */
+  issue(to: Bytes, amount: bigint, memo?: Bytes): { transfer: Transfer; output: Output<MintEvent> };
+  /** Notices and join requests from nodes. */
+  receive(from: Address, msg: Message): Output<MintEvent>;
+  /** Operator admission (allowlist policy), effective next epoch. */
+  admit(node: Bytes): Output<MintEvent>;
+  /** Epoch creation and decay timers. */
+  tick(): Output<MintEvent>;
+  currentEpoch(): EpochRecord;
+  epoch(n: number): EpochRecord | undefined;
+  reputation(): ReadonlyMap<string, number>;
+  reputationEvents(): readonly ReputationEvent[];
+  notices(): readonly { readonly notice: Notice; readonly verdict: 'alert' | 'duplicate' | 'repudiated' | 'graylisted'; readonly at: number }[];
+  issuedTotal(): bigint;
+}

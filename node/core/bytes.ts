@@ -1,0 +1,48 @@
+// Small byte helpers shared by the codec, objects and ring.
+
+export type Bytes = Uint8Array;
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+export function toHex(b: Bytes): string {
+  let s = '';
+  for (let i = 0; i < b.length; i++) s += HEX[b[i]!];
+  return s;
+}
+
+export function fromHex(s: string): Bytes {
+  if (s.length % 2 !== 0 || !/^[0-9a-f]*$/i.test(s)) throw new TypeError('bad hex');
+  return Uint8Array.from(Buffer.from(s, 'hex'));
+}
+
+export function concat(...parts: Bytes[]): Bytes {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+export function equal(a: Bytes, b: Bytes): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Lexicographic order of byte strings (big-endian unsigned order for equal lengths). */
+export function compare(a: Bytes, b: Bytes): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
+}
+
+export const ZERO32: Bytes = new Uint8Array(32);
+
+const te = new TextEncoder();
+export function utf8(s: string): Bytes {
+  return te.encode(s);
+}

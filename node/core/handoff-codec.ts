@@ -1,0 +1,83 @@
+// Layouts of the state that moves between replicas: an account's custody state
+// (handoff, SPEC 7) and anti-entropy digests (SPEC 8).
+import { Reason, Rejection } from './errors.ts';
+import type { Reader, Writer } from './codec.ts';
+import type { Bytes } from './bytes.ts';
+import { readTransfer, writeTransfer, type Transfer } from './objects.ts';
+
+/** Credits listed in one account-state message; more are sent in further pages. */
+export const MAX_CREDITS_PER_STATE = 1024;
+/** Entries in one digest message: 64 bytes each keeps a digest under 64 KiB. */
+export const MAX_DIGEST_ENTRIES = 960;
+
+/**
+ * One replica's view of an account, compact enough to hand off: the head of its
+ * debit chain, the (possibly uncertified) lock at that head, totals, and the ids of
+ * credits applied (for exactly-once credit).
+ */
+export type AccountState = {
+  readonly account: Bytes;
+  readonly frozen: boolean;
+  /** Highest seq locked at this replica (0: none). */
+  readonly seq: number;
+  /** The transfer locked at `seq`, or null when seq is 0. */
+  readonly head: Transfer | null;
+  /** Whether the head is known to be certified. */
+  readonly headCertified: boolean;
+  /** Sum of debits locked, including the head. */
+  readonly debited: bigint;
+  /** Sum of credits applied. */
+  readonly credited: bigint;
+  /** Ids and amounts of credits applied (one page of them). */
+  readonly credits: readonly { readonly transferId: Bytes; readonly amount: bigint }[];
+  /** True when more credit pages follow. */
+  readonly more: boolean;
+};
+
+export const AccountStateCodec = {
+  write(w: Writer, s: AccountState): void {
+    w.fixed(s.account, 32).bool(s.frozen).u64n(s.seq).bool(s.head !== null);
+    if (s.head) writeTransfer(w, s.head);
+    w.bool(s.headCertified).u64(s.debited).u64(s.credited).u16(s.credits.length);
+    for (const c of s.credits) w.fixed(c.transferId, 32).u64(c.amount);
+    w.bool(s.more);
+  },
+  read(r: Reader): AccountState {
+    const account = r.fixed(32);
+    const frozen = r.bool();
+    const seq = r.u64n();
+    const head = r.bool() ? readTransfer(r) : null;
+    const headCertified = r.bool();
+    const debited = r.u64();
+    const credited = r.u64();
+    const n = r.count(MAX_CREDITS_PER_STATE);
+    const credits = [];
+    for (let i = 0; i < n; i++) credits.push({ transferId: r.fixed(32), amount: r.u64() });
+    const more = r.bool();
+    if ((head === null) !== (seq === 0)) throw new Rejection(Reason.MALFORMED, 'head must be present exactly when seq > 0');
+    return { account, frozen, seq, head, headCertified, debited, credited, credits, more };
+  },
+};
+
+/** A digest of what a replica holds: (key, hash of its state) pairs, sorted by key. */
+export type Digest = {
+  readonly kind: 'accounts' | 'bundles';
+  readonly epoch: number;
+  readonly entries: readonly { readonly key: Bytes; readonly hash: Bytes }[];
+};
+
+export const DigestCodec = {
+  write(w: Writer, d: Digest): void {
+    w.u8(d.kind === 'accounts' ? 1 : 2).u64n(d.epoch).u16(d.entries.length);
+    for (const e of d.entries) w.fixed(e.key, 32).fixed(e.hash, 32);
+  },
+  read(r: Reader): Digest {
+    const k = r.u8();
+    if (k !== 1 && k !== 2) throw new Rejection(Reason.MALFORMED, `unknown digest kind ${k}`);
+    const epoch = r.u64n();
+    const n = r.count(MAX_DIGEST_ENTRIES);
+    const entries = [];
+    for (let i = 0; i < n; i++) entries.push({ key: r.fixed(32), hash: r.fixed(32) });
+    return { kind: k === 1 ? 'accounts' : 'bundles', epoch, entries };
+  },
+};

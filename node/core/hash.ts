@@ -1,0 +1,11 @@
+// SHA-256, the one hash of the protocol (SPEC 2). node:crypto's native digest is
+// deterministic and several times faster than a JS implementation on short inputs.
+import { createHash } from 'node:crypto';
+import type { Bytes } from './bytes.ts';
+
+export function sha256(...parts: Bytes[]): Bytes {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p);
+  const d = h.digest();
+  return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+}

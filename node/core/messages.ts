@@ -1,0 +1,157 @@
+// Messages between nodes, and between nodes and the mint (SPEC 5-7). They are the
+// only input protocol machines take from the outside besides timer ticks. The
+// daemon encodes them on libp2p streams; the simulator passes the objects and
+// counts their encoded sizes.
+import { Reason, Rejection, type ReasonCode } from './errors.ts';
+import { Reader, Writer } from './codec.ts';
+import type { Bytes } from './bytes.ts';
+import {
+  decodeWith,
+  readAlert, readBundle, readCertificate, readEpoch, readJoin, readNotice, readReceipt, readRepudiation, readTransfer, readVote,
+  writeAlert, writeBundle, writeCertificate, writeEpoch, writeJoin, writeNotice, writeReceipt, writeRepudiation, writeTransfer, writeVote,
+  Limits,
+  type Alert, type Bundle, type Certificate, type EpochRecord, type JoinRequest, type Notice, type Receipt, type Repudiation, type Transfer, type Vote,
+} from './objects.ts';
+import { AccountStateCodec, DigestCodec, type AccountState, type Digest } from './handoff-codec.ts';
+
+export type Message =
+  // gateway -> custodians(from): please lock (from, seq) to this transfer
+  | { readonly type: 'vote-request'; readonly transfer: Transfer }
+  // custodian -> gateway: locked, durably
+  | { readonly type: 'vote'; readonly vote: Vote }
+  // custodian -> gateway: refused, with the reason
+  | { readonly type: 'reject'; readonly transferId: Bytes; readonly code: ReasonCode; readonly detail: string }
+  // custodian -> gateway: (from, seq) is locked to another transfer, here it is
+  | { readonly type: 'conflict'; readonly transferId: Bytes; readonly locked: Transfer }
+  // gateway -> custodians(from): the debit is certified
+  | { readonly type: 'certified'; readonly certificate: Certificate }
+  // gateway -> custodians(to): apply the credit
+  | { readonly type: 'credit-request'; readonly certificate: Certificate }
+  // custodian(to) -> gateway: credit applied, durably
+  | { readonly type: 'receipt'; readonly receipt: Receipt }
+  // gateway -> storage primary (forward=true), primary -> next storage nodes (forward=false)
+  | { readonly type: 'store'; readonly bundle: Bundle; readonly forward: boolean }
+  // storage node -> sender: stored durably
+  | { readonly type: 'stored'; readonly transferId: Bytes }
+  | { readonly type: 'lookup'; readonly transferId: Bytes }
+  | { readonly type: 'lookup-reply'; readonly transferId: Bytes; readonly bundle: Bundle | null }
+  // handoff (SPEC 7): a new custodian pulls, an old one pushes or answers
+  | { readonly type: 'account-pull'; readonly account: Bytes; readonly epoch: number }
+  | { readonly type: 'account-state'; readonly state: AccountState; readonly epoch: number }
+  // anti-entropy (SPEC 8)
+  | { readonly type: 'digest'; readonly digest: Digest }
+  // a signed transfer handed to a gateway by a peer (the mint's issuances)
+  | { readonly type: 'submit'; readonly transfer: Transfer }
+  // node -> mint
+  | { readonly type: 'notice'; readonly notice: Notice }
+  | { readonly type: 'join'; readonly join: JoinRequest }
+  // mint -> every node (gossip)
+  | { readonly type: 'alert'; readonly alert: Alert }
+  | { readonly type: 'repudiation'; readonly repudiation: Repudiation }
+  | { readonly type: 'epoch'; readonly record: EpochRecord };
+
+export type MessageType = Message['type'];
+
+/** Wire tags: one byte per message type; never reuse a retired number. */
+export const MessageTag = {
+  'vote-request': 1,
+  vote: 2,
+  reject: 3,
+  conflict: 4,
+  certified: 5,
+  'credit-request': 6,
+  receipt: 7,
+  store: 8,
+  stored: 9,
+  lookup: 10,
+  'lookup-reply': 11,
+  'account-pull': 12,
+  'account-state': 13,
+  digest: 14,
+  submit: 15,
+  notice: 20,
+  join: 21,
+  alert: 22,
+  repudiation: 23,
+  epoch: 24,
+} as const satisfies Record<MessageType, number>;
+
+const typeByTag = new Map<number, MessageType>(Object.entries(MessageTag).map(([t, n]) => [n, t as MessageType]));
+const reasonCodes = new Set<string>(Object.values(Reason));
+
+export function writeMessage(w: Writer, m: Message): void {
+  w.u8(MessageTag[m.type]);
+  switch (m.type) {
+    case 'vote-request': return writeTransfer(w, m.transfer);
+    case 'vote': return writeVote(w, m.vote);
+    case 'reject': w.fixed(m.transferId, 32).string(m.code).string(m.detail.slice(0, Limits.REASON_BYTES / 4)); return;
+    case 'conflict': w.fixed(m.transferId, 32); return writeTransfer(w, m.locked);
+    case 'certified': return writeCertificate(w, m.certificate);
+    case 'credit-request': return writeCertificate(w, m.certificate);
+    case 'receipt': return writeReceipt(w, m.receipt);
+    case 'store': writeBundle(w, m.bundle); w.bool(m.forward); return;
+    case 'stored': w.fixed(m.transferId, 32); return;
+    case 'lookup': w.fixed(m.transferId, 32); return;
+    case 'lookup-reply':
+      w.fixed(m.transferId, 32).bool(m.bundle !== null);
+      if (m.bundle) writeBundle(w, m.bundle);
+      return;
+    case 'account-pull': w.fixed(m.account, 32).u64n(m.epoch); return;
+    case 'account-state': AccountStateCodec.write(w, m.state); w.u64n(m.epoch); return;
+    case 'digest': return DigestCodec.write(w, m.digest);
+    case 'submit': return writeTransfer(w, m.transfer);
+    case 'notice': return writeNotice(w, m.notice);
+    case 'join': return writeJoin(w, m.join);
+    case 'alert': return writeAlert(w, m.alert);
+    case 'repudiation': return writeRepudiation(w, m.repudiation);
+    case 'epoch': return writeEpoch(w, m.record);
+  }
+}
+
+export function readMessage(r: Reader): Message {
+  const tag = r.u8();
+  const type = typeByTag.get(tag);
+  switch (type) {
+    case 'vote-request': return { type, transfer: readTransfer(r) };
+    case 'vote': return { type, vote: readVote(r) };
+    case 'reject': {
+      const transferId = r.fixed(32);
+      const code = r.string(32);
+      if (!reasonCodes.has(code)) throw new Rejection(Reason.MALFORMED, `unknown reason code ${code}`);
+      return { type, transferId, code: code as ReasonCode, detail: r.string(Limits.REASON_BYTES) };
+    }
+    case 'conflict': return { type, transferId: r.fixed(32), locked: readTransfer(r) };
+    case 'certified': return { type, certificate: readCertificate(r) };
+    case 'credit-request': return { type, certificate: readCertificate(r) };
+    case 'receipt': return { type, receipt: readReceipt(r) };
+    case 'store': return { type, bundle: readBundle(r), forward: r.bool() };
+    case 'stored': return { type, transferId: r.fixed(32) };
+    case 'lookup': return { type, transferId: r.fixed(32) };
+    case 'lookup-reply': {
+      const transferId = r.fixed(32);
+      return { type, transferId, bundle: r.bool() ? readBundle(r) : null };
+    }
+    case 'account-pull': return { type, account: r.fixed(32), epoch: r.u64n() };
+    case 'account-state': return { type, state: AccountStateCodec.read(r), epoch: r.u64n() };
+    case 'digest': return { type, digest: DigestCodec.read(r) };
+    case 'submit': return { type, transfer: readTransfer(r) };
+    case 'notice': return { type, notice: readNotice(r) };
+    case 'join': return { type, join: readJoin(r) };
+    case 'alert': return { type, alert: readAlert(r) };
+    case 'repudiation': return { type, repudiation: readRepudiation(r) };
+    case 'epoch': return { type, record: readEpoch(r) };
+    case undefined: throw new Rejection(Reason.MALFORMED, `unknown message tag ${tag}`);
+  }
+}
+
+export function encodeMessage(m: Message): Bytes {
+  const w = new Writer(256);
+  writeMessage(w, m);
+  return w.finish();
+}
+
+/** Strict decode of one message for `network`; epoch records may be larger than other messages. */
+export function decodeMessage(network: string, bytes: Bytes): Message {
+  const max = bytes[0] === MessageTag.epoch ? Limits.EPOCH_RECORD_BYTES : undefined;
+  return decodeWith(network, bytes, readMessage, max);
+}

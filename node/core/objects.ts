@@ -1,0 +1,449 @@
+// Ledger objects of SPEC 4: their types, canonical layouts, signing payloads and ids.
+//
+// Every signed payload is  var(domain tag) ‖ var(network id) ‖ body,  with the
+// domain tag `ringmint/1/<type>`, so a signature never replays as another type or
+// on another network. An object's id is SHA-256 of that payload: the signature is
+// not part of the id, so signature malleability can never change an id.
+import { Reason, Rejection } from './errors.ts';
+import { compare, toHex, type Bytes } from './bytes.ts';
+import { sha256 } from './hash.ts';
+import { Reader, Writer, decodeAll } from './codec.ts';
+import type { Signer, Verifier } from './signature.ts';
+
+/** Limits, each with its reason. */
+export const Limits = {
+  /** SPEC 4: a memo is at most 64 bytes. */
+  MEMO_BYTES: 64,
+  /** A network id is a short name chosen at genesis. */
+  NETWORK_BYTES: 32,
+  /** Votes or receipts in one certificate or bundle: k is a u8. */
+  QUORUM_ITEMS: 255,
+  /** Members of one epoch; epoch records are fetched whole, so they may exceed MAX_MESSAGE_BYTES. */
+  EPOCH_MEMBERS: 1_000_000,
+  /** Bytes of an epoch record: 1M members of 32 bytes plus the header. */
+  EPOCH_RECORD_BYTES: 33 * 1024 * 1024,
+  /** Reason text in a repudiation or rejection. */
+  REASON_BYTES: 256,
+} as const;
+
+export type Transfer = {
+  readonly from: Bytes;
+  readonly to: Bytes;
+  readonly amount: bigint;
+  readonly seq: number;
+  readonly prev: Bytes;
+  readonly memo: Bytes;
+  readonly sig: Bytes;
+};
+export type TransferBody = Omit<Transfer, 'sig'>;
+
+export type Vote = {
+  readonly transferId: Bytes;
+  readonly from: Bytes;
+  readonly seq: number;
+  readonly epoch: number;
+  readonly voter: Bytes;
+  readonly sig: Bytes;
+};
+export type VoteBody = Omit<Vote, 'sig'>;
+
+export type Receipt = {
+  readonly transferId: Bytes;
+  readonly to: Bytes;
+  readonly amount: bigint;
+  readonly epoch: number;
+  readonly custodian: Bytes;
+  readonly sig: Bytes;
+};
+export type ReceiptBody = Omit<Receipt, 'sig'>;
+
+export type Certificate = { readonly transfer: Transfer; readonly votes: readonly Vote[] };
+export type Bundle = { readonly certificate: Certificate; readonly receipts: readonly Receipt[] };
+
+export type EpochRecord = {
+  readonly network: string;
+  readonly epoch: number;
+  /** Node ids (32-byte Ed25519 public keys), sorted ascending, distinct. */
+  readonly members: readonly Bytes[];
+  readonly k: number;
+  readonly q: number;
+  /** Hash of the previous epoch record's payload; zeros for epoch 0. */
+  readonly prev: Bytes;
+  /** Milliseconds since the Unix epoch, by the mint's clock. */
+  readonly issuedAt: number;
+  readonly sig: Bytes;
+};
+export type EpochBody = Omit<EpochRecord, 'sig'>;
+
+export type Evidence =
+  | { readonly kind: 'double-spend'; readonly t1: Transfer; readonly t2: Transfer }
+  | { readonly kind: 'equivocation'; readonly v1: Vote; readonly v2: Vote };
+
+export type Notice = { readonly evidence: Evidence; readonly reporter: Bytes; readonly sig: Bytes };
+export type NoticeBody = Omit<Notice, 'sig'>;
+
+export type Alert = { readonly notice: Notice; readonly alertSeq: number; readonly sig: Bytes };
+export type AlertBody = Omit<Alert, 'sig'>;
+
+export type Repudiation = { readonly noticeHash: Bytes; readonly reason: string; readonly reporter: Bytes; readonly sig: Bytes };
+export type RepudiationBody = Omit<Repudiation, 'sig'>;
+
+export type JoinRequest = { readonly node: Bytes; readonly addrs: readonly string[]; readonly issuedAt: number; readonly sig: Bytes };
+export type JoinBody = Omit<JoinRequest, 'sig'>;
+
+// ---------------------------------------------------------------- body layouts
+
+type BodyCodec<B> = { readonly tag: string; write(w: Writer, b: B): void; read(r: Reader): B };
+
+function memoOk(memo: Bytes): void {
+  if (memo.length > Limits.MEMO_BYTES) throw new Rejection(Reason.BAD_MEMO, `memo of ${memo.length} bytes exceeds ${Limits.MEMO_BYTES}`);
+}
+
+export const TransferCodec: BodyCodec<TransferBody> = {
+  tag: 'transfer',
+  write(w, t) {
+    memoOk(t.memo);
+    w.fixed(t.from, 32).fixed(t.to, 32).u64(t.amount).u64n(t.seq).fixed(t.prev, 32).var(t.memo);
+  },
+  read(r) {
+    return { from: r.fixed(32), to: r.fixed(32), amount: r.u64(), seq: r.u64n(), prev: r.fixed(32), memo: r.var(Limits.MEMO_BYTES) };
+  },
+};
+
+export const VoteCodec: BodyCodec<VoteBody> = {
+  tag: 'vote',
+  write(w, v) {
+    w.fixed(v.transferId, 32).fixed(v.from, 32).u64n(v.seq).u64n(v.epoch).fixed(v.voter, 32);
+  },
+  read(r) {
+    return { transferId: r.fixed(32), from: r.fixed(32), seq: r.u64n(), epoch: r.u64n(), voter: r.fixed(32) };
+  },
+};
+
+export const ReceiptCodec: BodyCodec<ReceiptBody> = {
+  tag: 'receipt',
+  write(w, x) {
+    w.fixed(x.transferId, 32).fixed(x.to, 32).u64(x.amount).u64n(x.epoch).fixed(x.custodian, 32);
+  },
+  read(r) {
+    return { transferId: r.fixed(32), to: r.fixed(32), amount: r.u64(), epoch: r.u64n(), custodian: r.fixed(32) };
+  },
+};
+
+export const EpochCodec: BodyCodec<EpochBody> = {
+  tag: 'epoch',
+  write(w, e) {
+    w.string(e.network).u64n(e.epoch).u32(e.members.length);
+    for (let i = 0; i < e.members.length; i++) {
+      if (i > 0 && compare(e.members[i - 1]!, e.members[i]!) >= 0) throw new RangeError('epoch members must be sorted and distinct');
+      w.fixed(e.members[i]!, 32);
+    }
+    w.u8(e.k).u8(e.q).fixed(e.prev, 32).u64n(e.issuedAt);
+  },
+  read(r) {
+    const network = r.string(Limits.NETWORK_BYTES);
+    const epoch = r.u64n();
+    const n = r.u32();
+    if (n > Limits.EPOCH_MEMBERS) throw new Rejection(Reason.OVERSIZED, `epoch of ${n} members`);
+    const members: Bytes[] = [];
+    for (let i = 0; i < n; i++) {
+      const m = r.fixed(32);
+      if (i > 0 && compare(members[i - 1]!, m) >= 0) throw new Rejection(Reason.NON_CANONICAL, 'epoch members not sorted and distinct');
+      members.push(m);
+    }
+    return { network, epoch, members, k: r.u8(), q: r.u8(), prev: r.fixed(32), issuedAt: r.u64n() };
+  },
+};
+
+function writeEvidence(w: Writer, e: Evidence): void {
+  if (e.kind === 'double-spend') {
+    w.u8(1);
+    writeTransfer(w, e.t1);
+    writeTransfer(w, e.t2);
+  } else {
+    w.u8(2);
+    writeVote(w, e.v1);
+    writeVote(w, e.v2);
+  }
+}
+
+function readEvidence(r: Reader): Evidence {
+  const kind = r.u8();
+  if (kind === 1) {
+    const t1 = readTransfer(r);
+    const t2 = readTransfer(r);
+    if (compare(transferId(t1), transferId(t2)) >= 0) throw new Rejection(Reason.NON_CANONICAL, 'evidence transfers must be ordered by id');
+    return { kind: 'double-spend', t1, t2 };
+  }
+  if (kind === 2) {
+    const v1 = readVote(r);
+    const v2 = readVote(r);
+    if (compare(v1.transferId, v2.transferId) >= 0) throw new Rejection(Reason.NON_CANONICAL, 'evidence votes must be ordered by transfer id');
+    return { kind: 'equivocation', v1, v2 };
+  }
+  throw new Rejection(Reason.MALFORMED, `unknown evidence kind ${kind}`);
+}
+
+/** Builds evidence in its canonical order (lower id first). */
+export function doubleSpendEvidence(a: Transfer, b: Transfer): Evidence {
+  return compare(transferId(a), transferId(b)) < 0 ? { kind: 'double-spend', t1: a, t2: b } : { kind: 'double-spend', t1: b, t2: a };
+}
+export function equivocationEvidence(a: Vote, b: Vote): Evidence {
+  return compare(a.transferId, b.transferId) < 0 ? { kind: 'equivocation', v1: a, v2: b } : { kind: 'equivocation', v1: b, v2: a };
+}
+
+export const NoticeCodec: BodyCodec<NoticeBody> = {
+  tag: 'notice',
+  write(w, n) {
+    writeEvidence(w, n.evidence);
+    w.fixed(n.reporter, 32);
+  },
+  read(r) {
+    return { evidence: readEvidence(r), reporter: r.fixed(32) };
+  },
+};
+
+export const AlertCodec: BodyCodec<AlertBody> = {
+  tag: 'alert',
+  write(w, a) {
+    writeNotice(w, a.notice);
+    w.u64n(a.alertSeq);
+  },
+  read(r) {
+    return { notice: readNotice(r), alertSeq: r.u64n() };
+  },
+};
+
+export const RepudiationCodec: BodyCodec<RepudiationBody> = {
+  tag: 'repudiation',
+  write(w, x) {
+    w.fixed(x.noticeHash, 32).string(x.reason).fixed(x.reporter, 32);
+  },
+  read(r) {
+    return { noticeHash: r.fixed(32), reason: r.string(Limits.REASON_BYTES), reporter: r.fixed(32) };
+  },
+};
+
+export const JoinCodec: BodyCodec<JoinBody> = {
+  tag: 'join',
+  write(w, j) {
+    w.fixed(j.node, 32).u16(j.addrs.length);
+    for (const a of j.addrs) w.string(a);
+    w.u64n(j.issuedAt);
+  },
+  read(r) {
+    const node = r.fixed(32);
+    const n = r.count(16);
+    const addrs: string[] = [];
+    for (let i = 0; i < n; i++) addrs.push(r.string(256));
+    return { node, addrs, issuedAt: r.u64n() };
+  },
+};
+
+// ---------------------------------------------------------------- signing
+
+/** Payloads and ids are computed once per object: hashing and encoding are on the hot path. */
+const payloadCache = new WeakMap<object, { network: string; payload: Bytes }>();
+const tagCache = new Map<string, Bytes>();
+
+function tagBytes(tag: string): Bytes {
+  let b = tagCache.get(tag);
+  if (!b) tagCache.set(tag, (b = new TextEncoder().encode(`ringmint/1/${tag}`)));
+  return b;
+}
+
+/** The exact bytes a signature covers: var(tag) ‖ var(network) ‖ body. */
+export function payload<B>(codec: BodyCodec<B>, network: string, body: B): Bytes {
+  const cached = payloadCache.get(body as object);
+  if (cached && cached.network === network) return cached.payload;
+  const w = new Writer(160);
+  w.var(tagBytes(codec.tag)).string(network);
+  codec.write(w, body);
+  const p = w.finish();
+  payloadCache.set(body as object, { network, payload: p });
+  return p;
+}
+
+/** The network an object was decoded or signed under, so ids need no network argument. */
+const networkOf = new WeakMap<object, string>();
+const idCache = new WeakMap<object, Bytes>();
+
+function objectId<B>(codec: BodyCodec<B>, network: string, body: B): Bytes {
+  let id = idCache.get(body as object);
+  if (!id) idCache.set(body as object, (id = sha256(payload(codec, network, body))));
+  return id;
+}
+
+export function sign<B>(codec: BodyCodec<B>, network: string, signer: Signer, body: B): B & { sig: Bytes } {
+  const p = payload(codec, network, body);
+  const signed = { ...body, sig: signer.sign(p) };
+  payloadCache.set(signed, { network, payload: p });
+  networkOf.set(signed, network);
+  return signed;
+}
+
+export function verify<B>(codec: BodyCodec<B>, network: string, verifier: Verifier, signerKey: Bytes, obj: B & { sig: Bytes }): boolean {
+  return verifier.verify(signerKey, payload(codec, network, obj), obj.sig);
+}
+
+function netOf(obj: object): string {
+  const n = networkOf.get(obj);
+  if (n === undefined) throw new Error('object has no network: create it with sign() or a decoder');
+  return n;
+}
+
+export function transferId(t: Transfer): Bytes {
+  return objectId(TransferCodec, netOf(t), t);
+}
+export function voteId(v: Vote): Bytes {
+  return objectId(VoteCodec, netOf(v), v);
+}
+export function receiptId(x: Receipt): Bytes {
+  return objectId(ReceiptCodec, netOf(x), x);
+}
+export function noticeHash(n: Notice): Bytes {
+  return objectId(NoticeCodec, netOf(n), n);
+}
+export function epochHash(e: EpochRecord): Bytes {
+  return objectId(EpochCodec, netOf(e), e);
+}
+export function transferIdHex(t: Transfer): string {
+  return toHex(transferId(t));
+}
+
+/** Marks an object built in code (not signed or decoded here) as belonging to `network`. */
+export function bindNetwork<T extends object>(obj: T, network: string): T {
+  networkOf.set(obj, network);
+  return obj;
+}
+
+// ---------------------------------------------------------------- wire encoding of signed objects
+
+function writeSigned<B>(codec: BodyCodec<B>, w: Writer, obj: B & { sig: Bytes }): void {
+  codec.write(w, obj);
+  w.fixed(obj.sig, 64);
+}
+
+/** Decoding state: the network of the bytes being read (messages always carry it). */
+let readingNetwork = '';
+
+function readSigned<B>(codec: BodyCodec<B>, r: Reader): B & { sig: Bytes } {
+  const body = codec.read(r);
+  const obj = { ...body, sig: r.fixed(64) };
+  networkOf.set(obj, readingNetwork);
+  return obj;
+}
+
+export function writeTransfer(w: Writer, t: Transfer): void {
+  writeSigned(TransferCodec, w, t);
+}
+export function readTransfer(r: Reader): Transfer {
+  const t = readSigned(TransferCodec, r);
+  if (t.amount === 0n) throw new Rejection(Reason.BAD_AMOUNT, 'amount must be positive');
+  if (t.seq < 1) throw new Rejection(Reason.MALFORMED, 'seq starts at 1');
+  return t;
+}
+export function writeVote(w: Writer, v: Vote): void {
+  writeSigned(VoteCodec, w, v);
+}
+export function readVote(r: Reader): Vote {
+  return readSigned(VoteCodec, r);
+}
+export function writeReceipt(w: Writer, x: Receipt): void {
+  writeSigned(ReceiptCodec, w, x);
+}
+export function readReceipt(r: Reader): Receipt {
+  return readSigned(ReceiptCodec, r);
+}
+export function writeNotice(w: Writer, n: Notice): void {
+  writeSigned(NoticeCodec, w, n);
+}
+export function readNotice(r: Reader): Notice {
+  return readSigned(NoticeCodec, r);
+}
+export function writeAlert(w: Writer, a: Alert): void {
+  writeSigned(AlertCodec, w, a);
+}
+export function readAlert(r: Reader): Alert {
+  return readSigned(AlertCodec, r);
+}
+export function writeRepudiation(w: Writer, x: Repudiation): void {
+  writeSigned(RepudiationCodec, w, x);
+}
+export function readRepudiation(r: Reader): Repudiation {
+  return readSigned(RepudiationCodec, r);
+}
+export function writeJoin(w: Writer, j: JoinRequest): void {
+  writeSigned(JoinCodec, w, j);
+}
+export function readJoin(r: Reader): JoinRequest {
+  return readSigned(JoinCodec, r);
+}
+export function writeEpoch(w: Writer, e: EpochRecord): void {
+  writeSigned(EpochCodec, w, e);
+}
+export function readEpoch(r: Reader): EpochRecord {
+  return readSigned(EpochCodec, r);
+}
+
+/** Votes in a certificate and receipts in a bundle are sorted by signer: one encoding per set. */
+export function writeCertificate(w: Writer, c: Certificate): void {
+  writeTransfer(w, c.transfer);
+  const votes = [...c.votes].sort((a, b) => compare(a.voter, b.voter));
+  w.u8(votes.length);
+  for (const v of votes) writeVote(w, v);
+}
+export function readCertificate(r: Reader): Certificate {
+  const transfer = readTransfer(r);
+  const n = r.u8();
+  const votes: Vote[] = [];
+  for (let i = 0; i < n; i++) {
+    const v = readVote(r);
+    if (i > 0 && compare(votes[i - 1]!.voter, v.voter) >= 0) throw new Rejection(Reason.NON_CANONICAL, 'votes not sorted by voter');
+    votes.push(v);
+  }
+  return { transfer, votes };
+}
+export function writeBundle(w: Writer, b: Bundle): void {
+  writeCertificate(w, b.certificate);
+  const receipts = [...b.receipts].sort((a, c) => compare(a.custodian, c.custodian));
+  w.u8(receipts.length);
+  for (const x of receipts) writeReceipt(w, x);
+}
+export function readBundle(r: Reader): Bundle {
+  const certificate = readCertificate(r);
+  const n = r.u8();
+  const receipts: Receipt[] = [];
+  for (let i = 0; i < n; i++) {
+    const x = readReceipt(r);
+    if (i > 0 && compare(receipts[i - 1]!.custodian, x.custodian) >= 0) throw new Rejection(Reason.NON_CANONICAL, 'receipts not sorted by custodian');
+    receipts.push(x);
+  }
+  return { certificate, receipts };
+}
+
+/**
+ * Decodes a whole buffer of one object kind for `network`. The network is not in
+ * the object's bytes (it is in every signed payload), so the reader supplies it.
+ */
+export function decodeWith<T>(network: string, bytes: Bytes, read: (r: Reader) => T, maxBytes?: number): T {
+  const prev = readingNetwork;
+  readingNetwork = network;
+  try {
+    if (maxBytes !== undefined) {
+      const r = new Reader(bytes, maxBytes);
+      const v = read(r);
+      r.end();
+      return v;
+    }
+    return decodeAll(bytes, read);
+  } finally {
+    readingNetwork = prev;
+  }
+}
+
+export function encodeWith<T>(value: T, write: (w: Writer, v: T) => void): Bytes {
+  const w = new Writer();
+  write(w, value);
+  return w.finish();
+}

@@ -1,0 +1,136 @@
+// Ed25519 keys and signatures (SPEC 2), behind a small scheme interface so the
+// simulator can swap in a cheap deterministic stand-in ("fast" crypto) while the
+// protocol code stays the same.
+//
+// Keys are made with @noble/ed25519. Verification, the custodian's hot path, goes
+// through node:crypto's native Ed25519 (about 15x faster); a test checks that both
+// agree on RFC 8032 vectors and corrupted signatures. Nodes also sign natively:
+// Ed25519 signatures are deterministic, so both give the same bytes.
+import * as ed from '@noble/ed25519';
+import { sha512 } from '@noble/hashes/sha2.js';
+import { createPrivateKey, createPublicKey, randomBytes, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
+import { concat, type Bytes } from './bytes.ts';
+import { sha256 } from './hash.ts';
+
+ed.hashes.sha512 = sha512;
+
+export const SIGNATURE_BYTES = 64;
+export const KEY_BYTES = 32;
+
+export interface Signer {
+  readonly publicKey: Bytes;
+  sign(message: Bytes): Bytes;
+}
+
+export interface Verifier {
+  verify(publicKey: Bytes, message: Bytes, signature: Bytes): boolean;
+}
+
+export interface SignatureScheme extends Verifier {
+  readonly name: 'ed25519' | 'fast';
+  signer(secretKey: Bytes): Signer;
+}
+
+export type KeyPair = { secretKey: Bytes; publicKey: Bytes };
+
+/** A fresh Ed25519 key pair from the OS random source (wallets and daemons, never protocol code). */
+export function generateKeyPair(): KeyPair {
+  const secretKey = Uint8Array.from(randomBytes(32));
+  return { secretKey, publicKey: ed.getPublicKey(secretKey) };
+}
+
+export function publicKeyOf(secretKey: Bytes): Bytes {
+  return ed.getPublicKey(secretKey);
+}
+
+/** Pure-JS signing and verification, the reference the native path is tested against. */
+export function nobleSign(secretKey: Bytes, message: Bytes): Bytes {
+  return ed.sign(message, secretKey);
+}
+export function nobleVerify(publicKey: Bytes, message: Bytes, signature: Bytes): boolean {
+  try {
+    return ed.verify(signature, message, publicKey, { zip215: false });
+  } catch {
+    return false;
+  }
+}
+
+// DER prefixes that wrap raw 32-byte Ed25519 keys for node:crypto (RFC 8410).
+const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+
+/**
+ * Parsed public keys, kept because parsing DER costs about as much as a verify.
+ * Bounded: a node sees many accounts; past the bound the oldest half is dropped.
+ */
+const PUBLIC_KEY_CACHE_LIMIT = 65_536;
+const publicKeys = new Map<string, KeyObject>();
+
+function nativePublicKey(publicKey: Bytes): KeyObject {
+  const id = Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.byteLength).toString('base64');
+  let k = publicKeys.get(id);
+  if (k === undefined) {
+    k = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' });
+    if (publicKeys.size >= PUBLIC_KEY_CACHE_LIMIT) {
+      let drop = PUBLIC_KEY_CACHE_LIMIT / 2;
+      for (const key of publicKeys.keys()) {
+        publicKeys.delete(key);
+        if (--drop === 0) break;
+      }
+    }
+    publicKeys.set(id, k);
+  }
+  return k;
+}
+
+export function nativeVerify(publicKey: Bytes, message: Bytes, signature: Bytes): boolean {
+  if (publicKey.length !== KEY_BYTES || signature.length !== SIGNATURE_BYTES) return false;
+  try {
+    return nodeVerify(null, message, nativePublicKey(publicKey), signature);
+  } catch {
+    return false; // e.g. a public key that is not a curve point
+  }
+}
+
+export function nativeSigner(secretKey: Bytes): Signer {
+  const key = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, secretKey]), format: 'der', type: 'pkcs8' });
+  const publicKey = publicKeyOf(secretKey);
+  return {
+    publicKey,
+    sign(message: Bytes): Bytes {
+      return Uint8Array.from(nodeSign(null, message, key));
+    },
+  };
+}
+
+/** Real Ed25519: native signing and verification. */
+export const ed25519: SignatureScheme = {
+  name: 'ed25519',
+  signer: nativeSigner,
+  verify: nativeVerify,
+};
+
+/**
+ * The simulator's stand-in: same sizes, deterministic, about 20x cheaper.
+ * The "public key" is SHA-256 of the secret, and a signature is SHA-256(publicKey ‖
+ * message) padded to 64 bytes, so a wrong key or an altered message still fails
+ * verification. It is not secure and is never used outside the simulator.
+ */
+export const fastScheme: SignatureScheme = {
+  name: 'fast',
+  signer(secretKey: Bytes): Signer {
+    const publicKey = sha256(secretKey);
+    return { publicKey, sign: (message) => fastSignature(publicKey, message) };
+  },
+  verify(publicKey, message, signature) {
+    if (signature.length !== SIGNATURE_BYTES) return false;
+    const expect = fastSignature(publicKey, message);
+    for (let i = 0; i < 32; i++) if (expect[i] !== signature[i]) return false;
+    return true;
+  },
+};
+
+const PAD = new Uint8Array(32);
+function fastSignature(publicKey: Bytes, message: Bytes): Bytes {
+  return concat(sha256(publicKey, message), PAD);
+}

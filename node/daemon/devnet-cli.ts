@@ -1,0 +1,6 @@
+// Placeholder: commands of this area are registered here.
+import type { Command } from 'commander';
+
+export function registerDevnet(program: Command): void {
+  void program;
+}
