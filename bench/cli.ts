@@ -1,6 +1,10 @@
-// Placeholder: commands of this area are registered here.
+// `ringmint bench ...`: benchmarks are commands that print figures measured in one run.
 import type { Command } from 'commander';
+import { registerBenchCore } from './core.ts';
+import { registerBenchDevnet } from './devnet.ts';
 
 export function registerBench(program: Command): void {
-  void program;
+  const bench = program.command('bench').description('measure throughput and latency (figures, not pass/fail)');
+  registerBenchCore(bench);
+  registerBenchDevnet(bench);
 }

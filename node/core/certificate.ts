@@ -1,0 +1,69 @@
+// Offline checks of certificates and receipt bundles (SPEC 4): everything needed is
+// the transfer, the votes or receipts, and the epoch records they name. Custodians
+// of the recipient, storage nodes and wallets all use these same checks.
+import { equal, toHex } from './bytes.ts';
+import { Reason, Rejection } from './errors.ts';
+import { ReceiptCodec, TransferCodec, VoteCodec, transferId, verify, type Bundle, type Certificate } from './objects.ts';
+import type { Ring } from './ring.ts';
+import type { Verifier } from './signature.ts';
+
+export type RingLookup = (epoch: number) => Ring | undefined;
+
+export type CheckContext = {
+  readonly network: string;
+  readonly verifier: Verifier;
+  readonly ringOf: RingLookup;
+  /** Nodes whose votes are void (proven equivocators, SPEC 6). */
+  readonly isVoid?: (node: string) => boolean;
+};
+
+function fail(code: typeof Reason.BAD_CERTIFICATE | typeof Reason.BAD_RECEIPT | typeof Reason.UNKNOWN_EPOCH, why: string): never {
+  throw new Rejection(code, why);
+}
+
+/** Throws Rejection(BAD_CERTIFICATE | UNKNOWN_EPOCH | BAD_SIGNATURE) unless `cert` holds. */
+export function checkCertificate(cert: Certificate, ctx: CheckContext): void {
+  const t = cert.transfer;
+  if (!verify(TransferCodec, ctx.network, ctx.verifier, t.from, t)) throw new Rejection(Reason.BAD_SIGNATURE, 'transfer signature does not verify');
+  const id = transferId(t);
+  const perEpoch = new Map<number, Set<string>>();
+  let unknownEpoch: number | undefined;
+  for (const v of cert.votes) {
+    if (!equal(v.transferId, id) || !equal(v.from, t.from) || v.seq !== t.seq) continue;
+    const ring = ctx.ringOf(v.epoch);
+    if (!ring) {
+      unknownEpoch = v.epoch;
+      continue;
+    }
+    const voter = toHex(v.voter);
+    if (ctx.isVoid?.(voter)) continue;
+    if (!ring.isCustodian(v.voter, t.from)) continue;
+    if (!verify(VoteCodec, ctx.network, ctx.verifier, v.voter, v)) continue;
+    let set = perEpoch.get(v.epoch);
+    if (!set) perEpoch.set(v.epoch, (set = new Set()));
+    set.add(voter);
+    if (set.size >= ring.q) return;
+  }
+  if (unknownEpoch !== undefined) fail(Reason.UNKNOWN_EPOCH, `certificate names epoch ${unknownEpoch}, not known here`);
+  fail(Reason.BAD_CERTIFICATE, 'fewer than q valid votes from custodians of the sender in one epoch');
+}
+
+/** Throws unless `bundle` is a valid certificate plus q valid receipts from distinct custodians of the recipient. */
+export function checkBundle(bundle: Bundle, ctx: CheckContext): void {
+  checkCertificate(bundle.certificate, ctx);
+  const t = bundle.certificate.transfer;
+  const id = transferId(t);
+  const custodians = new Set<string>();
+  let need = Infinity;
+  for (const x of bundle.receipts) {
+    if (!equal(x.transferId, id) || !equal(x.to, t.to) || x.amount !== t.amount) continue;
+    const ring = ctx.ringOf(x.epoch);
+    if (!ring || !ring.isCustodian(x.custodian, t.to)) continue;
+    if (!verify(ReceiptCodec, ctx.network, ctx.verifier, x.custodian, x)) continue;
+    custodians.add(toHex(x.custodian));
+    need = Math.min(need, ring.q);
+  }
+  if (custodians.size < need || custodians.size === 0) {
+    throw new Rejection(Reason.BAD_BUNDLE, `${custodians.size} valid receipts from custodians of the recipient; q are needed`);
+  }
+}
