@@ -1,0 +1,296 @@
+// The mint as a pure state machine (SPEC 4, 6, 7): issuance, notice verification
+// and relay, reputation, admission and epochs. Drivers (mint/daemon, the simulator)
+// feed it messages and ticks and carry out its Output; it reads time only from
+// the Clock, and every state change goes through one durable log (mint-log.ts),
+// applied the same way live and on restore.
+import { equal, fromHex, toHex, type Bytes } from '../../node/core/bytes.ts';
+import { Reason, Rejection } from '../../node/core/errors.ts';
+import type { Genesis } from '../../node/core/genesis.ts';
+import type { Message } from '../../node/core/messages.ts';
+import {
+  AlertCodec, Limits, NoticeCodec, RepudiationCodec, sign, verify,
+  type Alert, type EpochRecord, type JoinRequest, type Notice, type Transfer,
+} from '../../node/core/objects.ts';
+import { emptyOutput, type Address, type Clock, type Output } from '../../node/core/ports.ts';
+import type { SignatureScheme, Signer } from '../../node/core/signature.ts';
+import {
+  DEFAULT_MINT_OPTIONS,
+  type MintEvent, type MintInit, type MintMachineApi, type MintOptions, type ReputationEvent,
+} from '../../node/core/api.ts';
+import { Admission } from './admission.ts';
+import { EpochChain } from './epochs.ts';
+import { Issuer, gatewayFor } from './issuance.ts';
+import { entryRecord, readLog, type LogEntry } from './mint-log.ts';
+import { NoticeDesk, checkEvidence, equivocator, noticeHashIn, offenceKey, type NoticeLine } from './notices.ts';
+import { ReputationBook } from './reputation.ts';
+
+const BROADCAST: Address = { broadcast: true };
+const EMPTY_MEMO = new Uint8Array(0);
+
+export class MintMachine implements MintMachineApi {
+  readonly genesis: Genesis;
+  readonly network: string;
+  readonly options: MintOptions;
+  private readonly signer: Signer;
+  private readonly scheme: SignatureScheme;
+  private readonly clock: Clock;
+  private readonly issuer: Issuer;
+  private readonly desk: NoticeDesk;
+  private readonly book: ReputationBook;
+  private readonly admission: Admission;
+  private readonly chain: EpochChain;
+  /** Number of the last log entry written. */
+  private logSeq = 0;
+
+  constructor(init: MintInit) {
+    const g = init.genesis;
+    if (!equal(init.signer.publicKey, g.mintKey)) throw new Rejection(Reason.NOT_MINT, 'this key is not the mint key of the genesis');
+    this.genesis = g;
+    this.network = g.network;
+    this.options = { ...DEFAULT_MINT_OPTIONS, ...(init.options ?? {}) };
+    this.signer = init.signer;
+    this.scheme = init.scheme;
+    this.clock = init.clock;
+    this.issuer = new Issuer(g.network, init.signer, g.supplyCap);
+    this.desk = new NoticeDesk(g.network);
+    this.book = new ReputationBook(g.network, init.signer, g.reputation);
+    this.admission = new Admission(g.admission, this.options.maxJoinsPerEpoch);
+    this.chain = new EpochChain(g.epoch0);
+    if (init.restore) {
+      for (const entry of readLog(g.network, init.restore)) {
+        this.apply(entry);
+        this.logSeq++;
+      }
+    }
+  }
+
+  get id(): Bytes {
+    return this.genesis.mintKey;
+  }
+
+  // ------------------------------------------------------------ log
+
+  /** Writes an entry to this step's persist batch and applies it: one path for live and restore. */
+  private record(out: Output<MintEvent>, entry: LogEntry): void {
+    // Encode first: an entry that cannot be encoded must change neither the log nor the state.
+    const rec = entryRecord(this.logSeq + 1, entry);
+    this.logSeq++;
+    out.persist.push(rec);
+    this.apply(entry);
+  }
+
+  private apply(entry: LogEntry): void {
+    switch (entry.kind) {
+      case 'issued': return this.issuer.apply(entry.transfer);
+      case 'notice': return this.desk.apply(entry, entry.verdict === 'repudiated' ? undefined : offenceKey(entry.notice.evidence));
+      case 'reputation': return this.book.apply(entry.event);
+      case 'epoch':
+        this.chain.apply(entry.record);
+        return this.admission.clear();
+      case 'admitted': return this.admission.apply(entry.node);
+    }
+  }
+
+  private reputationChange(out: Output<MintEvent>, event: ReputationEvent | undefined): void {
+    if (!event) return;
+    this.record(out, { kind: 'reputation', event });
+    out.events.push({ type: 'reputation', event });
+  }
+
+  // ------------------------------------------------------------ issuance
+
+  issue(to: Bytes, amount: bigint, memo: Bytes = EMPTY_MEMO): { transfer: Transfer; output: Output<MintEvent> } {
+    const transfer = this.issuer.next(to, amount, memo);
+    const out = emptyOutput<MintEvent>();
+    // The seq is durable before the transfer leaves: a restarted mint never signs a second transfer for it.
+    this.record(out, { kind: 'issued', transfer });
+    out.send.push({ to: { node: gatewayFor(this.chain.current, transfer.seq) }, msg: { type: 'submit', transfer } });
+    out.events.push({ type: 'issued', transfer });
+    return { transfer, output: out };
+  }
+
+  /**
+   * Hands an issued transfer to another gateway (attempt n picks the n-th next
+   * member): for a driver whose gateway did not answer. Idempotent by transfer id.
+   */
+  resubmit(seq: number, attempt = 1): Output<MintEvent> {
+    const out = emptyOutput<MintEvent>();
+    const transfer = this.issuer.at(seq);
+    if (transfer) out.send.push({ to: { node: gatewayFor(this.chain.current, seq, attempt) }, msg: { type: 'submit', transfer } });
+    return out;
+  }
+
+  // ------------------------------------------------------------ messages
+
+  receive(from: Address, msg: Message): Output<MintEvent> {
+    void from; // notices and joins are signed: the sender's address proves nothing
+    const out = emptyOutput<MintEvent>();
+    try {
+      if (msg.type === 'notice') this.onNotice(out, msg.notice);
+      else if (msg.type === 'join') this.onJoin(out, msg.join);
+    } catch {
+      // Bad input never crashes the mint: a malformed object is simply not acted on. What was
+      // already recorded stays in `out`, so the persisted log always matches the state.
+    }
+    return out;
+  }
+
+  private onNotice(out: Output<MintEvent>, notice: Notice): Output<MintEvent> {
+    const reporter = toHex(notice.reporter);
+    const at = this.clock.now();
+    // Graylisted: dropped unread, so a discredited node costs the mint no verification.
+    if (this.book.isGraylisted(reporter)) {
+      this.desk.noteGraylisted(notice, at);
+      return out;
+    }
+    // Only members report; a notice from anyone else cannot be scored, so it is not judged.
+    if (!this.chain.currentRing().isMember(notice.reporter)) return out;
+    if (!verify(NoticeCodec, this.network, this.scheme, notice.reporter, notice)) return out;
+    const hash = noticeHashIn(this.network, notice);
+    const prior = this.desk.judged(toHex(hash));
+    if (prior) return this.answerAgain(out, prior);
+
+    const check = checkEvidence(this.network, this.scheme, (n) => this.chain.ring(n), notice.evidence);
+    const epoch = this.chain.current.epoch;
+    if (!check.ok) {
+      const repudiation = sign(RepudiationCodec, this.network, this.signer, {
+        noticeHash: hash,
+        reason: check.why.slice(0, Limits.REASON_BYTES / 4),
+        reporter: notice.reporter,
+      });
+      this.record(out, { kind: 'notice', notice, at, verdict: 'repudiated', repudiation });
+      out.send.push({ to: BROADCAST, msg: { type: 'repudiation', repudiation } });
+      out.events.push({ type: 'repudiation', repudiation });
+      this.reputationChange(out, this.book.change(notice.reporter, 'invalid-notice', epoch, at));
+      return out;
+    }
+    const existing = this.desk.alertFor(check.key);
+    if (existing) {
+      const firstTime = !this.desk.wasCredited(notice.reporter, check.key);
+      this.record(out, { kind: 'notice', notice, at, verdict: 'duplicate' });
+      // The reporter may have missed the gossip: hand it the alert directly.
+      out.send.push({ to: { node: reporter }, msg: { type: 'alert', alert: existing } });
+      if (firstTime) this.reputationChange(out, this.book.change(notice.reporter, 'duplicate-notice', epoch, at));
+      return out;
+    }
+    const alert: Alert = sign(AlertCodec, this.network, this.signer, { notice, alertSeq: this.desk.nextAlertSeq() });
+    this.record(out, { kind: 'notice', notice, at, verdict: 'alert', alert });
+    out.send.push({ to: BROADCAST, msg: { type: 'alert', alert } });
+    out.events.push({ type: 'alert', alert, evidence: notice.evidence });
+    this.reputationChange(out, this.book.change(notice.reporter, 'valid-notice', epoch, at));
+    const culprit = equivocator(notice.evidence);
+    if (culprit) this.reputationChange(out, this.book.change(culprit, 'equivocation', epoch, at));
+    return out;
+  }
+
+  /** A notice already judged (a retry): the same answer again, to the reporter only, changing nothing. */
+  private answerAgain(out: Output<MintEvent>, prior: Extract<LogEntry, { kind: 'notice' }>): Output<MintEvent> {
+    const to: Address = { node: toHex(prior.notice.reporter) };
+    if (prior.verdict === 'repudiated') out.send.push({ to, msg: { type: 'repudiation', repudiation: prior.repudiation } });
+    else {
+      const alert = prior.verdict === 'alert' ? prior.alert : this.desk.alertFor(offenceKey(prior.notice.evidence));
+      if (alert) out.send.push({ to, msg: { type: 'alert', alert } });
+    }
+    return out;
+  }
+
+  private onJoin(out: Output<MintEvent>, join: JoinRequest): Output<MintEvent> {
+    const ring = this.chain.currentRing();
+    const decision = this.admission.decideJoin(
+      this.network,
+      this.scheme,
+      join,
+      (id) => ring.isMember(fromHex(id)),
+      (id) => (this.book.shouldEvict(id) ? Reason.BANNED : undefined),
+    );
+    if (decision.kind === 'refuse') return out;
+    if (decision.kind === 'admit') {
+      this.record(out, { kind: 'admitted', node: join.node });
+      out.events.push({ type: 'admitted', node: join.node });
+    }
+    // A joining (or restarted) node learns the ring from the mint directly; it may not be on gossip yet.
+    out.send.push({ to: { node: toHex(join.node) }, msg: { type: 'epoch', record: this.chain.current } });
+    return out;
+  }
+
+  /** Operator admission (any policy); throws Rejection(BANNED) for a node the mint would evict. */
+  admit(node: Bytes): Output<MintEvent> {
+    const out = emptyOutput<MintEvent>();
+    if (node.length !== 32) throw new Rejection(Reason.BAD_REQUEST, 'a node id is 32 bytes');
+    const id = toHex(node);
+    if (this.book.isBanned(id)) throw new Rejection(Reason.BANNED, 'node is banned for equivocation');
+    if (this.book.shouldEvict(id)) throw new Rejection(Reason.BANNED, 'node reputation is below the eviction line');
+    if (this.chain.currentRing().isMember(node) || this.admission.isPending(id)) return out;
+    this.record(out, { kind: 'admitted', node: Uint8Array.from(node) });
+    out.events.push({ type: 'admitted', node });
+    out.send.push({ to: { node: id }, msg: { type: 'epoch', record: this.chain.current } });
+    return out;
+  }
+
+  // ------------------------------------------------------------ epochs
+
+  tick(): Output<MintEvent> {
+    const out = emptyOutput<MintEvent>();
+    const now = this.clock.now();
+    const cur = this.chain.current;
+    if (now - cur.issuedAt < this.options.epochIntervalMs) return out;
+    const members = cur.members.map(toHex);
+    const evicted = members.filter((m) => this.book.shouldEvict(m));
+    const memberSet = new Set(members);
+    const admitted = this.admission.pending().filter((m) => !memberSet.has(m) && !this.book.shouldEvict(m));
+    if (evicted.length === 0 && admitted.length === 0) return out;
+    const gone = new Set(evicted);
+    const next = [...members.filter((m) => !gone.has(m)), ...admitted];
+    if (next.length === 0) return out; // an epoch needs members: keep the last ones rather than halt the ring
+    const record = this.chain.next(this.signer, next, now);
+    this.record(out, { kind: 'epoch', record });
+    out.send.push({ to: BROADCAST, msg: { type: 'epoch', record } });
+    for (const m of admitted) out.send.push({ to: { node: m }, msg: { type: 'epoch', record } });
+    out.events.push({ type: 'epoch', record });
+    for (const m of evicted) {
+      out.events.push({ type: 'evicted', node: fromHex(m), why: this.book.isBanned(m) ? 'proven equivocation' : 'reputation below the eviction line' });
+    }
+    for (const event of this.book.decay(record.epoch, now)) {
+      this.record(out, { kind: 'reputation', event });
+      out.events.push({ type: 'reputation', event });
+    }
+    return out;
+  }
+
+  // ------------------------------------------------------------ queries
+
+  currentEpoch(): EpochRecord {
+    return this.chain.current;
+  }
+  epoch(n: number): EpochRecord | undefined {
+    return this.chain.get(n);
+  }
+  epochs(): readonly EpochRecord[] {
+    return this.chain.all();
+  }
+  reputation(): ReadonlyMap<string, number> {
+    return this.book.all();
+  }
+  reputationEvents(): readonly ReputationEvent[] {
+    return this.book.events();
+  }
+  isBanned(node: Bytes): boolean {
+    return this.book.isBanned(toHex(node));
+  }
+  notices(): readonly NoticeLine[] {
+    return this.desk.notices();
+  }
+  alerts(): readonly Alert[] {
+    return this.desk.alerts();
+  }
+  issuedTotal(): bigint {
+    return this.issuer.issuedTotal;
+  }
+  issued(): readonly Transfer[] {
+    return this.issuer.transfers();
+  }
+  /** Hex ids admitted for the next epoch. */
+  pendingAdmissions(): readonly string[] {
+    return this.admission.pending();
+  }
+}
