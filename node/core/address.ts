@@ -20,7 +20,12 @@ export function decodeAddress(address: string): Bytes {
     throw new Rejection(Reason.MALFORMED, `not a valid address: ${(e as Error).message}`);
   }
   if (decoded.prefix !== ADDRESS_PREFIX) throw new Rejection(Reason.MALFORMED, `address prefix must be "${ADDRESS_PREFIX}", got "${decoded.prefix}"`);
-  const bytes = bech32m.fromWords(decoded.words);
+  let bytes;
+  try {
+    bytes = bech32m.fromWords(decoded.words); // throws on non-zero or excess padding bits
+  } catch (e) {
+    throw new Rejection(Reason.MALFORMED, `not a valid address: ${(e as Error).message}`);
+  }
   if (bytes.length !== 32) throw new Rejection(Reason.MALFORMED, `address holds ${bytes.length} bytes, expected 32`);
   return Uint8Array.from(bytes);
 }

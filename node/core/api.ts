@@ -86,6 +86,8 @@ export interface NodeMachineApi {
   bundle(transferId: Bytes): Bundle | undefined;
   alerts(): readonly Alert[];
   currentEpoch(): EpochRecord;
+  /** Optional: ask the storage nodes for a bundle this node lacks; when it arrives, bundle() returns it. */
+  lookup?(transferId: Bytes): Output<NodeEvent>;
 }
 
 export type ReputationEvent = {

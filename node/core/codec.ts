@@ -30,6 +30,8 @@ export class Writer {
   }
 
   u8(v: number): this {
+    // Without the check, 256 would silently encode as 0 (e.g. a 256-vote certificate).
+    if (!Number.isInteger(v) || v < 0 || v > 0xff) throw new RangeError(`u8 out of range: ${v}`);
     this.need(1);
     this.buf[this.n++] = v;
     return this;
@@ -94,7 +96,8 @@ export class Writer {
   }
 }
 
-const utf8Strict = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM keeps a leading U+FEFF in the text: stripping it would give one string two encodings.
+const utf8Strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export class Reader {
   private readonly view: DataView;

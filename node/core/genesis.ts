@@ -85,10 +85,21 @@ export function genesisFromJson(j: unknown, verifier: Verifier): Genesis {
   if (typeof o.epoch0 !== 'string') bad('epoch0');
   const rep = { ...DEFAULT_REPUTATION, ...(o.reputation ?? {}) };
   for (const [key, v] of Object.entries(rep)) if (typeof v !== 'number' || !Number.isFinite(v)) bad(`reputation.${key}`);
+  if (!/^([0-9a-f]{2})+$/.test(o.epoch0!)) bad('epoch0');
   const mintKey = fromHex(o.mintKey!);
-  const epoch0 = decodeWith(o.network!, fromHex(o.epoch0!), readEpoch, Limits.EPOCH_RECORD_BYTES);
-  if (epoch0.epoch !== 0 || epoch0.network !== o.network) bad('epoch0');
-  validateEpoch(epoch0, mintKey, verifier);
+  let epoch0: EpochRecord;
+  try {
+    epoch0 = decodeWith(o.network!, fromHex(o.epoch0!), readEpoch, Limits.EPOCH_RECORD_BYTES);
+    if (epoch0.epoch !== 0) throw new Rejection(Reason.BAD_EPOCH, `epoch ${epoch0.epoch}, expected 0`);
+    validateEpoch(epoch0, mintKey, verifier);
+  } catch (e) {
+    // Name the field whatever failed inside it (decoding, network, signature, k/q).
+    if (e instanceof Rejection) throw new Rejection(Reason.BAD_REQUEST, `genesis: bad "epoch0": ${e.message}`);
+    throw e;
+  }
+  // k and q are shown for people; epoch0 is what counts, so they must agree with it.
+  if (o.k !== undefined && o.k !== epoch0.k) bad('k');
+  if (o.q !== undefined && o.q !== epoch0.q) bad('q');
   return {
     network: o.network!,
     mintKey,

@@ -81,3 +81,21 @@ export const DigestCodec = {
     return { kind: k === 1 ? 'accounts' : 'bundles', epoch, entries };
   },
 };
+
+/**
+ * A replica's durable summary of an account after a handoff merge (no credit list:
+ * credits are their own records), plus the epoch at which it was synced.
+ */
+export type AccountSnapshot = { readonly state: AccountState; readonly syncedEpoch: number };
+
+export const AccountSnapshotCodec = {
+  write(w: Writer, s: AccountSnapshot): void {
+    AccountStateCodec.write(w, { ...s.state, credits: [], more: false });
+    // syncedEpoch may be -1 (not yet synced): stored shifted by one.
+    w.u64n(s.syncedEpoch + 1);
+  },
+  read(r: Reader): AccountSnapshot {
+    const state = AccountStateCodec.read(r);
+    return { state, syncedEpoch: r.u64n() - 1 };
+  },
+};

@@ -75,15 +75,21 @@ export function transferFromJson(j: unknown, network: string): Transfer {
   return t;
 }
 
+/** Hex of an encoding from outside: bad hex is a MALFORMED rejection, not a TypeError. */
+function encodedHex(hex: unknown, what: string): Uint8Array {
+  if (typeof hex !== 'string' || hex.length % 2 !== 0 || !/^[0-9a-f]*$/i.test(hex)) throw new Rejection(Reason.MALFORMED, `${what} must be hex`);
+  return fromHex(hex);
+}
+
 export function bundleToHex(b: Bundle): string {
   return toHex(encodeWith(b, writeBundle));
 }
 export function bundleFromHex(hex: string, network: string): Bundle {
-  return decodeWith(network, fromHex(hex), readBundle);
+  return decodeWith(network, encodedHex(hex, 'bundle'), readBundle);
 }
 export function epochToHex(e: EpochRecord): string {
   return toHex(encodeWith(e, writeEpoch));
 }
 export function epochFromHex(hex: string, network: string): EpochRecord {
-  return decodeWith(network, fromHex(hex), readEpoch, Limits.EPOCH_RECORD_BYTES);
+  return decodeWith(network, encodedHex(hex, 'epoch record'), readEpoch, Limits.EPOCH_RECORD_BYTES);
 }

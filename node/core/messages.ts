@@ -79,12 +79,24 @@ export const MessageTag = {
 const typeByTag = new Map<number, MessageType>(Object.entries(MessageTag).map(([t, n]) => [n, t as MessageType]));
 const reasonCodes = new Set<string>(Object.values(Reason));
 
+/**
+ * A reject's detail, cut to REASON_BYTES at a character boundary: exactly what the
+ * reader accepts, so every decodable reject re-encodes to the same bytes.
+ */
+function detailBytes(detail: string): Bytes {
+  const b = new TextEncoder().encode(detail);
+  if (b.length <= Limits.REASON_BYTES) return b;
+  let n = Limits.REASON_BYTES;
+  while (n > 0 && (b[n]! & 0xc0) === 0x80) n--; // do not split a multi-byte character
+  return b.subarray(0, n);
+}
+
 export function writeMessage(w: Writer, m: Message): void {
   w.u8(MessageTag[m.type]);
   switch (m.type) {
     case 'vote-request': return writeTransfer(w, m.transfer);
     case 'vote': return writeVote(w, m.vote);
-    case 'reject': w.fixed(m.transferId, 32).string(m.code).string(m.detail.slice(0, Limits.REASON_BYTES / 4)); return;
+    case 'reject': w.fixed(m.transferId, 32).string(m.code).var(detailBytes(m.detail)); return;
     case 'conflict': w.fixed(m.transferId, 32); return writeTransfer(w, m.locked);
     case 'certified': return writeCertificate(w, m.certificate);
     case 'credit-request': return writeCertificate(w, m.certificate);

@@ -99,14 +99,21 @@ function memoOk(memo: Bytes): void {
   if (memo.length > Limits.MEMO_BYTES) throw new Rejection(Reason.BAD_MEMO, `memo of ${memo.length} bytes exceeds ${Limits.MEMO_BYTES}`);
 }
 
+/** Largest var field the layout can hold (u16 length); the memo rule is checked after reading it. */
+const VAR_MAX = 0xffff;
+
 export const TransferCodec: BodyCodec<TransferBody> = {
   tag: 'transfer',
   write(w, t) {
     memoOk(t.memo);
+    // SPEC 4: amount > 0. Refusing here means no code path can sign a zero transfer.
+    if (t.amount <= 0n) throw new Rejection(Reason.BAD_AMOUNT, 'amount must be positive');
     w.fixed(t.from, 32).fixed(t.to, 32).u64(t.amount).u64n(t.seq).fixed(t.prev, 32).var(t.memo);
   },
   read(r) {
-    return { from: r.fixed(32), to: r.fixed(32), amount: r.u64(), seq: r.u64n(), prev: r.fixed(32), memo: r.var(Limits.MEMO_BYTES) };
+    const body = { from: r.fixed(32), to: r.fixed(32), amount: r.u64(), seq: r.u64n(), prev: r.fixed(32), memo: r.var(VAR_MAX) };
+    memoOk(body.memo); // the same BAD_MEMO whether a long memo is signed here or arrives on the wire
+    return body;
   },
 };
 
@@ -155,15 +162,18 @@ export const EpochCodec: BodyCodec<EpochBody> = {
   },
 };
 
+/** Written in canonical order (lower id first) whatever order it was built in, so it always decodes. */
 function writeEvidence(w: Writer, e: Evidence): void {
   if (e.kind === 'double-spend') {
+    const c = doubleSpendEvidence(e.t1, e.t2) as Extract<Evidence, { kind: 'double-spend' }>;
     w.u8(1);
-    writeTransfer(w, e.t1);
-    writeTransfer(w, e.t2);
+    writeTransfer(w, c.t1);
+    writeTransfer(w, c.t2);
   } else {
+    const c = equivocationEvidence(e.v1, e.v2) as Extract<Evidence, { kind: 'equivocation' }>;
     w.u8(2);
-    writeVote(w, e.v1);
-    writeVote(w, e.v2);
+    writeVote(w, c.v1);
+    writeVote(w, c.v2);
   }
 }
 
@@ -266,11 +276,13 @@ export function payload<B>(codec: BodyCodec<B>, network: string, body: B): Bytes
 
 /** The network an object was decoded or signed under, so ids need no network argument. */
 const networkOf = new WeakMap<object, string>();
-const idCache = new WeakMap<object, Bytes>();
+const idCache = new WeakMap<object, { network: string; id: Bytes }>();
 
 function objectId<B>(codec: BodyCodec<B>, network: string, body: B): Bytes {
-  let id = idCache.get(body as object);
-  if (!id) idCache.set(body as object, (id = sha256(payload(codec, network, body))));
+  const cached = idCache.get(body as object);
+  if (cached && cached.network === network) return cached.id; // a rebound network must not reuse a stale id
+  const id = sha256(payload(codec, network, body));
+  idCache.set(body as object, { network, id });
   return id;
 }
 
@@ -382,8 +394,17 @@ export function readJoin(r: Reader): JoinRequest {
 export function writeEpoch(w: Writer, e: EpochRecord): void {
   writeSigned(EpochCodec, w, e);
 }
+/**
+ * An epoch record names its own network: it must be the one being read, and its
+ * hash (the next record's prev) is taken under that network.
+ */
 export function readEpoch(r: Reader): EpochRecord {
-  return readSigned(EpochCodec, r);
+  const e = readSigned(EpochCodec, r);
+  if (readingNetwork !== '' && e.network !== readingNetwork) {
+    throw new Rejection(Reason.WRONG_NETWORK, `epoch record of network "${e.network}", expected "${readingNetwork}"`);
+  }
+  networkOf.set(e, e.network);
+  return e;
 }
 
 /** Votes in a certificate and receipts in a bundle are sorted by signer: one encoding per set. */

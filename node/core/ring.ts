@@ -16,14 +16,15 @@ export function position(id: Bytes): Bytes {
 
 /** Checks an epoch record's own rules: signature by the mint, k and q, member order, chain link. */
 export function validateEpoch(record: EpochRecord, mintKey: Bytes, verifier: Verifier, prev?: EpochRecord): void {
+  // Member order first: an unsorted list has no canonical encoding, so it cannot even be verified.
+  for (let i = 1; i < record.members.length; i++) {
+    if (compare(record.members[i - 1]!, record.members[i]!) >= 0) throw new Rejection(Reason.BAD_EPOCH, 'members not sorted and distinct');
+  }
   if (!verify(EpochCodec, record.network, verifier, mintKey, record)) throw new Rejection(Reason.BAD_SIGNATURE, `epoch ${record.epoch} not signed by the mint`);
   if (record.k < 1 || record.q < 1 || record.q > record.k) throw new Rejection(Reason.BAD_EPOCH, `k=${record.k} q=${record.q}`);
   // SPEC 3: 2q <= k would let two disjoint quorums certify two transfers.
   if (2 * record.q <= record.k) throw new Rejection(Reason.BAD_EPOCH, `2q <= k (k=${record.k} q=${record.q})`);
   if (record.members.length === 0) throw new Rejection(Reason.BAD_EPOCH, 'an epoch needs members');
-  for (let i = 1; i < record.members.length; i++) {
-    if (compare(record.members[i - 1]!, record.members[i]!) >= 0) throw new Rejection(Reason.BAD_EPOCH, 'members not sorted and distinct');
-  }
   if (prev === undefined) {
     if (record.epoch === 0 && !equal(record.prev, ZERO32)) throw new Rejection(Reason.BAD_EPOCH, 'epoch 0 must have a zero prev');
   } else {

@@ -1,0 +1,279 @@
+// A deterministic in-memory network for node machines: a message queue, a virtual
+// clock, one MemoryStore per node (persist applied before sends, as drivers must),
+// a stand-in mint that turns valid notices into signed alerts and signs epochs,
+// and optional faults (reorder, duplicate, drop, crash-restore, a Byzantine voter).
+import { createGenesis } from '../../mint/core/genesis-create.ts';
+import { equal, toHex, utf8, ZERO32, type Bytes } from '../../node/core/bytes.ts';
+import type { Genesis } from '../../node/core/genesis.ts';
+import { decodeMessage, encodeMessage, type Message } from '../../node/core/messages.ts';
+import {
+  AlertCodec, EpochCodec, NoticeCodec, TransferCodec, VoteCodec, epochHash, sign, transferId, verify,
+  type Alert, type EpochRecord, type Notice, type Transfer,
+} from '../../node/core/objects.ts';
+import { MemoryStore, type Address, type Output, type Random } from '../../node/core/ports.ts';
+import type { NodeEvent, NodeOptions } from '../../node/core/api.ts';
+import { NodeMachine } from '../../node/core/node-machine.ts';
+import { fastScheme, type SignatureScheme, type Signer } from '../../node/core/signature.ts';
+import { sortMembers } from '../../mint/core/genesis-create.ts';
+import { Ring } from '../../node/core/ring.ts';
+
+export const NETWORK = 'testnet';
+
+/** mulberry32: a tiny seeded generator, enough for test schedules. */
+export class Rng implements Random {
+  private s: number;
+  constructor(seed: number) {
+    this.s = seed >>> 0;
+  }
+  next(): number {
+    let t = (this.s = (this.s + 0x6d2b79f5) >>> 0);
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+  int(n: number): number {
+    return Math.floor(this.next() * n);
+  }
+}
+
+export function secret(label: string): Bytes {
+  const b = new Uint8Array(32);
+  b.set(utf8(label).subarray(0, 32));
+  return b;
+}
+
+export type Faults = {
+  /** Deliver in random order rather than FIFO. */
+  readonly reorder?: boolean;
+  /** Chance each node-to-node message is delivered twice. */
+  readonly duplicate?: number;
+  /** Chance each node-to-node message is lost. */
+  readonly drop?: number;
+};
+
+export type HarnessOptions = {
+  readonly nodes: number;
+  readonly k?: number;
+  readonly q?: number;
+  readonly scheme?: SignatureScheme;
+  readonly seed?: number;
+  readonly supplyCap?: bigint | null;
+  /** Node indexes that vote for anything without locking. */
+  readonly byzantine?: readonly number[];
+  /** Encode and decode every message, as on a real wire. */
+  readonly wire?: boolean;
+  /** Rebuild every node from its store after each of its steps (durable restore). */
+  readonly restoreEachStep?: boolean;
+  readonly faults?: Faults;
+  readonly options?: Partial<NodeOptions>;
+  /** Extra nodes created but not in epoch 0 (they join through newEpoch). */
+  readonly spare?: number;
+};
+
+type Queued = { from: Address; to: string; msg: Message };
+
+export class Harness {
+  readonly genesis: Genesis;
+  readonly scheme: SignatureScheme;
+  readonly mint: Signer;
+  readonly signers: Signer[] = [];
+  readonly nodes = new Map<string, NodeMachine>();
+  readonly stores = new Map<string, MemoryStore>();
+  readonly byzantine = new Set<string>();
+  readonly events: { node: string; event: NodeEvent }[] = [];
+  readonly alerts: Alert[] = [];
+  readonly notices: Notice[] = [];
+  readonly epochs: EpochRecord[] = [];
+  readonly rng: Rng;
+  now = 1_000;
+  private queue: Queued[] = [];
+  private readonly opts: HarnessOptions;
+  private readonly alerted = new Set<string>();
+  /** Nodes that are down: messages to them are lost. */
+  readonly down = new Set<string>();
+  delivered = 0;
+
+  constructor(opts: HarnessOptions) {
+    this.opts = opts;
+    this.scheme = opts.scheme ?? fastScheme;
+    this.rng = new Rng(opts.seed ?? 1);
+    this.mint = this.scheme.signer(secret('mint'));
+    const total = opts.nodes + (opts.spare ?? 0);
+    for (let i = 0; i < total; i++) this.signers.push(this.scheme.signer(secret(`node-${i}`)));
+    this.genesis = createGenesis({
+      network: NETWORK, mint: this.mint, members: this.signers.slice(0, opts.nodes).map((s) => s.publicKey),
+      k: opts.k ?? 4, q: opts.q ?? 3, supplyCap: opts.supplyCap ?? null, issuedAt: 0,
+    });
+    this.epochs.push(this.genesis.epoch0);
+    for (const [i, s] of this.signers.entries()) {
+      const hex = toHex(s.publicKey);
+      if (opts.byzantine?.includes(i)) this.byzantine.add(hex);
+      this.stores.set(hex, new MemoryStore());
+      this.nodes.set(hex, this.build(s));
+    }
+  }
+
+  private build(s: Signer): NodeMachine {
+    const hex = toHex(s.publicKey);
+    return new NodeMachine({
+      genesis: this.genesis, signer: s, scheme: this.scheme, clock: { now: () => this.now }, random: new Rng(this.signers.indexOf(s) + 7),
+      restore: this.stores.get(hex), options: { retryMs: 500, maxRetries: 50, antiEntropyMs: 5_000, ...(this.opts.options ?? {}) },
+    });
+  }
+
+  nodeHex(i: number): string {
+    return toHex(this.signers[i]!.publicKey);
+  }
+  node(i: number): NodeMachine {
+    return this.nodes.get(this.nodeHex(i))!;
+  }
+
+  /** Rebuilds a node from its store: a crash and restart. */
+  restart(hex: string): NodeMachine {
+    const s = this.signers.find((x) => toHex(x.publicKey) === hex)!;
+    const m = this.build(s);
+    this.nodes.set(hex, m);
+    return m;
+  }
+
+  private take(hex: string, out: Output<NodeEvent>): void {
+    this.stores.get(hex)!.apply(out.persist);
+    for (const e of out.events) this.events.push({ node: hex, event: e });
+    for (const o of out.send) {
+      const from: Address = { node: hex };
+      if ('node' in o.to) this.enqueue(from, o.to.node, o.msg);
+      else if ('mint' in o.to) this.toMint(o.msg);
+      else for (const n of this.nodes.keys()) this.enqueue(from, n, o.msg);
+    }
+    if (this.opts.restoreEachStep) this.restart(hex);
+  }
+
+  private enqueue(from: Address, to: string, msg: Message): void {
+    const f = this.opts.faults;
+    const fromNode = 'node' in from;
+    if (fromNode && f?.drop && this.rng.next() < f.drop) return;
+    const m = this.opts.wire ? decodeMessage(NETWORK, encodeMessage(msg)) : msg;
+    this.queue.push({ from, to, msg: m });
+    if (fromNode && f?.duplicate && this.rng.next() < f.duplicate) this.queue.push({ from, to, msg: m });
+  }
+
+  /** The stand-in mint: a valid notice becomes one alert per (from, seq) or per voter, relayed to all. */
+  private toMint(msg: Message): void {
+    if (msg.type !== 'notice') return;
+    const n = msg.notice;
+    if (!verify(NoticeCodec, NETWORK, this.scheme, n.reporter, n)) return;
+    this.notices.push(n);
+    const ev = n.evidence;
+    let key: string;
+    if (ev.kind === 'double-spend') {
+      const ok = equal(ev.t1.from, ev.t2.from) && ev.t1.seq === ev.t2.seq && !equal(transferId(ev.t1), transferId(ev.t2)) &&
+        verify(TransferCodec, NETWORK, this.scheme, ev.t1.from, ev.t1) && verify(TransferCodec, NETWORK, this.scheme, ev.t2.from, ev.t2);
+      if (!ok) return;
+      key = `ds/${toHex(ev.t1.from)}/${ev.t1.seq}`;
+    } else {
+      const ok = equal(ev.v1.voter, ev.v2.voter) && ev.v1.seq === ev.v2.seq && ev.v1.epoch === ev.v2.epoch &&
+        verify(VoteCodec, NETWORK, this.scheme, ev.v1.voter, ev.v1) && verify(VoteCodec, NETWORK, this.scheme, ev.v2.voter, ev.v2);
+      if (!ok) return;
+      key = `eq/${toHex(ev.v1.voter)}`;
+    }
+    if (this.alerted.has(key)) return;
+    this.alerted.add(key);
+    const alert = sign(AlertCodec, NETWORK, this.mint, { notice: n, alertSeq: this.alerts.length + 1 });
+    this.alerts.push(alert);
+    this.broadcast({ type: 'alert', alert });
+  }
+
+  broadcast(msg: Message): void {
+    for (const n of this.nodes.keys()) this.enqueue({ mint: true }, n, msg);
+  }
+
+  /** The mint signs and relays the next epoch with these members (indexes into signers). */
+  newEpoch(memberIdx: readonly number[]): EpochRecord {
+    const prev = this.epochs[this.epochs.length - 1]!;
+    const record = sign(EpochCodec, NETWORK, this.mint, {
+      network: NETWORK, epoch: prev.epoch + 1, members: sortMembers(memberIdx.map((i) => this.signers[i]!.publicKey)),
+      k: prev.k, q: prev.q, prev: epochHash(prev), issuedAt: this.now,
+    });
+    this.epochs.push(record);
+    this.broadcast({ type: 'epoch', record });
+    return record;
+  }
+
+  /** A wallet's transfer. */
+  transfer(from: Signer, to: Bytes, amount: bigint, seq: number, prev: Bytes = ZERO32, memo = new Uint8Array(0)): Transfer {
+    return sign(TransferCodec, NETWORK, from, { from: from.publicKey, to, amount, seq, prev, memo });
+  }
+
+  submit(gateway: number | string, t: Transfer): void {
+    const hex = typeof gateway === 'number' ? this.nodeHex(gateway) : gateway;
+    this.take(hex, this.nodes.get(hex)!.submit(t));
+  }
+
+  /** Hand one message to its node; a Byzantine node votes for any transfer without locking. */
+  private deliver(q: Queued): void {
+    this.delivered++;
+    if (this.down.has(q.to)) return;
+    const node = this.nodes.get(q.to);
+    if (!node) return;
+    if (this.byzantine.has(q.to) && q.msg.type === 'vote-request' && 'node' in q.from) {
+      const t = q.msg.transfer;
+      const s = this.signers.find((x) => toHex(x.publicKey) === q.to)!;
+      const vote = sign(VoteCodec, NETWORK, s, { transferId: transferId(t), from: t.from, seq: t.seq, epoch: node.currentEpoch().epoch, voter: s.publicKey });
+      this.enqueue({ node: q.to }, q.from.node, { type: 'vote', vote });
+      return;
+    }
+    this.take(q.to, node.receive(q.from, q.msg));
+  }
+
+  /** Delivers until the queue is empty (or `max` messages), ticking the clock as it goes. */
+  run(max = 1_000_000): number {
+    let n = 0;
+    while (this.queue.length > 0 && n < max) {
+      let q: Queued;
+      if (this.opts.faults?.reorder) {
+        const i = this.rng.int(this.queue.length);
+        q = this.queue[i]!;
+        this.queue[i] = this.queue[this.queue.length - 1]!;
+        this.queue.pop();
+      } else {
+        q = this.queue.shift()!;
+      }
+      this.deliver(q);
+      n++;
+    }
+    return n;
+  }
+
+  tick(ms = 100): void {
+    this.now += ms;
+    for (const [hex, node] of this.nodes) if (!this.down.has(hex)) this.take(hex, node.tick());
+  }
+
+  /** Runs and ticks until quiet: retries and anti-entropy get their chance. */
+  settle(rounds = 40, ms = 600): void {
+    for (let i = 0; i < rounds; i++) {
+      this.run();
+      this.tick(ms);
+    }
+    this.run();
+  }
+
+  pending(): number {
+    return this.queue.length;
+  }
+
+  /** The gateway view of a transfer submitted at `gateway`. */
+  status(gateway: number, t: Transfer): string | undefined {
+    return this.node(gateway).transfer(transferId(t))?.status;
+  }
+
+  /** Current-epoch custodians (hex) of an account. */
+  custodiansOf(account: Bytes, epoch?: number): string[] {
+    const e = this.epochs[epoch ?? this.epochs.length - 1]!;
+    return ringCustodians(e, account);
+  }
+}
+
+export function ringCustodians(e: EpochRecord, account: Bytes): string[] {
+  return new Ring(e).custodians(account).map(toHex);
+}
