@@ -1,0 +1,45 @@
+// One simulated node: its key, its durable store (a MemoryStore that survives a
+// crash, not a disk loss), the machine built from it while it is up, and its role.
+import { toHex, type Bytes } from '../node/core/bytes.ts';
+import { MemoryStore, type Address } from '../node/core/ports.ts';
+import type { NodeMachineApi } from '../node/core/api.ts';
+import type { Signer } from '../node/core/signature.ts';
+
+export type Role = 'honest' | 'silent' | 'equivocator' | 'false-accuser';
+
+export class Host {
+  readonly index: number;
+  readonly signer: Signer;
+  readonly id: Bytes;
+  readonly idHex: string;
+  readonly addr: Address;
+  readonly role: Role;
+  machine: NodeMachineApi | null = null;
+  store = new MemoryStore();
+  up = false;
+  /** Bumped at every crash: timer events of an earlier life are dropped. */
+  gen = 0;
+  /** Lost its disk once: it no longer remembers its votes, so durability checks skip it. */
+  amnesiac = false;
+  /** Left the network for good (churn). */
+  left = false;
+  /** Virtual time this life of the machine began. */
+  startedAt = 0;
+  crashes = 0;
+  messagesIn = 0;
+  messagesOut = 0;
+  bytesIn = 0;
+
+  constructor(index: number, signer: Signer, role: Role) {
+    this.index = index;
+    this.signer = signer;
+    this.id = signer.publicKey;
+    this.idHex = toHex(signer.publicKey);
+    this.addr = { node: this.idHex };
+    this.role = role;
+  }
+
+  get honest(): boolean {
+    return this.role === 'honest';
+  }
+}

@@ -1,0 +1,41 @@
+// One simulation run, start to end: build the world, run it, check the
+// invariants, and return (and optionally write) its outputs.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { World, type Machines } from './world.ts';
+import { buildSummary, summaryJson, type Summary } from './summary.ts';
+import { renderReport } from './report.ts';
+import type { SimParams } from './params.ts';
+
+export type RunResult = { summary: Summary; timeseries: string; world: World };
+
+export type RunOptions = {
+  machines: Machines;
+  /** Called once per virtual second (progress bars). */
+  onSecond?: (w: World) => void;
+};
+
+export function runSimulation(params: SimParams, opts: RunOptions): RunResult {
+  const t0 = performance.now();
+  let peak = process.memoryUsage.rss();
+  const w = new World(params, opts.machines);
+  w.onSecond = (world) => {
+    const rss = process.memoryUsage.rss();
+    if (rss > peak) peak = rss;
+    opts.onSecond?.(world);
+  };
+  w.run();
+  w.checker.finish(w.hosts, w.mint, w.quiet, params.checkSample, w.sched.time);
+  if (w.errorCount > 0) w.checker.fail('I5', `machines threw ${w.errorCount} times; first: ${w.errors[0]?.split('\n')[0]}`, w.sched.time);
+  const rss = process.memoryUsage.rss();
+  if (rss > peak) peak = rss;
+  const summary = buildSummary(w, (performance.now() - t0) / 1000, peak / (1024 * 1024));
+  return { summary, timeseries: w.series.csv(), world: w };
+}
+
+export function writeOutputs(dir: string, r: RunResult): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'summary.json'), summaryJson(r.summary));
+  writeFileSync(join(dir, 'timeseries.csv'), r.timeseries);
+  writeFileSync(join(dir, 'report.html'), renderReport(r));
+}

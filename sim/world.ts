@@ -1,0 +1,476 @@
+// The simulated world: hosts running the real NodeMachine, the real MintMachine,
+// wallets, and the virtual network between them, all driven by one scheduler.
+// The world only moves messages, keeps stores, injects faults and watches; every
+// protocol decision is the machines'. It honours the Output contract: a step's
+// persist records are applied to the host's store before any of its sends leave.
+import { toHex } from '../node/core/bytes.ts';
+import { encodeMessage, type Message } from '../node/core/messages.ts';
+import { JoinCodec, sign, transferId, type Transfer } from '../node/core/objects.ts';
+import { MemoryStore, type Address, type Output } from '../node/core/ports.ts';
+import { ed25519, fastScheme, type SignatureScheme } from '../node/core/signature.ts';
+import type { Genesis } from '../node/core/genesis.ts';
+import type { MintEvent, MintInit, MintMachineApi, NodeEvent, NodeInit, NodeMachineApi } from '../node/core/api.ts';
+import { Scheduler } from './scheduler.ts';
+import { Prng } from './prng.ts';
+import { MINT, Network, WALLET } from './network.ts';
+import { Host, type Role } from './host.ts';
+import { Workload, type TxRecord } from './workload.ts';
+import { Checker } from './checker.ts';
+import { Samples, Series } from './metrics.ts';
+import type { SimParams } from './params.ts';
+import { Adversaries } from './adversary.ts';
+import { scheduleFaults } from './faults.ts';
+
+/** How the world builds machines: the real ones, or a stand-in in engine tests. */
+export type Machines = {
+  node(init: NodeInit): NodeMachineApi;
+  mint(init: MintInit): MintMachineApi;
+  genesis(p: { network: string; mint: import('../node/core/signature.ts').Signer; members: Uint8Array[]; k: number; q: number; issuedAt: number }): Genesis;
+};
+
+// Event kinds.
+const DELIVER = 1;
+const TICK = 2;
+const MINT_DELIVER = 3;
+const MINT_TICK = 4;
+const SUBMIT = 5;
+const ARRIVAL = 6;
+const WALLET_CHECK = 7;
+const SECOND = 8;
+const CALL = 9;
+const FUND = 10;
+
+const MINT_ADDR: Address = { mint: true };
+const NETWORK_ID = 'sim';
+
+export type RunState = 'funding' | 'transfers' | 'draining' | 'done';
+
+export class World {
+  readonly params: SimParams;
+  readonly sched = new Scheduler();
+  readonly rng: Prng;
+  readonly net: Network;
+  readonly scheme: SignatureScheme;
+  readonly hosts: Host[] = [];
+  readonly hostByHex = new Map<string, number>();
+  readonly genesis: Genesis;
+  readonly mint: MintMachineApi;
+  readonly mintStore = new MemoryStore();
+  readonly workload: Workload;
+  readonly checker: Checker;
+  readonly series = new Series();
+  readonly latency = { final: new Samples(), credited: new Samples(), stored: new Samples() };
+  readonly adversaries: Adversaries;
+  readonly reputationLog: [number, number, number][] = [];
+  readonly evicted: string[] = [];
+  readonly admitted: string[] = [];
+  readonly errors: string[] = [];
+  errorCount = 0;
+  messages = 0;
+  bytes = 0;
+  state: RunState = 'funding';
+  fundedAt = -1;
+  lastArrivalAt = 0;
+  quiet = false;
+  /** End of the settling run after the workload went quiet (anti-entropy time). */
+  settleUntil = 0;
+  private readonly machines: Machines;
+  private readonly delayBuf: number[] = [0, 0];
+  private readonly sizeOf = new WeakMap<object, number>();
+  private readonly nodeRng: Prng;
+  private issuedCount = 0;
+  onSecond: ((w: World) => void) | null = null;
+
+  constructor(params: SimParams, machines: Machines) {
+    this.params = params;
+    this.machines = machines;
+    this.rng = new Prng(String(params.seed));
+    this.scheme = params.crypto === 'real' ? ed25519 : fastScheme;
+    this.net = new Network(params.network, this.rng.fork('network'));
+    this.nodeRng = this.rng.fork('node-random');
+    const a = params.adversaries;
+    const roles: Role[] = [];
+    for (let i = 0; i < a.equivocators; i++) roles.push('equivocator');
+    for (let i = 0; i < a.falseAccusers; i++) roles.push('false-accuser');
+    for (let i = 0; i < a.silent; i++) roles.push('silent');
+    while (roles.length < params.nodes) roles.push('honest');
+    // Roles land on random indexes so region and partition placement do not line up with them.
+    const shuffle = this.rng.fork('roles');
+    for (let i = roles.length - 1; i > 0; i--) {
+      const j = shuffle.int(i + 1);
+      [roles[i], roles[j]] = [roles[j]!, roles[i]!];
+    }
+    const keys = this.rng.fork('node-keys');
+    for (let i = 0; i < params.nodes; i++) this.addHost(this.scheme.signer(keys.bytes(32)), roles[i]!);
+    const mintSigner = this.scheme.signer(this.rng.fork('mint-key').bytes(32));
+    this.genesis = machines.genesis({ network: NETWORK_ID, mint: mintSigner, members: this.hosts.map((h) => h.id), k: params.k, q: params.q, issuedAt: 0 });
+    this.mint = machines.mint({
+      genesis: this.genesis, signer: mintSigner, scheme: this.scheme, clock: this.sched,
+      options: { epochIntervalMs: params.mint.epochIntervalMs, maxJoinsPerEpoch: params.mint.maxJoinsPerEpoch },
+    });
+    this.workload = new Workload(params, NETWORK_ID, this.scheme, this.rng.fork('workload'), {
+      now: () => this.sched.time,
+      submit: (t, avoid, first) => this.submit(t, avoid, first),
+      resubmitIssue: (rec) => {
+        const m = this.mint as MintMachineApi & { resubmit?: (seq: number, attempt?: number) => Output<MintEvent> };
+        if (m.resubmit) this.processMint(this.step(() => m.resubmit!(rec.transfer.seq, rec.submissions - 1)));
+      },
+      checkLater: (rec, delay) => this.sched.after(delay, WALLET_CHECK, 0, 0, rec),
+    });
+    this.checker = new Checker(this.genesis.mintKey, this.workload);
+    this.adversaries = new Adversaries(this);
+    for (const h of this.hosts) this.start(h);
+    this.sched.at(0, MINT_TICK, 0, 0, null);
+    this.sched.at(0, FUND, 0, 0, null);
+    this.sched.at(1000, SECOND, 0, 0, null);
+    this.adversaries.schedule();
+    scheduleFaults(this);
+  }
+
+  private addHost(signer: import('../node/core/signature.ts').Signer, role: Role): Host {
+    const h = new Host(this.hosts.length, signer, role);
+    this.hosts.push(h);
+    this.hostByHex.set(h.idHex, h.index);
+    return h;
+  }
+
+  /** Builds the host's machine from its store and starts its timer. */
+  start(h: Host): void {
+    h.machine = this.machines.node({
+      genesis: this.genesis, signer: h.signer, scheme: this.scheme, clock: this.sched,
+      random: this.nodeRng.fork(`${h.index}/${h.gen}`),
+      restore: h.store.size > 0 ? h.store : undefined,
+      options: { retryMs: this.params.node.retryMs, maxRetries: this.params.node.maxRetries, antiEntropyMs: this.params.node.antiEntropyMs },
+    });
+    h.up = true;
+    h.startedAt = this.sched.time;
+    // Like a daemon at start: fetch the epochs made since its store was written.
+    const have = h.machine.currentEpoch().epoch;
+    const latest = this.mint.currentEpoch().epoch;
+    for (let n = have + 1; n <= latest; n++) {
+      const record = this.mint.epoch(n);
+      if (record) this.deliverNow(h, MINT_ADDR, { type: 'epoch', record });
+    }
+    // Timers of different nodes are spread over the period.
+    this.sched.after(this.nodeRng.next() * this.params.tickMs, TICK, h.index, h.gen, null);
+  }
+
+  /** Crash: memory is gone, the store stays (or goes too, with diskLoss). */
+  crash(h: Host, diskLoss: boolean): void {
+    if (!h.up) return;
+    this.checker.snapshot(h, 200);
+    h.machine = null;
+    h.up = false;
+    h.gen++;
+    h.crashes++;
+    if (diskLoss) {
+      h.store = new MemoryStore();
+      h.amnesiac = true;
+    }
+  }
+
+  restart(h: Host): void {
+    if (h.up || h.left) return;
+    this.start(h);
+    this.checker.verifyRestart(h, this.sched.time);
+  }
+
+  /** A new node: its own key, a fresh store, a signed join request to the mint. */
+  join(): Host {
+    const signer = this.scheme.signer(this.rng.fork(`join-${this.hosts.length}`).bytes(32));
+    const h = this.addHost(signer, 'honest');
+    this.start(h);
+    const join = sign(JoinCodec, NETWORK_ID, signer, { node: h.id, addrs: [`/sim/${h.index}`], issuedAt: Math.floor(this.sched.time) });
+    this.route(h.index, MINT_ADDR, { type: 'join', join });
+    return h;
+  }
+
+  private deliverNow(h: Host, from: Address, msg: Message): void {
+    if (!h.machine) return;
+    this.processNode(h, this.step(() => h.machine!.receive(from, msg)));
+  }
+
+  private step<E>(f: () => Output<E>): Output<E> {
+    try {
+      return f();
+    } catch (e) {
+      this.errorCount++;
+      if (this.errors.length < 5) this.errors.push(`${Math.round(this.sched.time)} ms: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+      return { send: [], persist: [], events: [] };
+    }
+  }
+
+  /** Hands a transfer to a random gateway, as a wallet's POST would; returns the gateway. */
+  submit(t: Transfer, avoid = -1, first = false): number {
+    if (first) this.series.add('submitted', this.sched.time);
+    let g = this.rng.int(this.hosts.length);
+    for (let tries = 0; tries < 8 && (g === avoid || this.hosts[g]!.left); tries++) g = this.rng.int(this.hosts.length);
+    const n = this.net.delays(WALLET, g, true, this.delayBuf);
+    if (n > 0) this.sched.after(this.delayBuf[0]!, SUBMIT, g, 0, t);
+    if (this.params.adversaries.doubleSpenders > 0) this.noteReach(t, -1);
+    return g;
+  }
+
+  /** Processes one node step: durable first, then observers, then the sends. */
+  processNode(h: Host, out: Output<NodeEvent>): void {
+    if (out.persist.length > 0) h.store.apply(out.persist);
+    const now = this.sched.time;
+    for (const ev of out.events) this.onNodeEvent(h, ev, now);
+    if (out.send.length === 0) return;
+    const sends = h.role === 'honest' ? out.send : this.adversaries.filter(h, out.send);
+    for (const s of sends) this.route(h.index, s.to, s.msg);
+  }
+
+  private onNodeEvent(h: Host, ev: NodeEvent, now: number): void {
+    if (ev.type === 'status') {
+      const rec = this.workload.onStatus(toHex(ev.transferId), ev.status, ev.reason, now);
+      if (rec !== undefined) this.noteStatus(rec, now);
+    } else if (ev.type === 'notice-sent') {
+      this.series.add('notices', now);
+      if (h.honest && ev.notice.evidence.kind === 'double-spend') {
+        const t = ev.notice.evidence.t1;
+        const attempt = this.attemptFor(toHex(transferId(t)), toHex(transferId(ev.notice.evidence.t2)));
+        if (attempt && attempt.detectedAt === undefined) attempt.detectedAt = now;
+      }
+    }
+    this.checker.onNodeEvent(h, ev, now);
+  }
+
+  private attemptFor(a: string, b: string): import('./workload.ts').DoubleSpendAttempt | undefined {
+    const r = this.workload.byId.get(a) ?? this.workload.byId.get(b);
+    if (!r || r.kind !== 'double-spend') return undefined;
+    return this.workload.attemptOf.get(r.from);
+  }
+
+  private noteStatus(rec: TxRecord, now: number): void {
+    if (rec.kind === 'issue' || rec.kind === 'fund') {
+      // The mint's chain: the next issuance follows once this one is locked by q custodians.
+      if (rec.kind === 'issue' && rec.finalAt === now) this.sched.after(0, FUND, 0, 0, null);
+      if (rec.status === 'credited' || rec.status === 'stored') this.maybeFunded();
+      return;
+    }
+    const s = rec.status;
+    if (s === 'final' || s === 'credited' || s === 'stored') {
+      if (rec.finalAt === now) {
+        this.series.add('final', now);
+        this.latency.final.add(now - rec.submittedAt);
+      }
+      if (rec.creditedAt === now) {
+        this.series.add('credited', now);
+        this.latency.credited.add(now - rec.submittedAt);
+      }
+      if (s === 'stored') {
+        this.series.add('stored', now);
+        this.latency.stored.add(now - rec.submittedAt);
+      }
+    } else if (s === 'rejected' || s === 'conflict') this.series.add(s, now);
+  }
+
+  private maybeFunded(): void {
+    if (this.state === 'funding' && this.workload.funded >= this.params.accounts) this.beginTransfers();
+  }
+
+  private beginTransfers(): void {
+    if (this.state !== 'funding') return;
+    this.state = 'transfers';
+    this.fundedAt = this.sched.time;
+    if (this.params.transfers > 0) this.sched.after(this.workload.nextIntervalMs, ARRIVAL, 0, 0, null);
+    else this.state = 'draining';
+    this.adversaries.onTransfersBegin();
+  }
+
+  processMint(out: Output<MintEvent>): void {
+    if (out.persist.length > 0) this.mintStore.apply(out.persist);
+    const now = this.sched.time;
+    for (const ev of out.events) this.onMintEvent(ev, now);
+    for (const s of out.send) this.route(MINT, s.to, s.msg);
+  }
+
+  private onMintEvent(ev: MintEvent, now: number): void {
+    switch (ev.type) {
+      case 'alert': {
+        this.series.add('alerts', now);
+        const e = ev.evidence;
+        if (e.kind === 'double-spend') {
+          const attempt = this.attemptFor(toHex(transferId(e.t1)), toHex(transferId(e.t2)));
+          if (attempt && attempt.alertAt === undefined) attempt.alertAt = now;
+        }
+        break;
+      }
+      case 'repudiation': this.series.add('repudiations', now); break;
+      case 'epoch': this.series.add('epochs', now); break;
+      case 'reputation': {
+        const i = this.hostByHex.get(toHex(ev.event.node));
+        if (i !== undefined) this.reputationLog.push([Math.round(now), i, ev.event.score]);
+        break;
+      }
+      case 'evicted': this.evicted.push(toHex(ev.node)); break;
+      case 'admitted': this.admitted.push(toHex(ev.node)); break;
+      default: break;
+    }
+    this.checker.onMintEvent(ev, now, (hex) => {
+      const i = this.hostByHex.get(hex);
+      return i !== undefined && this.hosts[i]!.honest;
+    });
+  }
+
+  /** Sends one message from `from` (a node index or MINT) through the network. */
+  route(from: number, to: Address, msg: Message): void {
+    const now = this.sched.time;
+    this.messages++;
+    this.series.add('messages', now);
+    if (this.params.measureBytes) {
+      let size = this.sizeOf.get(msg);
+      if (size === undefined) this.sizeOf.set(msg, (size = encodeMessage(msg).length));
+      this.bytes += size;
+      this.series.add('bytes', now, size);
+    }
+    if (from >= 0) this.hosts[from]!.messagesOut++;
+    if ('node' in to) {
+      const i = this.hostByHex.get(to.node);
+      if (i === undefined) return;
+      if (i === from) {
+        this.sched.after(0, DELIVER, i, from, msg); // to itself: no wire
+        return;
+      }
+      const n = this.net.delays(from, i, false, this.delayBuf);
+      if (n === 0) this.series.add('dropped', now);
+      for (let c = 0; c < n; c++) this.sched.after(this.delayBuf[c]!, DELIVER, i, from, msg);
+    } else if ('mint' in to) {
+      const n = this.net.delays(from, MINT, false, this.delayBuf);
+      if (n === 0) this.series.add('dropped', now);
+      for (let c = 0; c < n; c++) this.sched.after(this.delayBuf[c]!, MINT_DELIVER, 0, from, msg);
+    } else {
+      // The mint's gossip topics reach every node (the mesh repeats what one link loses).
+      for (let i = 0; i < this.hosts.length; i++) {
+        if (this.hosts[i]!.left) continue;
+        this.net.delays(from, i, true, this.delayBuf);
+        this.sched.after(this.delayBuf[0]!, DELIVER, i, from, msg);
+      }
+    }
+  }
+
+  private noteReach(t: Transfer, node: number): void {
+    const idHex = toHex(transferId(t));
+    const rec = this.workload.byId.get(idHex);
+    if (!rec || rec.kind !== 'double-spend' || node < 0) return;
+    let s = this.checker.reached.get(idHex);
+    if (!s) this.checker.reached.set(idHex, (s = new Set()));
+    s.add(node);
+  }
+
+  /** Calls `f` at virtual time `at` ms (faults, adversary actions: rare events). */
+  call(at: number, f: () => void): void {
+    this.sched.at(Math.max(at, this.sched.time), CALL, 0, 0, f);
+  }
+
+  /** Runs until the workload settles, the drain time runs out, or the hard stop. */
+  run(): void {
+    const s = this.sched;
+    const hardStop = this.params.maxVirtualSeconds > 0 ? this.params.maxVirtualSeconds * 1000 : Infinity;
+    const hosts = this.hosts;
+    const tickMs = this.params.tickMs;
+    const dsWatch = this.params.adversaries.doubleSpenders > 0;
+    while (this.state !== 'done' && s.pop(hardStop)) {
+      switch (s.kind) {
+        case DELIVER: {
+          const h = hosts[s.a]!;
+          if (!h.up || !this.net.connected(s.b, s.a)) break;
+          const msg = s.item as Message;
+          h.messagesIn++;
+          if (dsWatch && msg.type === 'vote-request' && h.honest) this.noteReach(msg.transfer, h.index);
+          const from = s.b === MINT ? MINT_ADDR : hosts[s.b]!.addr;
+          const m = h.machine!;
+          this.processNode(h, this.step(() => m.receive(from, msg)));
+          break;
+        }
+        case TICK: {
+          const h = hosts[s.a]!;
+          if (!h.up || s.b !== h.gen) break;
+          const m = h.machine!;
+          this.processNode(h, this.step(() => m.tick()));
+          s.after(tickMs, TICK, h.index, h.gen, null);
+          break;
+        }
+        case MINT_DELIVER: {
+          if (!this.net.connected(s.b, MINT)) break;
+          const from = hosts[s.b]!.addr;
+          const msg = s.item as Message;
+          this.processMint(this.step(() => this.mint.receive(from, msg)));
+          break;
+        }
+        case MINT_TICK:
+          this.processMint(this.step(() => this.mint.tick()));
+          s.after(tickMs, MINT_TICK, 0, 0, null);
+          break;
+        case SUBMIT: {
+          const h = hosts[s.a]!;
+          if (!h.up) break;
+          const t = s.item as Transfer;
+          const m = h.machine!;
+          this.processNode(h, this.step(() => m.submit(t)));
+          break;
+        }
+        case ARRIVAL:
+          this.workload.arrival();
+          this.lastArrivalAt = s.time;
+          if (this.workload.arrivals < this.params.transfers) s.after(this.workload.nextIntervalMs, ARRIVAL, 0, 0, null);
+          else this.state = 'draining';
+          break;
+        case WALLET_CHECK:
+          this.workload.check(s.item as TxRecord);
+          break;
+        case FUND:
+          this.fundOne();
+          break;
+        case SECOND:
+          this.second();
+          break;
+        case CALL:
+          (s.item as () => void)();
+          break;
+      }
+    }
+    if (this.state !== 'done') this.state = 'done';
+  }
+
+  /** Issues the next root account's funds (see Workload.roots). */
+  private fundOne(): void {
+    if (this.issuedCount >= this.workload.roots) return;
+    const i = this.issuedCount++;
+    const w = this.workload.wallets[i]!;
+    const r = this.step(() => {
+      const { transfer, output } = this.mint.issue(w.id, this.workload.rootAmount(i));
+      this.workload.trackIssue(transfer, i);
+      return output;
+    });
+    this.processMint(r);
+  }
+
+  private second(): void {
+    const s = this.sched;
+    const sec = Math.floor(s.time / 1000) - 1;
+    let up = 0;
+    for (const h of this.hosts) if (h.up) up++;
+    this.series.set('nodesUp', sec, up);
+    this.series.set('inFlight', sec, this.workload.inFlight);
+    this.series.set('events', sec, s.executed);
+    const p = this.params;
+    const w = this.workload;
+    // Funding gives up waiting after the time it should take plus the drain time.
+    if (this.state === 'funding' && s.time > p.workload.fundingTimeoutSeconds * 1000) this.beginTransfers();
+    if (this.state === 'draining') {
+      let queued = 0;
+      for (const x of w.wallets) queued += x.queue.length + (x.dsPending ? 1 : 0);
+      const quiet = w.inFlight === 0 && queued === 0 && !this.net.partitioned && this.adversaries.idle;
+      if (quiet && !this.quiet) {
+        this.quiet = true;
+        this.settleUntil = s.time + p.settleSeconds * 1000;
+      }
+      if (this.quiet && s.time >= this.settleUntil) this.state = 'done';
+      if (!this.quiet && s.time - this.lastArrivalAt > p.drainSeconds * 1000) this.state = 'done';
+    }
+    this.onSecond?.(this);
+    if (this.state !== 'done') s.after(1000, SECOND, 0, 0, null);
+  }
+}
