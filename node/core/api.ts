@@ -35,6 +35,8 @@ export type AccountView = {
   readonly frozen: boolean;
   /** False while a new custodian is still pulling this account (SPEC 7). */
   readonly synced: boolean;
+  /** Sum of credits applied at this replica (optional: for checkers of SPEC 10 I1/I4). */
+  readonly credited?: bigint;
 };
 
 /** Observable facts, for metrics, the simulator's checker and the API. No protocol meaning. */

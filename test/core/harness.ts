@@ -62,8 +62,8 @@ export type HarnessOptions = {
   readonly byzantine?: readonly number[];
   /** Encode and decode every message, as on a real wire. */
   readonly wire?: boolean;
-  /** Rebuild every node from its store after each of its steps (durable restore). */
-  readonly restoreEachStep?: boolean;
+  /** After each step of a node, a copy rebuilt from its store is handed here with the live one (durable restore). */
+  readonly checkRestore?: (hex: string, live: NodeMachine, rebuilt: NodeMachine) => void;
   readonly faults?: Faults;
   readonly options?: Partial<NodeOptions>;
   /** Extra nodes created but not in epoch 0 (they join through newEpoch). */
@@ -87,6 +87,8 @@ export class Harness {
   readonly rng: Rng;
   now = 1_000;
   private queue: Queued[] = [];
+  /** FIFO read position in `queue` (shift() is O(n)). */
+  private head = 0;
   private readonly opts: HarnessOptions;
   private readonly alerted = new Set<string>();
   /** Nodes that are down: messages to them are lost. */
@@ -145,7 +147,10 @@ export class Harness {
       else if ('mint' in o.to) this.toMint(o.msg);
       else for (const n of this.nodes.keys()) this.enqueue(from, n, o.msg);
     }
-    if (this.opts.restoreEachStep) this.restart(hex);
+    if (this.opts.checkRestore) {
+      const s = this.signers.find((x) => toHex(x.publicKey) === hex)!;
+      this.opts.checkRestore(hex, this.nodes.get(hex)!, this.build(s));
+    }
   }
 
   private enqueue(from: Address, to: string, msg: Message): void {
@@ -188,14 +193,14 @@ export class Harness {
   }
 
   /** The mint signs and relays the next epoch with these members (indexes into signers). */
-  newEpoch(memberIdx: readonly number[]): EpochRecord {
+  newEpoch(memberIdx: readonly number[], relay = true): EpochRecord {
     const prev = this.epochs[this.epochs.length - 1]!;
     const record = sign(EpochCodec, NETWORK, this.mint, {
       network: NETWORK, epoch: prev.epoch + 1, members: sortMembers(memberIdx.map((i) => this.signers[i]!.publicKey)),
       k: prev.k, q: prev.q, prev: epochHash(prev), issuedAt: this.now,
     });
     this.epochs.push(record);
-    this.broadcast({ type: 'epoch', record });
+    if (relay) this.broadcast({ type: 'epoch', record });
     return record;
   }
 
@@ -228,15 +233,23 @@ export class Harness {
   /** Delivers until the queue is empty (or `max` messages), ticking the clock as it goes. */
   run(max = 1_000_000): number {
     let n = 0;
-    while (this.queue.length > 0 && n < max) {
+    while (this.queue.length > this.head && n < max) {
       let q: Queued;
       if (this.opts.faults?.reorder) {
+        if (this.head > 0) {
+          this.queue = this.queue.slice(this.head);
+          this.head = 0;
+        }
         const i = this.rng.int(this.queue.length);
         q = this.queue[i]!;
         this.queue[i] = this.queue[this.queue.length - 1]!;
         this.queue.pop();
       } else {
-        q = this.queue.shift()!;
+        q = this.queue[this.head++]!;
+        if (this.head > 1024 && this.head * 2 > this.queue.length) {
+          this.queue = this.queue.slice(this.head);
+          this.head = 0;
+        }
       }
       this.deliver(q);
       n++;
@@ -258,8 +271,32 @@ export class Harness {
     this.run();
   }
 
+  private mintSeq = 0;
+  private mintPrev: Bytes = ZERO32;
+
+  /** An issuance: the mint's next transfer, handed to a gateway. Returns the transfer. */
+  issue(to: Bytes, amount: bigint, gateway = 0): Transfer {
+    const t = this.transfer(this.mint, to, amount, ++this.mintSeq, this.mintPrev);
+    this.mintPrev = transferId(t);
+    this.submit(gateway, t);
+    return t;
+  }
+
+  /** One step on one node with a message from `fromHex` (default: node `from`), outside the queue. */
+  ask(to: number | string, msg: Message, from: Address = { node: this.nodeHex(this.signers.length - 1) }): Output<NodeEvent> {
+    const hex = typeof to === 'number' ? this.nodeHex(to) : to;
+    const out = this.nodes.get(hex)!.receive(from, msg);
+    this.stores.get(hex)!.apply(out.persist);
+    return out;
+  }
+
+  /** Index of a node by hex. */
+  indexOf(hex: string): number {
+    return this.signers.findIndex((s) => toHex(s.publicKey) === hex);
+  }
+
   pending(): number {
-    return this.queue.length;
+    return this.queue.length - this.head;
   }
 
   /** The gateway view of a transfer submitted at `gateway`. */

@@ -1,0 +1,116 @@
+// Anti-entropy (SPEC 8): replicas of an account, and of a bundle, periodically
+// swap digests; where they differ, each side sends its state (or asks for the
+// bundle) and the monotone merge of handoff.ts repairs the gap.
+import { toHex, fromHex, type Bytes } from './bytes.ts';
+import { sha256 } from './hash.ts';
+import { MAX_DIGEST_ENTRIES, type Digest } from './handoff-codec.ts';
+import { transferId } from './objects.ts';
+import type { Account, Custodian } from './custodian.ts';
+import type { Handoff } from './handoff.ts';
+import type { Storage } from './storage.ts';
+import { hexOf, type NodeContext } from './node-context.ts';
+
+type Entry = { readonly key: Bytes; readonly hash: Bytes };
+
+/** What two replicas of an account must agree on. */
+export function accountHash(a: Account | undefined): Bytes {
+  const b = new Uint8Array(8 + 32 + 8 + 1);
+  const dv = new DataView(b.buffer);
+  if (a) {
+    dv.setBigUint64(0, BigInt(a.seq));
+    if (a.headId) b.set(a.headId, 8);
+    dv.setBigUint64(40, a.credited);
+    b[48] = a.frozen ? 1 : 0;
+  }
+  return sha256(b);
+}
+
+export class AntiEntropy {
+  private readonly ctx: NodeContext;
+  private readonly custodian: Custodian;
+  private readonly handoff: Handoff;
+  private readonly storage: Storage;
+  private nextAt: number;
+
+  constructor(ctx: NodeContext, custodian: Custodian, handoff: Handoff, storage: Storage) {
+    this.ctx = ctx;
+    this.custodian = custodian;
+    this.handoff = handoff;
+    this.storage = storage;
+    // A random phase, so the replicas of a group do not all speak at once.
+    this.nextAt = ctx.now() + Math.floor(ctx.random.next() * ctx.options.antiEntropyMs);
+  }
+
+  tick(now: number): void {
+    if (now < this.nextAt) return;
+    this.nextAt = now + this.ctx.options.antiEntropyMs;
+    this.round();
+  }
+
+  /** One digest round: to each co-replica, the accounts and bundles we share. */
+  round(): void {
+    const ctx = this.ctx;
+    const ring = ctx.ring;
+    const accounts = new Map<string, Entry[]>();
+    for (const [hex, a] of this.custodian.accounts) {
+      const account = fromHex(hex);
+      if (!ring.isCustodian(ctx.id, account) || !this.custodian.isSynced(a, account, hex)) continue;
+      const hash = accountHash(a);
+      for (const c of ring.custodians(account)) {
+        const h = hexOf(c);
+        if (h === ctx.idHex) continue;
+        let list = accounts.get(h);
+        if (!list) accounts.set(h, (list = []));
+        list.push({ key: account, hash });
+      }
+    }
+    this.sendDigests('accounts', accounts);
+    const bundles = new Map<string, Entry[]>();
+    for (const b of this.storage.bundles.values()) {
+      const id = transferId(b.certificate.transfer);
+      const set = ring.storage(id);
+      if (!set.some((n) => ctx.isMe(n))) continue;
+      for (const n of set) {
+        const h = hexOf(n);
+        if (h === ctx.idHex) continue;
+        let list = bundles.get(h);
+        if (!list) bundles.set(h, (list = []));
+        list.push({ key: id, hash: id });
+      }
+    }
+    this.sendDigests('bundles', bundles);
+  }
+
+  private sendDigests(kind: Digest['kind'], byPeer: Map<string, Entry[]>): void {
+    const epoch = this.ctx.epoch;
+    for (const [peer, entries] of byPeer) {
+      for (let i = 0; i < entries.length; i += MAX_DIGEST_ENTRIES) {
+        this.ctx.sendHex(peer, { type: 'digest', digest: { kind, epoch, entries: entries.slice(i, i + MAX_DIGEST_ENTRIES) } });
+      }
+    }
+  }
+
+  onDigest(fromHex: string, d: Digest): void {
+    const ctx = this.ctx;
+    if (d.epoch !== ctx.epoch) return; // replicas compare within one epoch; handoff covers changes
+    const ring = ctx.ring;
+    if (d.kind === 'accounts') {
+      for (const e of d.entries) {
+        if (!ring.isCustodian(ctx.id, e.key)) continue;
+        if (!ring.custodians(e.key).some((c) => hexOf(c) === fromHex)) continue;
+        const hex = toHex(e.key);
+        const a = this.custodian.accounts.get(hex);
+        if (toHex(accountHash(a)) === toHex(e.hash)) continue;
+        // Both directions: ours to them, theirs to us; the merge keeps the union.
+        if (a) this.handoff.sendState(fromHex, e.key, hex, ctx.epoch);
+        ctx.sendHex(fromHex, { type: 'account-pull', account: e.key, epoch: ctx.epoch });
+      }
+    } else {
+      for (const e of d.entries) {
+        if (this.storage.bundles.has(toHex(e.key))) continue;
+        if (!ring.storage(e.key).some((n) => ctx.isMe(n))) continue;
+        ctx.sendHex(fromHex, { type: 'lookup', transferId: e.key });
+      }
+    }
+  }
+}

@@ -1,0 +1,319 @@
+// The custodian's rules (SPEC 5 steps 2-4): lock (from, seq) to one transfer and
+// vote, apply credits exactly once and answer receipts, freeze accounts proven to
+// double-spend. Every lock and credit is a persist record of the same step, so the
+// driver makes it durable before the vote or receipt leaves (SPEC 8).
+import { equal, fromHex, toHex, ZERO32, type Bytes } from './bytes.ts';
+import { checkCertificate } from './certificate.ts';
+import { Reason, Rejection, type ReasonCode } from './errors.ts';
+import type { Address } from './ports.ts';
+import {
+  ReceiptCodec, TransferCodec, VoteCodec, bindNetwork, decodeWith, doubleSpendEvidence, payload, readTransfer, sign, transferId, verify, NoticeCodec,
+  type Certificate, type Transfer,
+} from './objects.ts';
+import { pad, type NodeContext } from './node-context.ts';
+import type { AccountView } from './api.ts';
+
+/** One replica's custody state of an account. Kept small: the simulator holds millions. */
+export type Account = {
+  /** Highest seq locked here (0: none). */
+  seq: number;
+  head: Transfer | null;
+  headId: Bytes | null;
+  /** Highest seq known certified (from a `certified` message or a handoff). */
+  certifiedSeq: number;
+  /** Sum of debits locked. */
+  debited: bigint;
+  /** Sum of credits applied. */
+  credited: bigint;
+  /** Ids (hex) of credits applied to this account, for handoff. */
+  credits: string[];
+  frozen: boolean;
+  /** Epoch at which this replica is known to hold the account's whole state (-1: not yet). */
+  syncedEpoch: number;
+  /** Locks by seq; older ones answer idempotent re-votes. Sparse after a handoff. */
+  locks: (Transfer | undefined)[];
+};
+
+export function newAccount(): Account {
+  return { seq: 0, head: null, headId: null, certifiedSeq: 0, debited: 0n, credited: 0n, credits: [], frozen: false, syncedEpoch: -1, locks: [] };
+}
+
+/** Record keys (the node's persist namespace). */
+export const Keys = {
+  lock: (from: string, seq: number) => `l/${from}/${pad(seq)}`,
+  certified: (from: string) => `x/${from}`,
+  credit: (id: string) => `c/${id}`,
+  frozen: (from: string) => `f/${from}`,
+  voided: (node: string) => `v/${node}`,
+  snapshot: (from: string) => `a/${from}`,
+} as const;
+
+export class Custodian {
+  readonly accounts = new Map<string, Account>();
+  /** Credits applied: transfer id hex -> amount (exactly-once by id, SPEC 5.4). */
+  readonly credits = new Map<string, { readonly to: string; readonly amount: bigint }>();
+  /** (from, seq) pairs already reported, so a conflict yields one notice per node. */
+  private readonly noticed = new Set<string>();
+  private readonly ctx: NodeContext;
+  private readonly mintHex: string;
+  private readonly supplyCap: bigint | null;
+  /** Bytes before the body in a transfer payload (var tag ‖ var network): the lock record reuses the payload. */
+  private readonly bodyOffset: number;
+  /** var(tag) ‖ var(network) of every vote payload. */
+  private readonly votePrefix: Bytes;
+  /** Called when an account is needed but this replica is not synced for it (handoff pulls). */
+  needSync: (account: Bytes, hex: string) => void = () => {};
+  /** Whether this replica holds `account`'s whole state at the current epoch (handoff decides). */
+  isSynced: (acct: Account | undefined, account: Bytes, hex: string) => boolean = () => true;
+
+  constructor(ctx: NodeContext) {
+    this.ctx = ctx;
+    this.mintHex = ctx.mintHex;
+    this.supplyCap = ctx.genesis.supplyCap;
+    this.bodyOffset = 2 + 'ringmint/1/transfer'.length + 2 + new TextEncoder().encode(ctx.network).length;
+    const sample = { transferId: ZERO32, from: ZERO32, seq: 0, epoch: 0, voter: ZERO32 };
+    const p = payload(VoteCodec, ctx.network, sample);
+    this.votePrefix = p.slice(0, p.length - 112);
+  }
+
+  account(hex: string): Account {
+    let a = this.accounts.get(hex);
+    if (!a) this.accounts.set(hex, (a = newAccount()));
+    return a;
+  }
+
+  view(account: Bytes): AccountView | undefined {
+    const hex = toHex(account);
+    const a = this.accounts.get(hex);
+    if (!a) return undefined;
+    return {
+      account,
+      balance: a.credited - a.debited,
+      seq: a.seq,
+      head: a.headId,
+      frozen: a.frozen,
+      synced: this.isSynced(a, account, hex),
+      credited: a.credited,
+    };
+  }
+
+  /** The canonical transfer encoding, cut from its cached signing payload (no re-encoding). */
+  transferBytes(t: Transfer): Bytes {
+    const p = payload(TransferCodec, this.ctx.network, t);
+    const body = p.subarray(this.bodyOffset);
+    const out = new Uint8Array(body.length + 64);
+    out.set(body, 0);
+    out.set(t.sig, body.length);
+    return out;
+  }
+
+  /** SPEC 5.2: check, lock durably, vote. Answers go to `from` (the gateway). The hot path: no closures, one hex. */
+  onVoteRequest(from: Address, t: Transfer): void {
+    const ctx = this.ctx;
+    const replyTo = 'node' in from ? from.node : undefined;
+    if (!verify(TransferCodec, ctx.network, ctx.scheme, t.from, t)) return this.refuse(replyTo, transferId(t), Reason.BAD_SIGNATURE, 'transfer signature does not verify');
+    const id = transferId(t);
+    const ring = ctx.ring;
+    if (!ring.isCustodian(ctx.id, t.from)) return this.refuse(replyTo, id, Reason.NOT_CUSTODIAN, `not a custodian of the sender in epoch ${ctx.epoch}`);
+    if (equal(t.from, t.to)) return this.refuse(replyTo, id, Reason.SELF_TRANSFER, 'sender and recipient are the same account');
+    const hex = toHex(t.from);
+    let a = this.accounts.get(hex);
+    if (!this.isSynced(a, t.from, hex)) {
+      this.needSync(t.from, hex);
+      return this.refuse(replyTo, id, Reason.NOT_SYNCED, 'this custodian is still pulling the account (epoch change)');
+    }
+    if (!a) this.accounts.set(hex, (a = newAccount()));
+    const locked = a.locks[t.seq];
+    if (locked !== undefined) {
+      if (equal(transferId(locked), id)) return this.vote(replyTo, t, id);
+      return this.conflict(replyTo, t, id, locked);
+    }
+    if (t.seq <= a.seq) return this.refuse(replyTo, id, Reason.SEQ_USED, `seq ${t.seq} already used (head is ${a.seq})`);
+    if (t.seq > a.seq + 1) return this.refuse(replyTo, id, Reason.SEQ_GAP, `seq ${t.seq} does not follow ${a.seq}`);
+    if (!equal(t.prev, a.headId ?? ZERO32)) return this.refuse(replyTo, id, Reason.BAD_PREV, 'prev is not the id of the previous transfer');
+    if (a.frozen) return this.refuse(replyTo, id, Reason.FROZEN, 'account frozen after a proven double spend');
+    if (hex === this.mintHex) {
+      if (this.supplyCap !== null && a.debited + t.amount > this.supplyCap) return this.refuse(replyTo, id, Reason.SUPPLY_CAP, `issuance would exceed the supply cap ${this.supplyCap}`);
+    } else if (a.credited - a.debited < t.amount) {
+      return this.refuse(replyTo, id, Reason.INSUFFICIENT_FUNDS, `balance ${a.credited - a.debited} < ${t.amount}`);
+    }
+    a.locks[t.seq] = t;
+    a.seq = t.seq;
+    a.head = t;
+    a.headId = id;
+    a.debited += t.amount;
+    ctx.persist(Keys.lock(hex, t.seq), this.transferBytes(t));
+    ctx.emit({ type: 'locked', transfer: t });
+    this.vote(replyTo, t, id);
+  }
+
+  private refuse(replyTo: string | undefined, id: Bytes, code: ReasonCode, detail: string): void {
+    if (replyTo !== undefined) this.ctx.sendHex(replyTo, { type: 'reject', transferId: id, code, detail });
+  }
+
+  private vote(replyTo: string | undefined, t: Transfer, id: Bytes): void {
+    if (replyTo === undefined) return;
+    const ctx = this.ctx;
+    // The vote payload is written straight into one buffer (the hot path of a
+    // custodian); tests check it equals payload(VoteCodec, ...) byte for byte.
+    const prefix = this.votePrefix;
+    const buf = new Uint8Array(prefix.length + 112);
+    buf.set(prefix, 0);
+    const o = prefix.length;
+    buf.set(id, o);
+    buf.set(t.from, o + 32);
+    const dv = new DataView(buf.buffer);
+    dv.setBigUint64(o + 64, BigInt(t.seq));
+    dv.setBigUint64(o + 72, BigInt(ctx.epoch));
+    buf.set(ctx.id, o + 80);
+    const vote = bindNetwork({ transferId: id, from: t.from, seq: t.seq, epoch: ctx.epoch, voter: ctx.id, sig: ctx.signer.sign(buf) }, ctx.network);
+    ctx.sendHex(replyTo, { type: 'vote', vote });
+  }
+
+  /** (from, seq) is locked to another transfer: answer `conflict` and report both to the mint (SPEC 5.2). */
+  private conflict(replyTo: string | undefined, t: Transfer, id: Bytes, locked: Transfer): void {
+    const ctx = this.ctx;
+    if (replyTo !== undefined) ctx.sendHex(replyTo, { type: 'conflict', transferId: id, locked });
+    this.report(t, locked);
+  }
+
+  /** Sends one double-spend notice per (from, seq) from this node. */
+  report(a: Transfer, b: Transfer): void {
+    const key = `${toHex(a.from)}/${a.seq}`;
+    if (this.noticed.has(key)) return;
+    this.noticed.add(key);
+    const ctx = this.ctx;
+    const notice = sign(NoticeCodec, ctx.network, ctx.signer, { evidence: doubleSpendEvidence(a, b), reporter: ctx.id });
+    ctx.sendMint({ type: 'notice', notice });
+    ctx.emit({ type: 'notice-sent', notice });
+  }
+
+  /**
+   * SPEC 5.3: the debit is certified. Marks it; if this replica locked another
+   * transfer at that seq (it was outvoted), the certified one replaces it (SPEC 7 merge rule).
+   */
+  onCertified(cert: Certificate): void {
+    const t = cert.transfer;
+    const ctx = this.ctx;
+    const hex = toHex(t.from);
+    const a = this.accounts.get(hex);
+    const id = transferId(t);
+    if (a && a.certifiedSeq >= t.seq && a.locks[t.seq] !== undefined && equal(transferId(a.locks[t.seq]!), id)) return;
+    try {
+      checkCertificate(cert, ctx.check);
+    } catch {
+      return; // a bad certificate changes nothing; the sender gets no answer
+    }
+    this.adoptCertified(hex, t, id);
+  }
+
+  /** A certified transfer at (from, seq): record it, replacing a different lock. */
+  adoptCertified(hex: string, t: Transfer, id: Bytes): void {
+    const ctx = this.ctx;
+    const a = this.account(hex);
+    const locked = a.locks[t.seq];
+    if (locked !== undefined && !equal(transferId(locked), id)) {
+      this.report(t, locked);
+      a.debited += t.amount - locked.amount;
+      a.locks[t.seq] = t;
+      if (a.seq === t.seq) {
+        a.head = t;
+        a.headId = id;
+      }
+      ctx.persist(Keys.lock(hex, t.seq), this.transferBytes(t));
+    } else if (locked === undefined && t.seq === a.seq + 1 && equal(t.prev, a.headId ?? ZERO32)) {
+      // Certified without our vote (we were slow or down): the debit is final, so follow it.
+      a.locks[t.seq] = t;
+      a.seq = t.seq;
+      a.head = t;
+      a.headId = id;
+      a.debited += t.amount;
+      ctx.persist(Keys.lock(hex, t.seq), this.transferBytes(t));
+    }
+    if (t.seq > a.certifiedSeq && a.locks[t.seq] !== undefined) {
+      a.certifiedSeq = t.seq;
+      const v = new Uint8Array(8);
+      new DataView(v.buffer).setBigUint64(0, BigInt(t.seq));
+      ctx.persist(Keys.certified(hex), v);
+    }
+  }
+
+  /** SPEC 5.4: check the certificate, apply the credit once by transfer id, answer a receipt. */
+  onCreditRequest(from: Address, cert: Certificate): void {
+    const ctx = this.ctx;
+    const replyTo = 'node' in from ? from.node : undefined;
+    const t = cert.transfer;
+    const answer = (code: ReasonCode, detail: string): void => {
+      if (replyTo !== undefined) ctx.sendHex(replyTo, { type: 'reject', transferId: transferId(t), code, detail });
+    };
+    const id = transferId(t);
+    const idHex = toHex(id);
+    if (!this.credits.has(idHex)) {
+      if (!ctx.ring.isCustodian(ctx.id, t.to)) return answer(Reason.NOT_CUSTODIAN, `not a custodian of the recipient in epoch ${ctx.epoch}`);
+      try {
+        checkCertificate(cert, ctx.check);
+      } catch (e) {
+        if (e instanceof Rejection) return answer(e.code === Reason.BAD_SIGNATURE ? Reason.BAD_CERTIFICATE : e.code, e.message);
+        throw e;
+      }
+      this.applyCredit(idHex, toHex(t.to), t.amount, true);
+    }
+    if (replyTo === undefined) return;
+    const receipt = sign(ReceiptCodec, ctx.network, ctx.signer, { transferId: id, to: t.to, amount: t.amount, epoch: ctx.epoch, custodian: ctx.id });
+    ctx.sendHex(replyTo, { type: 'receipt', receipt });
+  }
+
+  /** Applies a credit if not yet applied (by transfer id); returns whether it was new. Restores pass persist=false. */
+  applyCredit(idHex: string, toHex_: string, amount: bigint, persist: boolean): boolean {
+    if (this.credits.has(idHex)) return false;
+    this.credits.set(idHex, { to: toHex_, amount });
+    const a = this.account(toHex_);
+    a.credited += amount;
+    a.credits.push(idHex);
+    if (persist) {
+      const v = new Uint8Array(40);
+      v.set(fromHex(toHex_), 0);
+      new DataView(v.buffer).setBigUint64(32, amount);
+      this.ctx.persist(Keys.credit(idHex), v);
+      this.ctx.emit({ type: 'credited', transferId: fromHex(idHex), to: v.subarray(0, 32), amount });
+    }
+    return true;
+  }
+
+  /** SPEC 6: a proven double spender's account takes no new debits; credits still apply. */
+  freeze(account: Bytes): void {
+    const hex = toHex(account);
+    const a = this.account(hex);
+    if (a.frozen) return;
+    a.frozen = true;
+    this.ctx.persist(Keys.frozen(hex), new Uint8Array([1]));
+    this.ctx.emit({ type: 'frozen', account });
+  }
+
+  // ------------------------------------------------------------ restore
+
+  restoreLock(hex: string, value: Bytes): void {
+    const t = decodeWith(this.ctx.network, value, readTransfer);
+    const a = this.account(hex);
+    const old = a.locks[t.seq];
+    a.locks[t.seq] = t;
+    if (old !== undefined) a.debited -= old.amount;
+    else if (t.seq <= a.seq) return; // below a handed-off snapshot: its debit is in the snapshot's total
+    a.debited += t.amount;
+    if (t.seq >= a.seq) {
+      a.seq = t.seq;
+      a.head = t;
+      a.headId = transferId(t);
+    }
+  }
+
+  restoreCredit(idHex: string, value: Bytes): void {
+    const dv = new DataView(value.buffer, value.byteOffset, value.byteLength);
+    this.applyCredit(idHex, toHex(value.subarray(0, 32)), dv.getBigUint64(32), false);
+  }
+
+  restoreCertified(hex: string, value: Bytes): void {
+    const dv = new DataView(value.buffer, value.byteOffset, value.byteLength);
+    this.account(hex).certifiedSeq = Number(dv.getBigUint64(0));
+  }
+}

@@ -1,0 +1,287 @@
+// The gateway's side of SPEC 5: gather q votes into a certificate, have the
+// recipient's custodians credit it, gather q receipts into a bundle and hand it to
+// the storage primary. Retries on tick; everything is idempotent by transfer id.
+// Gateway state is soft: after a crash the wallet resubmits and the custodians
+// answer the same votes and receipts again.
+import { equal, toHex, type Bytes } from './bytes.ts';
+import { Reason, type ReasonCode } from './errors.ts';
+import type { TransferStatus, TransferView } from './api.ts';
+import {
+  NoticeCodec, ReceiptCodec, TransferCodec, VoteCodec, doubleSpendEvidence, sign, transferId, verify,
+  type Bundle, type Certificate, type Receipt, type Transfer, type Vote,
+} from './objects.ts';
+import { hexOf, type NodeContext } from './node-context.ts';
+
+type Phase = 'voting' | 'crediting' | 'storing' | 'done';
+
+type Pending = {
+  readonly transfer: Transfer;
+  readonly id: Bytes;
+  readonly idHex: string;
+  status: TransferStatus;
+  phase: Phase;
+  reason?: ReasonCode;
+  detail?: string;
+  /** Votes by epoch, then by voter hex. */
+  votes: Map<number, Map<string, Vote>>;
+  /** Rejections by custodian hex: a reject counts once per custodian. */
+  rejects: Map<string, ReasonCode>;
+  certificate?: Certificate;
+  receipts: Map<string, Receipt>;
+  bundle?: Bundle;
+  times: Partial<Record<TransferStatus, number>>;
+  tries: number;
+  nextTry: number;
+  conflictReported: boolean;
+};
+
+/**
+ * Reasons that stay true until the account changes: once more than k - q
+ * custodians give one, q votes are out of reach and the transfer is rejected.
+ * Others (SEQ_GAP, NOT_SYNCED, NOT_CUSTODIAN, UNKNOWN_EPOCH) pass with time.
+ */
+const FINAL_REASONS = new Set<ReasonCode>([
+  Reason.BAD_SIGNATURE, Reason.SEQ_USED, Reason.BAD_PREV, Reason.INSUFFICIENT_FUNDS, Reason.FROZEN, Reason.SUPPLY_CAP, Reason.SELF_TRANSFER,
+]);
+
+/**
+ * Finished transfers whose views a gateway keeps for GET /transfers/:id; past
+ * this the oldest are forgotten (a storage node still answers for stored ones).
+ */
+export const MAX_FINISHED_VIEWS = 1 << 20;
+
+export class Gateway {
+  private readonly ctx: NodeContext;
+  private readonly byId = new Map<string, Pending>();
+  /** Transfers with work left, visited on tick. */
+  private readonly active = new Set<Pending>();
+  /** Ids of stored transfers in the order they finished (a queue with a moving head). */
+  private readonly finished: string[] = [];
+  private finishedHead = 0;
+
+  constructor(ctx: NodeContext) {
+    this.ctx = ctx;
+  }
+
+  view(id: Bytes): TransferView | undefined {
+    const p = this.byId.get(toHex(id));
+    if (!p) return undefined;
+    return {
+      transferId: p.id,
+      status: p.status,
+      ...(p.reason !== undefined ? { reason: p.reason, detail: p.detail ?? '' } : {}),
+      transfer: p.transfer,
+      ...(p.certificate ? { certificate: p.certificate } : {}),
+      ...(p.bundle ? { bundle: p.bundle } : {}),
+      times: { ...p.times },
+    };
+  }
+
+  private setStatus(p: Pending, status: TransferStatus, reason?: ReasonCode, detail?: string): void {
+    if (p.status === status && reason === p.reason) return;
+    p.status = status;
+    if (reason !== undefined) {
+      p.reason = reason;
+      p.detail = detail ?? '';
+    }
+    if (p.times[status] === undefined) p.times[status] = this.ctx.now();
+    this.ctx.emit(reason !== undefined ? { type: 'status', transferId: p.id, status, reason } : { type: 'status', transferId: p.id, status });
+    if (status === 'rejected' && reason !== undefined) this.ctx.emit({ type: 'rejected', transferId: p.id, reason, detail: detail ?? '' });
+  }
+
+  /** SPEC 5.1: a wallet's signed transfer. A known one is resumed, never duplicated. */
+  submit(t: Transfer): void {
+    const ctx = this.ctx;
+    const id = transferId(t);
+    const idHex = toHex(id);
+    let p = this.byId.get(idHex);
+    if (p) {
+      if (p.status === 'rejected' || (p.phase !== 'done' && !this.active.has(p))) {
+        // Resubmitted as is (SPEC 5): try again from where it stands.
+        p.rejects.clear();
+        if (p.status === 'rejected') {
+          p.status = 'pending';
+          p.phase = 'voting';
+          delete p.reason;
+          delete p.detail;
+        }
+        p.tries = 0;
+        this.active.add(p);
+        this.act(p);
+      }
+      return;
+    }
+    p = {
+      transfer: t, id, idHex, status: 'pending', phase: 'voting', votes: new Map(), rejects: new Map(), receipts: new Map(),
+      times: { pending: ctx.now() }, tries: 0, nextTry: 0, conflictReported: false,
+    };
+    this.byId.set(idHex, p);
+    ctx.emit({ type: 'status', transferId: id, status: 'pending' });
+    if (!verify(TransferCodec, ctx.network, ctx.scheme, t.from, t)) {
+      this.setStatus(p, 'rejected', Reason.BAD_SIGNATURE, 'transfer signature does not verify');
+      return;
+    }
+    if (equal(t.from, t.to)) {
+      this.setStatus(p, 'rejected', Reason.SELF_TRANSFER, 'sender and recipient are the same account');
+      return;
+    }
+    this.active.add(p);
+    this.act(p);
+  }
+
+  /** Sends what the transfer's phase needs, to whoever has not answered yet. */
+  private act(p: Pending): void {
+    const ctx = this.ctx;
+    p.tries++;
+    p.nextTry = ctx.now() + ctx.options.retryMs;
+    const ring = ctx.ring;
+    const t = p.transfer;
+    if (p.phase === 'voting') {
+      const have = p.votes.get(ctx.epoch);
+      for (const c of ring.custodians(t.from)) {
+        if (have?.has(hexOf(c))) continue;
+        ctx.sendTo(c, { type: 'vote-request', transfer: t });
+      }
+    } else if (p.phase === 'crediting') {
+      const cert = p.certificate!;
+      if (p.tries === 1) for (const c of ring.custodians(t.from)) ctx.sendTo(c, { type: 'certified', certificate: cert });
+      for (const c of ring.custodians(t.to)) {
+        if (p.receipts.has(hexOf(c))) continue;
+        ctx.sendTo(c, { type: 'credit-request', certificate: cert });
+      }
+    } else if (p.phase === 'storing') {
+      // The primary first; on each retry the next storage node acts as primary.
+      const storage = ring.storage(p.id);
+      ctx.sendTo(storage[(p.tries - 1) % storage.length]!, { type: 'store', bundle: p.bundle!, forward: true });
+    }
+  }
+
+  tick(now: number): void {
+    if (this.active.size === 0) return;
+    const max = this.ctx.options.maxRetries;
+    for (const p of this.active) {
+      if (p.nextTry > now) continue;
+      if (p.tries >= max) {
+        // Stays at its status (pending, final or credited); a resubmit resumes it.
+        this.active.delete(p);
+        continue;
+      }
+      this.act(p);
+    }
+  }
+
+  onVote(fromHex: string, v: Vote): void {
+    const p = this.byId.get(toHex(v.transferId));
+    if (!p || p.phase !== 'voting') return;
+    const ctx = this.ctx;
+    const t = p.transfer;
+    if (!equal(v.from, t.from) || v.seq !== t.seq) return;
+    const ring = ctx.ringOf(v.epoch);
+    const voter = hexOf(v.voter);
+    if (!ring || voter !== fromHex || ctx.voids.has(voter) || !ring.isCustodian(v.voter, t.from)) return;
+    if (!verify(VoteCodec, ctx.network, ctx.scheme, v.voter, v)) return;
+    let set = p.votes.get(v.epoch);
+    if (!set) p.votes.set(v.epoch, (set = new Map()));
+    set.set(voter, v);
+    p.rejects.delete(voter);
+    if (set.size < ring.q) return;
+    // SPEC 5.3: q votes of one epoch make the certificate; the debit is final.
+    p.certificate = { transfer: t, votes: [...set.values()] };
+    p.phase = 'crediting';
+    this.setStatus(p, 'final');
+    ctx.emit({ type: 'certified', certificate: p.certificate });
+    p.tries = 0;
+    this.active.add(p);
+    this.act(p);
+  }
+
+  onReject(fromHex: string, id: Bytes, code: ReasonCode, detail: string): void {
+    const p = this.byId.get(toHex(id));
+    if (!p || p.phase !== 'voting') return;
+    const ring = this.ctx.ring;
+    if (!ring.custodians(p.transfer.from).some((c) => hexOf(c) === fromHex)) return;
+    p.rejects.set(fromHex, code);
+    if (!FINAL_REASONS.has(code)) return;
+    // Out of reach once more than k - q custodians refuse for lasting reasons.
+    const counts = new Map<ReasonCode, number>();
+    let lasting = 0;
+    for (const c of p.rejects.values()) {
+      if (!FINAL_REASONS.has(c)) continue;
+      lasting++;
+      counts.set(c, (counts.get(c) ?? 0) + 1);
+    }
+    if (lasting <= ring.k - ring.q) return;
+    let best: ReasonCode = code;
+    for (const [c, n] of counts) if (n > (counts.get(best) ?? 0)) best = c;
+    this.setStatus(p, 'rejected', best, detail);
+    this.active.delete(p);
+  }
+
+  /** A custodian holds (from, seq) locked to another transfer: a double spend attempt (SPEC 5.2). */
+  onConflict(fromHex: string, id: Bytes, locked: Transfer): void {
+    const p = this.byId.get(toHex(id));
+    if (!p) return;
+    const ctx = this.ctx;
+    const t = p.transfer;
+    if (!equal(locked.from, t.from) || locked.seq !== t.seq || equal(transferId(locked), p.id)) return;
+    if (!verify(TransferCodec, ctx.network, ctx.scheme, locked.from, locked)) return;
+    void fromHex;
+    if (!p.conflictReported) {
+      p.conflictReported = true;
+      const notice = sign(NoticeCodec, ctx.network, ctx.signer, { evidence: doubleSpendEvidence(t, locked), reporter: ctx.id });
+      ctx.sendMint({ type: 'notice', notice });
+      ctx.emit({ type: 'notice-sent', notice });
+    }
+    if (p.phase === 'voting') {
+      this.setStatus(p, 'conflict', Reason.CONFLICT, 'the sender signed another transfer for this seq');
+      this.active.delete(p);
+    }
+  }
+
+  onReceipt(fromHex: string, x: Receipt): void {
+    const p = this.byId.get(toHex(x.transferId));
+    if (!p || p.phase !== 'crediting') return;
+    const ctx = this.ctx;
+    const t = p.transfer;
+    if (!equal(x.to, t.to) || x.amount !== t.amount) return;
+    const custodian = hexOf(x.custodian);
+    const ring = ctx.ringOf(x.epoch);
+    if (!ring || custodian !== fromHex || !ring.isCustodian(x.custodian, t.to)) return;
+    if (!verify(ReceiptCodec, ctx.network, ctx.scheme, x.custodian, x)) return;
+    p.receipts.set(custodian, x);
+    if (p.receipts.size < ring.q) return;
+    p.bundle = { certificate: p.certificate!, receipts: [...p.receipts.values()] };
+    p.phase = 'storing';
+    this.setStatus(p, 'credited');
+    p.tries = 0;
+    this.active.add(p);
+    this.act(p);
+  }
+
+  onStored(id: Bytes): void {
+    const p = this.byId.get(toHex(id));
+    if (!p || p.phase !== 'storing') return;
+    p.phase = 'done';
+    this.setStatus(p, 'stored');
+    this.active.delete(p);
+    // Votes and receipts live on in the bundle; the working maps are dropped.
+    p.votes.clear();
+    p.receipts.clear();
+    p.rejects.clear();
+    this.finished.push(p.idHex);
+    while (this.finished.length - this.finishedHead > MAX_FINISHED_VIEWS) {
+      const old = this.finished[this.finishedHead++]!;
+      const q = this.byId.get(old);
+      if (q && q.phase === 'done') this.byId.delete(old);
+    }
+    if (this.finishedHead > 4096 && this.finishedHead * 2 > this.finished.length) {
+      this.finished.splice(0, this.finishedHead);
+      this.finishedHead = 0;
+    }
+  }
+
+  /** For tests and the simulator: transfers still being worked on. */
+  get activeCount(): number {
+    return this.active.size;
+  }
+}

@@ -1,0 +1,154 @@
+// What the parts of a node machine (custodian, gateway, storage, handoff,
+// anti-entropy) share: identity, ports, the known epochs and the step's Output.
+// One step = one call on NodeMachine; every part writes into `out`.
+import { toHex, type Bytes } from './bytes.ts';
+import { Reason, Rejection } from './errors.ts';
+import type { Genesis } from './genesis.ts';
+import type { Message } from './messages.ts';
+import { epochHash, encodeWith, writeEpoch, type EpochRecord } from './objects.ts';
+import type { NodeEvent, NodeOptions } from './api.ts';
+import type { CheckContext } from './certificate.ts';
+import type { Clock, Output, Random } from './ports.ts';
+import { Ring, validateEpoch } from './ring.ts';
+import type { SignatureScheme, Signer } from './signature.ts';
+
+/**
+ * Rings are shared by every machine of one process (the simulator runs 100k):
+ * one Ring per epoch record object, and one validation per (record, prev) pair.
+ */
+const ringOfRecord = new WeakMap<EpochRecord, Ring>();
+const validated = new WeakMap<EpochRecord, EpochRecord | null>();
+
+/**
+ * Records decoded separately (a node restored from disk) are other objects with
+ * the same hash: rings are also shared by epoch hash. Bounded: only recent epochs matter.
+ */
+const ringByHash = new Map<string, Ring>();
+const RING_BY_HASH_LIMIT = 64;
+
+export function sharedRing(record: EpochRecord): Ring {
+  let r = ringOfRecord.get(record);
+  if (r) return r;
+  const key = `${record.network}/${toHex(epochHash(record))}`;
+  r = ringByHash.get(key);
+  if (!r) {
+    r = new Ring(record);
+    if (ringByHash.size >= RING_BY_HASH_LIMIT) ringByHash.delete(ringByHash.keys().next().value!);
+    ringByHash.set(key, r);
+  }
+  ringOfRecord.set(record, r);
+  return r;
+}
+
+function validateOnce(record: EpochRecord, mintKey: Bytes, scheme: SignatureScheme, prev?: EpochRecord): void {
+  const seen = validated.get(record);
+  if (seen !== undefined && seen === (prev ?? null)) return;
+  validateEpoch(record, mintKey, scheme, prev);
+  validated.set(record, prev ?? null);
+}
+
+/** Hex of node ids, cached per Bytes object (ring members are the same objects every time). */
+const hexCache = new WeakMap<Bytes, string>();
+export function hexOf(b: Bytes): string {
+  let h = hexCache.get(b);
+  if (h === undefined) hexCache.set(b, (h = toHex(b)));
+  return h;
+}
+
+export class NodeContext {
+  readonly network: string;
+  readonly genesis: Genesis;
+  readonly scheme: SignatureScheme;
+  readonly signer: Signer;
+  readonly id: Bytes;
+  readonly idHex: string;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly options: NodeOptions;
+  readonly mintHex: string;
+  /** The current step's output; NodeMachine swaps in a fresh one per step. */
+  out: Output<NodeEvent> = { send: [], persist: [], events: [] };
+  /** Known epoch records by number, contiguous from 0 to current. */
+  private readonly records: EpochRecord[] = [];
+  /** Nodes whose votes are void (proven equivocators). */
+  readonly voids = new Set<string>();
+  readonly check: CheckContext;
+
+  constructor(genesis: Genesis, signer: Signer, scheme: SignatureScheme, clock: Clock, random: Random, options: NodeOptions) {
+    this.network = genesis.network;
+    this.genesis = genesis;
+    this.scheme = scheme;
+    this.signer = signer;
+    this.id = signer.publicKey;
+    this.idHex = toHex(this.id);
+    this.clock = clock;
+    this.random = random;
+    this.options = options;
+    this.mintHex = toHex(genesis.mintKey);
+    this.records.push(genesis.epoch0);
+    this.check = {
+      network: this.network,
+      verifier: scheme,
+      ringOf: (n) => this.ringOf(n),
+      isVoid: (node) => this.voids.has(node),
+    };
+  }
+
+  get epoch(): number {
+    return this.records.length - 1;
+  }
+  get ring(): Ring {
+    return sharedRing(this.records[this.records.length - 1]!);
+  }
+  get record(): EpochRecord {
+    return this.records[this.records.length - 1]!;
+  }
+  ringOf(n: number): Ring | undefined {
+    const r = this.records[n];
+    return r ? sharedRing(r) : undefined;
+  }
+  recordOf(n: number): EpochRecord | undefined {
+    return this.records[n];
+  }
+
+  /** Adds the next epoch after checking its signature and chain link; throws Rejection otherwise. */
+  addEpoch(record: EpochRecord, persist: boolean): void {
+    if (record.epoch !== this.records.length) throw new Rejection(Reason.UNKNOWN_EPOCH, `epoch ${record.epoch} does not follow ${this.epoch}`);
+    if (record.network !== this.network) throw new Rejection(Reason.WRONG_NETWORK, `epoch of network ${record.network}`);
+    validateOnce(record, this.genesis.mintKey, this.scheme, this.record);
+    this.records.push(record);
+    if (persist) this.persist(`e/${pad(record.epoch)}`, encodeWith(record, writeEpoch));
+  }
+
+  epochHashOf(n: number): Bytes | undefined {
+    const r = this.records[n];
+    return r ? epochHash(r) : undefined;
+  }
+
+  sendTo(node: Bytes, msg: Message): void {
+    this.out.send.push({ to: { node: hexOf(node) }, msg });
+  }
+  sendHex(node: string, msg: Message): void {
+    this.out.send.push({ to: { node }, msg });
+  }
+  sendMint(msg: Message): void {
+    this.out.send.push({ to: { mint: true }, msg });
+  }
+  persist(key: string, value: Bytes | null): void {
+    this.out.persist.push({ key, value });
+  }
+  emit(e: NodeEvent): void {
+    this.out.events.push(e);
+  }
+  now(): number {
+    return this.clock.now();
+  }
+  isMe(node: Bytes): boolean {
+    return hexOf(node) === this.idHex;
+  }
+}
+
+/** Fixed-width hex of a non-negative integer, so record keys sort numerically. */
+export function pad(n: number): string {
+  return n.toString(16).padStart(12, '0');
+}

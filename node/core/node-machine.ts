@@ -1,0 +1,232 @@
+// A ringmint node as a deterministic state machine: custodian, gateway and storage
+// node at once (SPEC 1), plus handoff and anti-entropy. Drivers (the daemon, the
+// simulator) feed it submits, messages and ticks, persist each step's records
+// before sending its messages, and rebuild it from those records after a crash.
+import { equal, toHex, type Bytes } from './bytes.ts';
+import { Rejection } from './errors.ts';
+import type { Message } from './messages.ts';
+import {
+  AlertCodec, RepudiationCodec, TransferCodec, VoteCodec, decodeWith, encodeWith, noticeHash, readAlert, readEpoch, transferId, verify, writeAlert,
+  Limits, type Alert, type Bundle, type EpochRecord, type Evidence, type Transfer,
+} from './objects.ts';
+import { DEFAULT_NODE_OPTIONS, type AccountView, type NodeEvent, type NodeInit, type NodeMachineApi, type TransferView } from './api.ts';
+import type { Address, Output, RecordSource } from './ports.ts';
+import { NodeContext, hexOf, pad } from './node-context.ts';
+import { Custodian, Keys } from './custodian.ts';
+import { Gateway } from './gateway.ts';
+import { Storage } from './storage.ts';
+import { Handoff } from './handoff.ts';
+import { AntiEntropy } from './anti-entropy.ts';
+
+/** Epoch records that arrived ahead of their predecessor, kept until the gap fills; bounded against floods. */
+const MAX_FUTURE_EPOCHS = 64;
+
+export class NodeMachine implements NodeMachineApi {
+  readonly id: Bytes;
+  private readonly ctx: NodeContext;
+  private readonly custodian: Custodian;
+  private readonly gateway: Gateway;
+  private readonly storage: Storage;
+  private readonly handoff: Handoff;
+  private readonly antiEntropy: AntiEntropy;
+  private readonly alertList: Alert[] = [];
+  private readonly alertSeqs = new Set<number>();
+  private readonly futureEpochs = new Map<number, EpochRecord>();
+
+  constructor(init: NodeInit) {
+    const options = { ...DEFAULT_NODE_OPTIONS, ...(init.options ?? {}) };
+    this.ctx = new NodeContext(init.genesis, init.signer, init.scheme, init.clock, init.random, options);
+    this.id = this.ctx.id;
+    this.custodian = new Custodian(this.ctx);
+    this.gateway = new Gateway(this.ctx);
+    this.storage = new Storage(this.ctx);
+    this.handoff = new Handoff(this.ctx, this.custodian);
+    this.antiEntropy = new AntiEntropy(this.ctx, this.custodian, this.handoff, this.storage);
+    if (init.restore) this.restore(init.restore);
+  }
+
+  // ------------------------------------------------------------ steps
+
+  private begin(): Output<NodeEvent> {
+    const out: Output<NodeEvent> = { send: [], persist: [], events: [] };
+    this.ctx.out = out;
+    return out;
+  }
+
+  submit(transfer: Transfer): Output<NodeEvent> {
+    const out = this.begin();
+    try {
+      this.gateway.submit(transfer);
+    } catch (e) {
+      if (!(e instanceof Rejection)) throw e;
+    }
+    return out;
+  }
+
+  receive(from: Address, msg: Message): Output<NodeEvent> {
+    const out = this.begin();
+    try {
+      this.dispatch(from, msg);
+    } catch (e) {
+      // Bad input (a field the codec refuses, an unknown epoch) is dropped, never a crash.
+      if (!(e instanceof Rejection)) throw e;
+    }
+    return out;
+  }
+
+  tick(): Output<NodeEvent> {
+    const out = this.begin();
+    const now = this.ctx.now();
+    this.gateway.tick(now);
+    this.antiEntropy.tick(now);
+    return out;
+  }
+
+  private dispatch(from: Address, msg: Message): void {
+    const peer = 'node' in from ? from.node : undefined;
+    switch (msg.type) {
+      case 'vote-request': return this.custodian.onVoteRequest(from, msg.transfer);
+      case 'certified': return this.custodian.onCertified(msg.certificate);
+      case 'credit-request': return this.custodian.onCreditRequest(from, msg.certificate);
+      case 'submit': return this.gateway.submit(msg.transfer);
+      case 'vote': if (peer) this.gateway.onVote(peer, msg.vote); return;
+      case 'reject': if (peer) this.gateway.onReject(peer, msg.transferId, msg.code, msg.detail); return;
+      case 'conflict': if (peer) this.gateway.onConflict(peer, msg.transferId, msg.locked); return;
+      case 'receipt': if (peer) this.gateway.onReceipt(peer, msg.receipt); return;
+      case 'stored': return this.gateway.onStored(msg.transferId);
+      case 'store': return this.storage.onStore(peer, msg.bundle, msg.forward);
+      case 'lookup': if (peer) this.storage.onLookup(peer, msg.transferId); return;
+      case 'lookup-reply': if (peer) this.storage.onLookupReply(peer, msg.transferId, msg.bundle); return;
+      case 'account-pull': if (peer) this.handoff.onPull(peer, msg.account, msg.epoch); return;
+      case 'account-state': if (peer) this.handoff.onState(peer, msg.state, msg.epoch); return;
+      case 'digest': if (peer) this.antiEntropy.onDigest(peer, msg.digest); return;
+      case 'alert': return this.onAlert(msg.alert, true);
+      case 'repudiation': return void verify(RepudiationCodec, this.ctx.network, this.ctx.scheme, this.ctx.genesis.mintKey, msg.repudiation);
+      case 'epoch': return this.onEpoch(msg.record);
+      case 'notice':
+      case 'join':
+        return; // for the mint
+    }
+  }
+
+  // ------------------------------------------------------------ epochs
+
+  private onEpoch(record: EpochRecord): void {
+    const ctx = this.ctx;
+    if (record.epoch <= ctx.epoch) return;
+    if (record.epoch > ctx.epoch + 1) {
+      if (this.futureEpochs.size < MAX_FUTURE_EPOCHS) this.futureEpochs.set(record.epoch, record);
+      return;
+    }
+    for (let next: EpochRecord | undefined = record; next !== undefined; next = this.futureEpochs.get(ctx.epoch + 1)) {
+      this.futureEpochs.delete(next.epoch);
+      const prev = ctx.epoch;
+      ctx.addEpoch(next, true);
+      ctx.emit({ type: 'epoch', epoch: ctx.epoch });
+      this.handoff.onEpochChange(prev);
+      this.storage.handoff(prev);
+    }
+  }
+
+  // ------------------------------------------------------------ alerts (SPEC 6)
+
+  private onAlert(alert: Alert, persist: boolean): void {
+    const ctx = this.ctx;
+    if (this.alertSeqs.has(alert.alertSeq)) return;
+    if (!verify(AlertCodec, ctx.network, ctx.scheme, ctx.genesis.mintKey, alert)) return;
+    // Every node re-verifies the evidence itself: the mint is trusted for membership, not for guilt.
+    if (!this.evidenceHolds(alert.notice.evidence)) return;
+    this.alertSeqs.add(alert.alertSeq);
+    this.alertList.push(alert);
+    if (persist) ctx.persist(`al/${pad(alert.alertSeq)}`, encodeWith(alert, writeAlert));
+    ctx.emit({ type: 'alert', alert });
+    const ev = alert.notice.evidence;
+    if (ev.kind === 'double-spend') {
+      const from = ev.t1.from;
+      if (persist) this.custodian.freeze(from);
+      else this.custodian.account(toHex(from)).frozen = true;
+    } else {
+      const voter = hexOf(ev.v1.voter);
+      if (!ctx.voids.has(voter)) {
+        ctx.voids.add(voter);
+        if (persist) ctx.persist(Keys.voided(voter), new Uint8Array([1]));
+      }
+    }
+  }
+
+  private evidenceHolds(ev: Evidence): boolean {
+    const ctx = this.ctx;
+    if (ev.kind === 'double-spend') {
+      const { t1, t2 } = ev;
+      return equal(t1.from, t2.from) && t1.seq === t2.seq && !equal(transferId(t1), transferId(t2)) &&
+        verify(TransferCodec, ctx.network, ctx.scheme, t1.from, t1) && verify(TransferCodec, ctx.network, ctx.scheme, t2.from, t2);
+    }
+    const { v1, v2 } = ev;
+    return equal(v1.voter, v2.voter) && equal(v1.from, v2.from) && v1.seq === v2.seq && v1.epoch === v2.epoch && !equal(v1.transferId, v2.transferId) &&
+      verify(VoteCodec, ctx.network, ctx.scheme, v1.voter, v1) && verify(VoteCodec, ctx.network, ctx.scheme, v2.voter, v2);
+  }
+
+  // ------------------------------------------------------------ restore (SPEC 8)
+
+  private restore(src: RecordSource): void {
+    const ctx = this.ctx;
+    const net = ctx.network;
+    for (const [, v] of src.entries('e/')) {
+      const record = decodeWith(net, v, readEpoch, Limits.EPOCH_RECORD_BYTES);
+      if (record.epoch === ctx.epoch + 1) ctx.addEpoch(record, false);
+    }
+    for (const [k] of src.entries('v/')) ctx.voids.add(k.slice(2));
+    for (const [k] of src.entries('f/')) this.custodian.account(k.slice(2)).frozen = true;
+    for (const [k, v] of src.entries('a/')) this.handoff.restoreSnapshot(k.slice(2), v);
+    for (const [k, v] of src.entries('l/')) this.custodian.restoreLock(k.slice(2, 66), v);
+    for (const [k, v] of src.entries('x/')) this.custodian.restoreCertified(k.slice(2), v);
+    for (const [k, v] of src.entries('c/')) this.custodian.restoreCredit(k.slice(2), v);
+    for (const [k, v] of src.entries('b/')) this.storage.restore(k.slice(2), v);
+    ctx.out = { send: [], persist: [], events: [] };
+    for (const [, v] of src.entries('al/')) this.onAlert(decodeWith(net, v, readAlert), false);
+    ctx.out = { send: [], persist: [], events: [] };
+  }
+
+  // ------------------------------------------------------------ queries
+
+  /** Optional driver hook: ask the storage nodes for a bundle this node lacks; it lands in bundle(). */
+  lookup(transferId_: Bytes): Output<NodeEvent> {
+    const out = this.begin();
+    this.storage.lookup(transferId_);
+    return out;
+  }
+
+  transfer(id: Bytes): TransferView | undefined {
+    const v = this.gateway.view(id);
+    if (v) return v;
+    const b = this.storage.get(id);
+    if (!b) return undefined;
+    return { transferId: id, status: 'stored', transfer: b.certificate.transfer, certificate: b.certificate, bundle: b, times: {} };
+  }
+
+  account(account: Bytes): AccountView | undefined {
+    return this.custodian.view(account);
+  }
+
+  bundle(id: Bytes): Bundle | undefined {
+    return this.storage.get(id);
+  }
+
+  alerts(): readonly Alert[] {
+    return this.alertList;
+  }
+
+  currentEpoch(): EpochRecord {
+    return this.ctx.record;
+  }
+
+  /** Transfers the gateway is still working on (simulator and tests). */
+  get activeTransfers(): number {
+    return this.gateway.activeCount;
+  }
+
+  /** The notice hash of an alert's notice (a helper for observers). */
+  static alertKey(a: Alert): string {
+    return toHex(noticeHash(a.notice));
+  }
+}

@@ -1,0 +1,170 @@
+// The gateway's flow (SPEC 5): statuses, retries, idempotency, conflicts, storage and lookups.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Harness, NETWORK, secret } from './harness.ts';
+import { Reason } from '../../node/core/errors.ts';
+import { bindNetwork, transferId } from '../../node/core/objects.ts';
+import { checkBundle } from '../../node/core/certificate.ts';
+import { Ring } from '../../node/core/ring.ts';
+import { toHex } from '../../node/core/bytes.ts';
+import { ed25519 } from '../../node/core/signature.ts';
+
+function storedAt(h: Harness, id: Uint8Array): number {
+  return [...h.nodes.values()].filter((n) => n.bundle(id) !== undefined).length;
+}
+
+test('a transfer goes pending -> final -> credited -> stored, with k bundle replicas (real ed25519)', () => {
+  const h = new Harness({ nodes: 8, wire: true, scheme: ed25519 });
+  const alice = h.scheme.signer(secret('alice'));
+  const bob = h.scheme.signer(secret('bob'));
+  h.issue(alice.publicKey, 100n);
+  h.run();
+  const t = h.transfer(alice, bob.publicKey, 40n, 1);
+  h.submit(5, t);
+  h.run();
+  const v = h.node(5).transfer(transferId(t))!;
+  assert.is(v.status, 'stored');
+  for (const s of ['pending', 'final', 'credited', 'stored'] as const) assert.type(v.times[s], 'number');
+  const statuses = h.events.filter((e) => e.event.type === 'status' && e.node === h.nodeHex(5)).map((e) => (e.event as { status: string }).status);
+  assert.equal(statuses.slice(-4), ['pending', 'final', 'credited', 'stored']);
+  const ring = new Ring(h.genesis.epoch0);
+  checkBundle(v.bundle!, { network: NETWORK, verifier: ed25519, ringOf: (n) => (n === 0 ? ring : undefined) });
+  assert.is(storedAt(h, transferId(t)), 4);
+  for (const c of h.custodiansOf(bob.publicKey)) assert.is(h.nodes.get(c)!.account(bob.publicKey)!.balance, 40n);
+});
+
+test('rejected with the reason when more than k - q custodians refuse for a lasting reason', () => {
+  const h = new Harness({ nodes: 8 });
+  const alice = h.scheme.signer(secret('alice'));
+  const bob = h.scheme.signer(secret('bob'));
+  h.issue(alice.publicKey, 10n);
+  h.run();
+  const t = h.transfer(alice, bob.publicKey, 11n, 1);
+  h.submit(1, t);
+  h.run();
+  const v = h.node(1).transfer(transferId(t))!;
+  assert.is(v.status, 'rejected');
+  assert.is(v.reason, Reason.INSUFFICIENT_FUNDS);
+  assert.ok(h.events.some((e) => e.event.type === 'rejected'));
+});
+
+test('BAD_SIGNATURE at the gateway: rejected before anything is sent', () => {
+  const h = new Harness({ nodes: 8 });
+  const alice = h.scheme.signer(secret('alice'));
+  const mallory = h.scheme.signer(secret('mallory'));
+  const t = h.transfer(alice, mallory.publicKey, 1n, 1);
+  const forged = { ...t, from: mallory.publicKey };
+  h.submit(0, bindNetwork(forged, NETWORK));
+  assert.is(h.pending(), 0);
+  assert.is(h.node(0).transfer(transferId(forged))!.reason, Reason.BAD_SIGNATURE);
+});
+
+test('SEQ_GAP is transient: a transfer ahead of its predecessor stays pending, then completes', () => {
+  const h = new Harness({ nodes: 8 });
+  const alice = h.scheme.signer(secret('alice'));
+  const bob = h.scheme.signer(secret('bob'));
+  h.issue(alice.publicKey, 100n);
+  h.run();
+  const t1 = h.transfer(alice, bob.publicKey, 1n, 1);
+  const t2 = h.transfer(alice, bob.publicKey, 2n, 2, transferId(t1));
+  h.submit(2, t2);
+  h.run();
+  assert.is(h.status(2, t2), 'pending');
+  h.submit(3, t1);
+  h.settle(5);
+  assert.is(h.status(3, t1), 'stored');
+  assert.is(h.status(2, t2), 'stored');
+});
+
+test('resubmitting is idempotent: one lock, one credit, same result', () => {
+  const h = new Harness({ nodes: 8 });
+  const alice = h.scheme.signer(secret('alice'));
+  const bob = h.scheme.signer(secret('bob'));
+  h.issue(alice.publicKey, 100n);
+  h.run();
+  const t = h.transfer(alice, bob.publicKey, 10n, 1);
+  h.submit(2, t);
+  h.submit(2, t);
+  h.submit(4, t); // another gateway too
+  h.settle(3);
+  assert.is(h.status(2, t), 'stored');
+  assert.is(h.status(4, t), 'stored');
+  for (const c of h.custodiansOf(bob.publicKey)) assert.is(h.nodes.get(c)!.account(bob.publicKey)!.balance, 10n);
+  for (const c of h.custodiansOf(alice.publicKey)) assert.is(h.nodes.get(c)!.account(alice.publicKey)!.balance, 90n);
+  assert.is(h.events.filter((e) => e.event.type === 'credited' && e.event.amount === 10n).length, 4, 'each recipient custodian credits once');
+});
+
+test('a double spend: the second transfer gets status conflict, a notice goes out, the account is frozen at its custodians', () => {
+  const h = new Harness({ nodes: 8 });
+  const alice = h.scheme.signer(secret('alice'));
+  const bob = h.scheme.signer(secret('bob'));
+  const carol = h.scheme.signer(secret('carol'));
+  h.issue(alice.publicKey, 100n);
+  h.run();
+  const t1 = h.transfer(alice, bob.publicKey, 60n, 1);
+  const t2 = h.transfer(alice, carol.publicKey, 60n, 1);
+  h.submit(1, t1);
+  h.run();
+  h.submit(2, t2);
+  h.run();
+  assert.is(h.status(1, t1), 'stored');
+  const v2 = h.node(2).transfer(transferId(t2))!;
+  assert.is(v2.status, 'conflict');
+  assert.is(v2.reason, Reason.CONFLICT);
+  assert.ok(h.notices.length >= 1);
+  assert.is(h.alerts.length, 1, 'one alert per (from, seq)');
+  for (const c of h.custodiansOf(alice.publicKey)) assert.ok(h.nodes.get(c)!.account(alice.publicKey)!.frozen);
+  for (const n of h.nodes.values()) assert.is(n.alerts().length, 1);
+});
+
+test('lost and duplicated messages: retries on tick still reach stored', () => {
+  const h = new Harness({ nodes: 8, seed: 5, faults: { drop: 0.3, duplicate: 0.2, reorder: true } });
+  const alice = h.scheme.signer(secret('alice'));
+  const bob = h.scheme.signer(secret('bob'));
+  h.issue(alice.publicKey, 100n);
+  h.settle(30);
+  const t = h.transfer(alice, bob.publicKey, 10n, 1);
+  h.submit(3, t);
+  h.settle(30);
+  assert.is(h.status(3, t), 'stored');
+  for (const c of h.custodiansOf(bob.publicKey)) {
+    const a = h.nodes.get(c)!.account(bob.publicKey);
+    assert.ok(a === undefined || a.balance === 0n || a.balance === 10n);
+  }
+});
+
+test('lookup: a node without the bundle asks the storage nodes, then serves it', () => {
+  const h = new Harness({ nodes: 8 });
+  const alice = h.scheme.signer(secret('alice'));
+  const t = h.issue(alice.publicKey, 7n);
+  h.run();
+  const id = transferId(t);
+  const storage = new Ring(h.genesis.epoch0).storage(id).map(toHex);
+  const other = [...h.nodes.keys()].find((n) => !storage.includes(n) && h.nodes.get(n)!.bundle(id) === undefined)!;
+  const node = h.nodes.get(other)!;
+  assert.is(node.bundle(id), undefined);
+  const out = node.lookup(id);
+  assert.ok(out.send.every((o) => o.msg.type === 'lookup'));
+  // deliver the lookups and their replies by hand
+  for (const s of storage) {
+    const reply = h.nodes.get(s)!.receive({ node: other }, { type: 'lookup', transferId: id }).send[0]!.msg;
+    h.ask(other, reply, { node: s });
+  }
+  assert.ok(node.bundle(id) !== undefined);
+  assert.is(node.transfer(id)!.status, 'stored');
+});
+
+test('a storage node refuses a bundle that does not check', () => {
+  const h = new Harness({ nodes: 8 });
+  const alice = h.scheme.signer(secret('alice'));
+  const t = h.issue(alice.publicKey, 7n, 1);
+  h.run();
+  const b = h.node(1).transfer(transferId(t))!.bundle!;
+  const thin = { certificate: b.certificate, receipts: b.receipts.slice(0, 1) };
+  const out = h.ask(6, { type: 'store', bundle: thin, forward: true });
+  assert.is(out.send.length, 1);
+  assert.is((out.send[0]!.msg as { code: string }).code, Reason.BAD_BUNDLE);
+  assert.is(out.persist.length, 0);
+});
+
+test.run();
