@@ -7,8 +7,8 @@ import { equal, toHex, type Bytes } from './bytes.ts';
 import { Reason, type ReasonCode } from './errors.ts';
 import type { TransferStatus, TransferView } from './api.ts';
 import {
-  NoticeCodec, ReceiptCodec, TransferCodec, VoteCodec, doubleSpendEvidence, sign, transferId, verify,
-  type Bundle, type Certificate, type Receipt, type Transfer, type Vote,
+  NoticeCodec, ReceiptCodec, TransferCodec, VoteCodec, doubleSpendEvidence, equivocationEvidence, sign, transferId, verify,
+  type Bundle, type Certificate, type Evidence, type Receipt, type Transfer, type Vote,
 } from './objects.ts';
 import { hexOf, type NodeContext } from './node-context.ts';
 
@@ -35,6 +35,18 @@ type Pending = {
   conflictReported: boolean;
 };
 
+/** Where the gateway finds a rival transfer's stored bundle (the node's storage role). */
+export type BundleSource = {
+  get(id: Bytes): Bundle | undefined;
+  lookup(id: Bytes): void;
+};
+
+/**
+ * A conflicted transfer whose rival's certificate is still sought: a custodian
+ * that voted for both is an equivocator, and its two votes are the evidence (SPEC 6).
+ */
+type RivalSearch = { readonly rivalId: Bytes; tries: number; nextTry: number };
+
 /**
  * Reasons that stay true until the account changes: once more than k - q
  * custodians give one, q votes are out of reach and the transfer is rejected.
@@ -58,9 +70,14 @@ export class Gateway {
   /** Ids of stored transfers in the order they finished (a queue with a moving head). */
   private readonly finished: string[] = [];
   private finishedHead = 0;
+  private readonly bundles: BundleSource;
+  private readonly rivals = new Map<Pending, RivalSearch>();
+  /** Rival searches at once; past this a new conflict is not searched (its double spend is still reported). */
+  static readonly MAX_RIVAL_SEARCHES = 4096;
 
-  constructor(ctx: NodeContext) {
+  constructor(ctx: NodeContext, bundles: BundleSource) {
     this.ctx = ctx;
+    this.bundles = bundles;
   }
 
   view(id: Bytes): TransferView | undefined {
@@ -157,6 +174,7 @@ export class Gateway {
   }
 
   tick(now: number): void {
+    if (this.rivals.size > 0) this.searchRivals(now);
     if (this.active.size === 0) return;
     const max = this.ctx.options.maxRetries;
     for (const p of this.active) {
@@ -235,6 +253,37 @@ export class Gateway {
     if (p.phase === 'voting') {
       this.setStatus(p, 'conflict', Reason.CONFLICT, 'the sender signed another transfer for this seq');
       this.active.delete(p);
+      if (!this.rivals.has(p) && this.rivals.size < Gateway.MAX_RIVAL_SEARCHES) {
+        this.rivals.set(p, { rivalId: transferId(locked), tries: 0, nextTry: ctx.now() });
+      }
+    }
+  }
+
+  /**
+   * Looks up each rival's bundle until it is stored (or tries run out) and compares
+   * its certificate's votes with the votes this gateway holds for its own transfer.
+   */
+  private searchRivals(now: number): void {
+    const ctx = this.ctx;
+    for (const [p, r] of this.rivals) {
+      const bundle = this.bundles.get(r.rivalId);
+      if (bundle) {
+        for (const ev of equivocations(bundle.certificate.votes, p.votes)) {
+          const notice = sign(NoticeCodec, ctx.network, ctx.signer, { evidence: ev, reporter: ctx.id });
+          ctx.sendMint({ type: 'notice', notice });
+          ctx.emit({ type: 'notice-sent', notice });
+        }
+        this.rivals.delete(p);
+        continue;
+      }
+      if (r.nextTry > now) continue;
+      if (r.tries >= ctx.options.maxRetries) {
+        this.rivals.delete(p);
+        continue;
+      }
+      r.tries++;
+      r.nextTry = now + ctx.options.retryMs;
+      this.bundles.lookup(r.rivalId);
     }
   }
 
@@ -280,8 +329,25 @@ export class Gateway {
     }
   }
 
+  /** For tests and the simulator: conflicts whose rival certificate is still sought. */
+  get rivalSearches(): number {
+    return this.rivals.size;
+  }
+
   /** For tests and the simulator: transfers still being worked on. */
   get activeCount(): number {
     return this.active.size;
   }
+}
+
+/** Pairs of votes by one voter for the same (from, seq, epoch) and different transfers. */
+export function equivocations(rivalVotes: readonly Vote[], ownVotes: ReadonlyMap<number, ReadonlyMap<string, Vote>>): Evidence[] {
+  const found: Evidence[] = [];
+  for (const v of rivalVotes) {
+    const mine = ownVotes.get(v.epoch)?.get(hexOf(v.voter));
+    if (mine && mine.seq === v.seq && equal(mine.from, v.from) && !equal(mine.transferId, v.transferId)) {
+      found.push(equivocationEvidence(mine, v));
+    }
+  }
+  return found;
 }

@@ -38,8 +38,8 @@ export class NodeMachine implements NodeMachineApi {
     this.ctx = new NodeContext(init.genesis, init.signer, init.scheme, init.clock, init.random, options);
     this.id = this.ctx.id;
     this.custodian = new Custodian(this.ctx);
-    this.gateway = new Gateway(this.ctx);
     this.storage = new Storage(this.ctx);
+    this.gateway = new Gateway(this.ctx, this.storage);
     this.handoff = new Handoff(this.ctx, this.custodian);
     this.antiEntropy = new AntiEntropy(this.ctx, this.custodian, this.handoff, this.storage);
     if (init.restore) this.restore(init.restore);
