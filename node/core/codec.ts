@@ -145,15 +145,16 @@ export class Reader {
     if (v > 1) throw new Rejection(Reason.NON_CANONICAL, `boolean byte ${v}`);
     return v === 1;
   }
+  /** Fields are views into the message buffer, not copies: decoding is on the custodian's hot path. */
   fixed(size: number): Bytes {
     const at = this.take(size);
-    return this.bytes.slice(at, at + size);
+    return this.bytes.subarray(at, at + size);
   }
   var(max: number): Bytes {
     const n = this.u16();
     if (n > max) throw new Rejection(Reason.OVERSIZED, `field of ${n} bytes exceeds ${max}`);
     const at = this.take(n);
-    return this.bytes.slice(at, at + n);
+    return this.bytes.subarray(at, at + n);
   }
   string(max: number): string {
     try {
