@@ -1,0 +1,76 @@
+// `ringmint mint init`: the mint key, the genesis file (epoch 0 signed by the mint)
+// and the operator token, in the mint's data dir.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Bytes } from '../../node/core/bytes.ts';
+import { Reason, Rejection } from '../../node/core/errors.ts';
+import { genesisToJson, type AdmissionPolicy, type Genesis } from '../../node/core/genesis.ts';
+import { ed25519, generateKeyPair } from '../../node/core/signature.ts';
+import { createGenesis } from '../core/genesis-create.ts';
+import { MINT_KEY_FILE, parseNodeRef, writeKeyFile } from '../../node/daemon/keys.ts';
+import { loadOrCreateToken } from '../../node/daemon/http-common.ts';
+import { GENESIS_FILE } from '../../node/daemon/node-daemon.ts';
+
+export type MintInitParams = {
+  data: string;
+  network: string;
+  k: number;
+  q: number;
+  decimals: number;
+  symbol: string;
+  /** In base units; null for no cap. */
+  supplyCap: bigint | null;
+  admission: AdmissionPolicy;
+  /** Node ids of epoch 0. */
+  members: Bytes[];
+};
+
+/** Reads node ids (hex or PeerId), one a line or a JSON array; # starts a comment. */
+export function readNodesFile(path: string): Bytes[] {
+  const text = readFileSync(path, 'utf8');
+  const refs = text.trim().startsWith('[') ? (JSON.parse(text) as string[]) : text.split('\n').map((l) => l.replace(/#.*/, '').trim()).filter((l) => l.length > 0);
+  return refs.map((r) => parseNodeRef(String(r)));
+}
+
+export function mintInit(p: MintInitParams): { genesis: Genesis; genesisPath: string; token: string } {
+  const dir = resolve(p.data);
+  mkdirSync(dir, { recursive: true });
+  if (existsSync(join(dir, MINT_KEY_FILE))) throw new Rejection(Reason.BAD_REQUEST, `${dir} already holds a mint key; refusing to overwrite it`);
+  if (p.members.length === 0) throw new Rejection(Reason.BAD_REQUEST, 'epoch 0 needs members: pass --nodes FILE with node ids (or use `ringmint devnet`)');
+  const kp = generateKeyPair();
+  const genesis = createGenesis({
+    network: p.network,
+    mint: ed25519.signer(kp.secretKey),
+    members: p.members,
+    k: p.k,
+    q: p.q,
+    decimals: p.decimals,
+    symbol: p.symbol,
+    supplyCap: p.supplyCap,
+    admission: p.admission,
+    issuedAt: Date.now(),
+  });
+  writeKeyFile(join(dir, MINT_KEY_FILE), kp);
+  const genesisPath = join(dir, GENESIS_FILE);
+  writeFileSync(genesisPath, JSON.stringify(genesisToJson(genesis), null, 2) + '\n');
+  const token = loadOrCreateToken(dir);
+  return { genesis, genesisPath, token };
+}
+
+/** "12.5" with 6 decimals -> 12500000n; at most `decimals` fraction digits. */
+export function parseCoins(s: string, decimals: number): bigint {
+  const m = /^(\d+)(?:\.(\d+))?$/.exec(s.trim());
+  if (!m) throw new Rejection(Reason.BAD_AMOUNT, `not an amount: ${s}`);
+  const frac = m[2] ?? '';
+  if (frac.length > decimals) throw new Rejection(Reason.BAD_AMOUNT, `at most ${decimals} decimals: ${s}`);
+  const v = BigInt(m[1]! + frac.padEnd(decimals, '0'));
+  if (v === 0n) throw new Rejection(Reason.BAD_AMOUNT, 'amount must be positive');
+  return v;
+}
+
+export function formatCoins(v: bigint, decimals: number): string {
+  if (decimals === 0) return v.toString();
+  const s = v.toString().padStart(decimals + 1, '0');
+  const frac = s.slice(-decimals).replace(/0+$/, '');
+  return s.slice(0, -decimals) + (frac ? '.' + frac : '');
+}

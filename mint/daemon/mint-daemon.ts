@@ -1,0 +1,233 @@
+// The mint daemon's composition root: genesis, mint key, LevelDB store, MintMachine,
+// driver, libp2p host (the mint is a peer: notices and joins come to it directly,
+// epochs, alerts and repudiations go out on gossip) and the HTTP API. Closed in
+// reverse order, idempotently.
+import { existsSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pino, type Logger } from 'pino';
+import type { FastifyInstance } from 'fastify';
+import { toHex, type Bytes } from '../../node/core/bytes.ts';
+import { Reason, Rejection } from '../../node/core/errors.ts';
+import type { Genesis } from '../../node/core/genesis.ts';
+import type { MintEvent } from '../../node/core/api.ts';
+import type { Address, Output } from '../../node/core/ports.ts';
+import type { Message } from '../../node/core/messages.ts';
+import { transferId, type Transfer } from '../../node/core/objects.ts';
+import { Ring } from '../../node/core/ring.ts';
+import { ed25519 } from '../../node/core/signature.ts';
+import { MintMachine } from '../core/mint-machine.ts';
+import { Store } from '../../node/daemon/store.ts';
+import { Driver } from '../../node/daemon/driver.ts';
+import { P2PHost } from '../../node/daemon/p2p.ts';
+import { createMetrics } from '../../node/daemon/metrics.ts';
+import { Queries } from '../../node/daemon/queries.ts';
+import { MINT_KEY_FILE, readKeyFile } from '../../node/daemon/keys.ts';
+import { parseHostPort } from '../../node/daemon/config.ts';
+import { loadOrCreateToken } from '../../node/daemon/http-common.ts';
+import { GENESIS_FILE, readGenesisFile } from '../../node/daemon/node-daemon.ts';
+import { buildMintHttp } from './http.ts';
+
+export type MintConfig = {
+  api: string;
+  listen: string[];
+  logLevel: string;
+  /** Epochs are made at most this often (and only when membership changed). */
+  epochIntervalMs: number;
+};
+
+export const MINT_DEFAULTS: MintConfig = {
+  api: '127.0.0.1:7600',
+  listen: ['/ip4/127.0.0.1/tcp/7601'],
+  logLevel: 'info',
+  epochIntervalMs: 5_000,
+};
+
+/** The last few epochs are re-published this often, so a node that missed the gossip catches up. */
+const EPOCH_REPUBLISH_MS = 5_000;
+const EPOCHS_REPUBLISHED = 3;
+/** An issuance not stored by then is handed to the next gateway. */
+const RESUBMIT_AFTER_MS = 3_000;
+/** Storage nodes are asked for an issuance's bundle this often while a caller waits. */
+const STORED_POLL_MS = 100;
+
+export class MintDaemon {
+  readonly dataDir: string;
+  readonly log: Logger;
+  readonly metrics = createMetrics('mint');
+  genesis!: Genesis;
+  machine!: MintMachine;
+  p2p!: P2PHost;
+  http!: FastifyInstance;
+  apiUrl = '';
+  token = '';
+  private store!: Store;
+  private driver!: Driver<MintEvent>;
+  private readonly queries = new Queries();
+  private readonly closers: (() => Promise<void> | void)[] = [];
+  private closing: Promise<void> | null = null;
+
+  constructor(dataDir: string, log?: Logger) {
+    this.dataDir = resolve(dataDir);
+    this.log = log ?? pino({ level: 'info' });
+  }
+
+  async start(cfg: MintConfig): Promise<this> {
+    try {
+      await this.startInner(cfg);
+      return this;
+    } catch (e) {
+      await this.close();
+      throw e;
+    }
+  }
+
+  private async startInner(cfg: MintConfig): Promise<void> {
+    mkdirSync(this.dataDir, { recursive: true });
+    const gpath = join(this.dataDir, GENESIS_FILE);
+    const kpath = join(this.dataDir, MINT_KEY_FILE);
+    if (!existsSync(gpath) || !existsSync(kpath)) throw new Rejection(Reason.BAD_REQUEST, `${this.dataDir} has no mint: run \`ringmint mint init --data ${this.dataDir}\` first`);
+    const { genesis, json } = readGenesisFile(gpath);
+    this.genesis = genesis;
+    const key = readKeyFile(kpath);
+    this.token = loadOrCreateToken(this.dataDir);
+
+    this.store = await Store.open(join(this.dataDir, 'db'));
+    this.closers.push(() => this.store.close());
+    const restore = await this.store.load();
+    this.machine = new MintMachine({
+      genesis,
+      signer: ed25519.signer(key.secretKey),
+      scheme: ed25519,
+      clock: { now: () => Date.now() },
+      restore,
+      options: { epochIntervalMs: cfg.epochIntervalMs },
+    });
+    this.metrics.epoch.set(this.machine.currentEpoch().epoch);
+
+    this.p2p = await P2PHost.start({
+      secretKey: key.secretKey,
+      network: genesis.network,
+      mintKey: genesis.mintKey,
+      listen: cfg.listen,
+      bootstrap: [],
+      role: 'mint',
+      log: this.log.child({ part: 'p2p' }),
+      metrics: this.metrics,
+      onMessage: (from, msg) => this.onMessage(from, msg),
+    });
+    this.closers.push(() => this.p2p.stop());
+
+    this.driver = new Driver<MintEvent>({
+      store: this.store,
+      transport: this.p2p,
+      tick: () => this.machine.tick(),
+      onEvents: (events) => this.onEvents(events),
+      metrics: this.metrics,
+      log: this.log.child({ part: 'driver' }),
+      onFatal: () => void this.close().finally(() => process.exit(70)),
+    });
+    this.driver.start();
+    this.closers.push(() => this.driver.stop());
+
+    const republish = setInterval(() => {
+      const all = this.machine.epochs();
+      for (const record of all.slice(-EPOCHS_REPUBLISHED)) if (record.epoch > 0) this.p2p.send({ broadcast: true }, { type: 'epoch', record });
+    }, EPOCH_REPUBLISH_MS);
+    republish.unref();
+    this.closers.push(() => clearInterval(republish));
+
+    this.http = buildMintHttp({
+      machine: this.machine,
+      genesisJson: json,
+      token: this.token,
+      metrics: this.metrics,
+      log: this.log,
+      issue: (to, amount, memo) => this.issue(to, amount, memo),
+      waitStored: (t, ms) => this.waitStored(t, ms),
+      admit: (node) => this.run('admit', () => this.machine.admit(node)),
+    });
+    this.closers.push(() => this.http.close());
+    const { host, port } = parseHostPort(cfg.api);
+    this.apiUrl = await this.http.listen({ host, port });
+    this.log.info({ api: this.apiUrl, peerId: this.p2p.peerId.toString(), addrs: this.p2p.addrs(), epoch: this.machine.currentEpoch().epoch }, 'mint started');
+  }
+
+  /** A machine call as a driver step; a Rejection thrown by the machine reaches the caller as is. */
+  private run(kind: string, fn: () => Output<MintEvent>): Promise<void> {
+    let thrown: unknown = null;
+    const p = this.driver.step(kind, () => {
+      try {
+        return fn();
+      } catch (e) {
+        thrown = e;
+        throw e;
+      }
+    });
+    return p.catch((e: unknown) => {
+      throw thrown ?? e;
+    });
+  }
+
+  private async issue(to: Bytes, amount: bigint, memo: Bytes): Promise<{ transfer: Transfer; gateway: string | null }> {
+    let transfer: Transfer | null = null;
+    let gateway: string | null = null;
+    await this.run('issue', () => {
+      const r = this.machine.issue(to, amount, memo);
+      transfer = r.transfer;
+      const submit = r.output.send.find((s) => s.msg.type === 'submit');
+      if (submit && 'node' in submit.to) gateway = submit.to.node;
+      return r.output;
+    });
+    return { transfer: transfer!, gateway };
+  }
+
+  private async waitStored(t: Transfer, timeoutMs: number): Promise<boolean> {
+    const id = transferId(t);
+    const deadline = Date.now() + timeoutMs;
+    let nextResubmit = Date.now() + RESUBMIT_AFTER_MS;
+    let attempt = 1;
+    while (Date.now() < deadline) {
+      const storage = new Ring(this.machine.currentEpoch()).storage(id).map(toHex);
+      const found = await this.queries.askBundle(id, storage, (to, m) => this.p2p.send(to, m), Math.min(STORED_POLL_MS * 4, Math.max(1, deadline - Date.now())));
+      if (found) return true;
+      if (Date.now() >= nextResubmit) {
+        await this.run('resubmit', () => this.machine.resubmit(t.seq, attempt++)).catch(() => {});
+        nextResubmit = Date.now() + RESUBMIT_AFTER_MS;
+      }
+      await new Promise((r) => setTimeout(r, STORED_POLL_MS));
+    }
+    return false;
+  }
+
+  private onMessage(from: Address, msg: Message): void {
+    if (this.queries.take(from, msg)) return;
+    this.driver.step('receive', () => this.machine.receive(from, msg)).catch(() => {});
+  }
+
+  private onEvents(events: readonly MintEvent[]): void {
+    for (const ev of events) {
+      if (ev.type === 'epoch') {
+        this.metrics.epoch.set(ev.record.epoch);
+        this.log.info({ epoch: ev.record.epoch, members: ev.record.members.length }, 'new epoch');
+      } else if (ev.type === 'alert') {
+        this.metrics.alerts.inc();
+        this.log.warn({ alertSeq: ev.alert.alertSeq, kind: ev.evidence.kind }, 'alert relayed');
+      } else if (ev.type === 'admitted') this.log.info({ node: toHex(ev.node) }, 'node admitted for the next epoch');
+      else if (ev.type === 'evicted') this.log.warn({ node: toHex(ev.node), why: ev.why }, 'node evicted');
+    }
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      for (const c of this.closers.reverse()) {
+        try {
+          await c();
+        } catch (e) {
+          this.log.warn({ err: e }, 'close step failed');
+        }
+      }
+      this.log.info('mint stopped');
+    })();
+    return this.closing;
+  }
+}

@@ -1,0 +1,58 @@
+// Length-prefixed frames on a long-lived libp2p stream: a 4-byte big-endian length,
+// then that many bytes of one encoded message. The decoder takes chunks as they
+// arrive (a frame may span chunks, a chunk may hold many frames).
+
+/** SPEC 2: a message is at most 64 KiB; epoch records travel by gossip or GET /epochs instead. */
+export const MAX_FRAME_BYTES = 64 * 1024;
+const HEADER_BYTES = 4;
+
+export class FrameTooLarge extends Error {
+  readonly size: number;
+  constructor(size: number) {
+    super(`frame of ${size} bytes exceeds ${MAX_FRAME_BYTES}`);
+    this.size = size;
+  }
+}
+
+export function encodeFrame(payload: Uint8Array, max = MAX_FRAME_BYTES): Uint8Array {
+  if (payload.length > max) throw new FrameTooLarge(payload.length);
+  const out = new Uint8Array(HEADER_BYTES + payload.length);
+  new DataView(out.buffer).setUint32(0, payload.length);
+  out.set(payload, HEADER_BYTES);
+  return out;
+}
+
+/** Turns a byte stream into frames. After a FrameTooLarge the stream is unusable: close it. */
+export class FrameDecoder {
+  private buf: Uint8Array = new Uint8Array(0);
+  private readonly max: number;
+  constructor(max = MAX_FRAME_BYTES) {
+    this.max = max;
+  }
+
+  /** Bytes held while waiting for the rest of a frame. */
+  get buffered(): number {
+    return this.buf.length;
+  }
+
+  push(chunk: Uint8Array): Uint8Array[] {
+    if (this.buf.length === 0) this.buf = chunk;
+    else {
+      const joined = new Uint8Array(this.buf.length + chunk.length);
+      joined.set(this.buf);
+      joined.set(chunk, this.buf.length);
+      this.buf = joined;
+    }
+    const frames: Uint8Array[] = [];
+    let off = 0;
+    while (this.buf.length - off >= HEADER_BYTES) {
+      const len = new DataView(this.buf.buffer, this.buf.byteOffset + off, HEADER_BYTES).getUint32(0);
+      if (len > this.max) throw new FrameTooLarge(len);
+      if (this.buf.length - off - HEADER_BYTES < len) break;
+      frames.push(this.buf.slice(off + HEADER_BYTES, off + HEADER_BYTES + len));
+      off += HEADER_BYTES + len;
+    }
+    this.buf = off === this.buf.length ? new Uint8Array(0) : this.buf.slice(off);
+    return frames;
+  }
+}

@@ -1,0 +1,193 @@
+// The node's HTTP API (docs/api.md): status, ring, epochs, accounts (asked of their
+// custodians), transfers (this node as gateway), receipts (asked of storage nodes),
+// alerts and metrics. Only signed transfers come in; no account key ever does.
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { decodeAddress, encodeAddress } from '../core/address.ts';
+import { fromHex, toHex, type Bytes } from '../core/bytes.ts';
+import { Reason, Rejection } from '../core/errors.ts';
+import type { GenesisJson } from '../core/genesis.ts';
+import type { AccountState } from '../core/handoff-codec.ts';
+import { bundleToHex, epochToHex, transferFromJson, transferToJson } from '../core/json.ts';
+import { encodeWith, transferIdHex, writeAlert, writeCertificate, type Bundle, type EpochRecord, type Transfer } from '../core/objects.ts';
+import { position } from '../core/ring.ts';
+import type { NodeMachineApi, TransferView } from '../core/api.ts';
+import { createHttp, statusOf, DEFAULT_WAIT_MS, MAX_WAIT_MS, metricsRoute, WAIT_LEVELS, type WaitLevel } from './http-common.ts';
+import { peerIdOfNode } from './keys.ts';
+import type { DaemonMetrics } from './metrics.ts';
+
+export const VERSION = '0.1.0';
+
+export type NodeApiDeps = {
+  readonly network: string;
+  readonly genesisJson: GenesisJson;
+  readonly machine: NodeMachineApi;
+  readonly peerId: string;
+  readonly startedAt: number;
+  readonly metrics: DaemonMetrics;
+  readonly log: Logger;
+  /** Runs machine.submit as a driver step; resolves once its writes are durable and its messages sent. */
+  submit(t: Transfer): Promise<void>;
+  /** Resolves with the view once the transfer reached `level` (or an end state), or on timeout with the latest view. */
+  waitFor(id: Bytes, level: WaitLevel, timeoutMs: number): Promise<TransferView | undefined>;
+  /** States of `account` by custodian (hex id), this node's own replica included when it is one. */
+  askAccount(account: Bytes): Promise<{ asked: number; answers: ReplicaView[] }>;
+  findBundle(transferId: Bytes): Promise<Bundle | null>;
+  epoch(n: number): EpochRecord | undefined;
+};
+
+const hex32 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 32 bytes of lowercase hex');
+const transferBody = z.object({ transfer: z.record(z.string(), z.unknown()) });
+const waitQuery = z.object({
+  wait: z.enum(WAIT_LEVELS).optional(),
+  timeoutMs: z.coerce.number().int().min(0).max(MAX_WAIT_MS).optional(),
+});
+
+export function transferViewJson(v: TransferView): Record<string, unknown> {
+  return {
+    transferId: toHex(v.transferId),
+    status: v.status,
+    ...(v.reason !== undefined ? { reason: v.reason } : {}),
+    ...(v.detail !== undefined ? { detail: v.detail } : {}),
+    ...(v.transfer ? { transfer: transferToJson(v.transfer) } : {}),
+    ...(v.certificate ? { certificate: toHex(encodeWith(v.certificate, writeCertificate)) } : {}),
+    times: v.times,
+  };
+}
+
+/** A rejected or conflicting transfer answers with its code, as 4xx. */
+function failure(v: TransferView): Rejection | null {
+  if (v.status === 'rejected') return new Rejection(v.reason ?? Reason.BAD_REQUEST, v.detail ?? `transfer rejected: ${v.reason}`);
+  if (v.status === 'conflict') return new Rejection(Reason.CONFLICT, v.detail ?? 'another transfer holds this (from, seq)');
+  return null;
+}
+
+/** One custodian's answer about an account, whether from a peer or this node's own replica. */
+export type ReplicaView = { readonly balance: bigint; readonly seq: number; readonly head: string | null; readonly frozen: boolean };
+
+export function replicaOfState(s: AccountState): ReplicaView {
+  return { balance: s.credited - s.debited, seq: s.seq, head: s.head ? transferIdHex(s.head) : null, frozen: s.frozen };
+}
+
+/** Agreeing answers: the largest group with equal balance, seq, head and frozen flag (ties: the higher seq). */
+export function agree(answers: readonly ReplicaView[]): ReplicaView | null {
+  const groups = new Map<string, { s: ReplicaView; n: number }>();
+  for (const s of answers) {
+    const key = `${s.balance}|${s.seq}|${s.head ?? ''}|${s.frozen}`;
+    const g = groups.get(key);
+    if (g) g.n++;
+    else groups.set(key, { s, n: 1 });
+  }
+  let best: { s: ReplicaView; n: number } | null = null;
+  for (const g of groups.values()) if (best === null || g.n > best.n || (g.n === best.n && g.s.seq > best.s.seq)) best = g;
+  return best?.s ?? null;
+}
+
+export function buildNodeHttp(d: NodeApiDeps): FastifyInstance {
+  const app = createHttp(d.log, d.metrics);
+
+  app.get('/status', async () => {
+    const e = d.machine.currentEpoch();
+    return {
+      network: d.network,
+      nodeId: toHex(d.machine.id),
+      peerId: d.peerId,
+      epoch: e.epoch,
+      members: e.members.length,
+      k: e.k,
+      q: e.q,
+      version: VERSION,
+      uptimeSeconds: Math.round((Date.now() - d.startedAt) / 1000),
+    };
+  });
+
+  app.get('/genesis', async () => d.genesisJson);
+
+  app.get('/ring', async () => {
+    const e = d.machine.currentEpoch();
+    return {
+      epoch: e.epoch,
+      k: e.k,
+      q: e.q,
+      members: e.members.map((m) => ({ nodeId: toHex(m), peerId: peerIdOfNode(m).toString(), position: toHex(position(m)) })),
+    };
+  });
+
+  app.get<{ Params: { n: string } }>('/epochs/:n', async (req) => {
+    const n = z.coerce.number().int().min(0).parse(req.params.n);
+    const e = d.epoch(n);
+    if (!e) throw new Rejection(Reason.NOT_FOUND, `epoch ${n} not known to this node`);
+    return { epoch: n, record: epochToHex(e) };
+  });
+
+  app.get<{ Params: { address: string } }>('/accounts/:address', async (req) => {
+    const account = decodeAddress(req.params.address);
+    const { asked, answers } = await d.askAccount(account);
+    const s = agree(answers);
+    if (s === null) throw new Rejection(Reason.UNAVAILABLE, `none of ${asked} custodians answered`);
+    return {
+      address: encodeAddress(account),
+      balance: s.balance.toString(),
+      seq: s.seq,
+      head: s.head,
+      frozen: s.frozen,
+      custodians: { asked, answered: answers.length },
+    };
+  });
+
+  app.post<{ Querystring: Record<string, string> }>('/transfers', async (req, reply) => {
+    const body = transferBody.parse(req.body);
+    const q = waitQuery.parse(req.query);
+    const t = transferFromJson(body.transfer, d.network);
+    await d.submit(t);
+    const id = fromHex(transferToJson(t).id);
+    let view = d.machine.transfer(id);
+    if (view && !failure(view) && q.wait) view = (await d.waitFor(id, q.wait, q.timeoutMs ?? DEFAULT_WAIT_MS)) ?? view;
+    if (!view) throw new Rejection(Reason.UNAVAILABLE, 'the gateway did not take the transfer');
+    const f = failure(view);
+    if (f) {
+      return reply.code(view.status === 'conflict' ? 409 : statusOf(f.code)).send({ error: f.code, message: f.message, transferId: toHex(id), status: view.status });
+    }
+    const met = q.wait !== undefined && reached(view.status, q.wait);
+    return reply.code(met ? 200 : 202).send({ transferId: toHex(id), status: view.status });
+  });
+
+  app.get<{ Params: { id: string } }>('/transfers/:id', async (req) => {
+    const id = fromHex(hex32.parse(req.params.id));
+    const v = d.machine.transfer(id);
+    if (v) return transferViewJson(v);
+    // Not handled here (or the gateway restarted: its views are not kept): a stored bundle still answers.
+    const b = d.machine.bundle(id) ?? (await d.findBundle(id));
+    if (b) return { transferId: toHex(id), status: 'stored', transfer: transferToJson(b.certificate.transfer), certificate: toHex(encodeWith(b.certificate, writeCertificate)), times: {} };
+    throw new Rejection(Reason.NOT_FOUND, 'transfer not known to this node nor stored on the ring (ask its gateway)');
+  });
+
+  app.get<{ Params: { id: string } }>('/receipts/:id', async (req) => {
+    const id = fromHex(hex32.parse(req.params.id));
+    const b = d.machine.bundle(id) ?? (await d.findBundle(id));
+    if (!b) throw new Rejection(Reason.NOT_FOUND, 'no stored receipt bundle for this transfer (yet)');
+    return { transferId: toHex(id), bundle: bundleToHex(b) };
+  });
+
+  app.get('/alerts', async () => ({
+    alerts: d.machine.alerts().map((a) => {
+      const ev = a.notice.evidence;
+      return {
+        alertSeq: a.alertSeq,
+        kind: ev.kind,
+        frozen: ev.kind === 'double-spend' ? [encodeAddress(ev.t1.from)] : [],
+        ...(ev.kind === 'equivocation' ? { node: toHex(ev.v1.voter) } : {}),
+        alert: toHex(encodeWith(a, writeAlert)),
+      };
+    }),
+  }));
+
+  metricsRoute(app, d.metrics.registry);
+  return app;
+}
+
+const RANK = { pending: 0, final: 1, credited: 2, stored: 3 } as const;
+export function reached(status: string, level: WaitLevel): boolean {
+  return status in RANK && RANK[status as keyof typeof RANK] >= RANK[level];
+}

@@ -1,0 +1,68 @@
+// The LevelDB store: group commit (many steps, one synced batch), ordering of
+// deletes and puts, and restore of every record after a reopen.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Store } from '../../node/daemon/store.ts';
+import { utf8 } from '../../node/core/bytes.ts';
+
+const dir = () => join(mkdtempSync(join(tmpdir(), 'ringmint-store-')), 'db');
+
+test('records survive a reopen and are listed by prefix in key order', async () => {
+  const d = dir();
+  const s = await Store.open(d);
+  await s.commit([{ key: 'lock/b', value: utf8('2') }, { key: 'lock/a', value: utf8('1') }, { key: 'credit/x', value: utf8('c') }]);
+  await s.commit([{ key: 'lock/c', value: utf8('3') }, { key: 'credit/x', value: null }]);
+  await s.close();
+  const s2 = await Store.open(d);
+  const r = await s2.load();
+  assert.equal([...r.entries('lock/')].map(([k, v]) => [k, new TextDecoder().decode(v)]), [['lock/a', '1'], ['lock/b', '2'], ['lock/c', '3']]);
+  assert.equal([...r.entries('credit/')], []);
+  assert.is(r.size, 3);
+  await s2.close();
+});
+
+test('steps arriving while a batch is in flight share the next batch (group commit)', async () => {
+  const s = await Store.open(dir());
+  const done: number[] = [];
+  const all: Promise<void>[] = [];
+  for (let i = 0; i < 100; i++) all.push(s.commit([{ key: `k/${String(i).padStart(3, '0')}`, value: utf8(String(i)) }]).then(() => void done.push(i)));
+  await Promise.all(all);
+  // All 100 steps durable, in order, in far fewer than 100 synced batches.
+  assert.equal(done, [...Array(100).keys()]);
+  assert.is(s.stats.steps, 100);
+  assert.ok(s.stats.batches < 100, `batches ${s.stats.batches}`);
+  assert.ok(s.stats.batches >= 2);
+  const r = await s.load();
+  assert.is(r.size, 100);
+  await s.close();
+});
+
+test('an empty step waits for the writes committed before it', async () => {
+  const s = await Store.open(dir());
+  const order: string[] = [];
+  const a = s.commit([{ key: 'a', value: utf8('1') }]).then(() => void order.push('a'));
+  const b = s.commit([]).then(() => void order.push('empty'));
+  await Promise.all([a, b]);
+  assert.equal(order, ['a', 'empty']);
+  await s.close();
+});
+
+test('close waits for queued writes; a commit after close is refused', async () => {
+  const d = dir();
+  const s = await Store.open(d);
+  void s.commit([{ key: 'x', value: utf8('1') }]);
+  void s.commit([{ key: 'y', value: utf8('2') }]);
+  await s.close();
+  await s.close(); // idempotent
+  let refused = false;
+  await s.commit([{ key: 'z', value: utf8('3') }]).catch(() => (refused = true));
+  assert.ok(refused);
+  const s2 = await Store.open(d);
+  assert.is((await s2.load()).size, 2);
+  await s2.close();
+});
+
+test.run();

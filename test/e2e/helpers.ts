@@ -1,0 +1,80 @@
+// Helpers for the end-to-end tests: a devnet in a temp dir, accounts that sign
+// transfers, and small polling utilities (bounded in time; no timing asserted).
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decodeAddress, encodeAddress } from '../../node/core/address.ts';
+import { fromHex, ZERO32, type Bytes } from '../../node/core/bytes.ts';
+import { transferToJson, type TransferJson } from '../../node/core/json.ts';
+import { sign, TransferCodec, transferId } from '../../node/core/objects.ts';
+import { ed25519, generateKeyPair } from '../../node/core/signature.ts';
+import { Devnet, type DevnetOptions } from '../../node/daemon/devnet.ts';
+import { callJson } from '../../node/daemon/http-client.ts';
+
+export function tempDevnet(nodes: number, extra: Partial<DevnetOptions> = {}): Devnet {
+  const dir = join(mkdtempSync(join(tmpdir(), 'ringmint-e2e-')), 'devnet');
+  return new Devnet({ dir, nodes, fresh: true, logLevel: 'warn', epochIntervalMs: 1_000, ...extra });
+}
+
+export class Account {
+  readonly network: string;
+  readonly publicKey: Bytes;
+  readonly address: string;
+  private readonly signer;
+  seq = 0;
+  head: Bytes = ZERO32;
+
+  constructor(network: string) {
+    const kp = generateKeyPair();
+    this.network = network;
+    this.signer = ed25519.signer(kp.secretKey);
+    this.publicKey = kp.publicKey;
+    this.address = encodeAddress(kp.publicKey);
+  }
+
+  /** Signs the next transfer; `advance: false` signs another one for the same seq (a double spend). */
+  transfer(to: string, amount: bigint, advance = true, memo = ''): TransferJson {
+    const t = sign(TransferCodec, this.network, this.signer, {
+      from: this.publicKey,
+      to: decodeAddress(to),
+      amount,
+      seq: this.seq + 1,
+      prev: this.head,
+      memo: new TextEncoder().encode(memo),
+    });
+    if (advance) {
+      this.seq++;
+      this.head = transferId(t);
+    }
+    return transferToJson(t);
+  }
+
+  /** After a double spend: the seq was used by `winner`. */
+  settle(winner: TransferJson): void {
+    this.seq = winner.seq;
+    this.head = fromHex(winner.id);
+  }
+}
+
+export async function until<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 30_000, everyMs = 200): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastErr = '';
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      lastErr = (e as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`timed out waiting for ${what}${lastErr ? ` (last error: ${lastErr})` : ''}`);
+}
+
+export async function get<T = Record<string, any>>(url: string): Promise<T> {
+  return (await callJson<T>('GET', url)).body;
+}
+
+export async function post<T = Record<string, any>>(url: string, body: unknown, token?: string): Promise<{ status: number; body: T }> {
+  return callJson<T>('POST', url, { body, token });
+}
