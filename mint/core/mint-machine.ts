@@ -245,7 +245,11 @@ export class MintMachine implements MintMachineApi {
     const record = this.chain.next(this.signer, next, now);
     this.record(out, { kind: 'epoch', record });
     out.send.push({ to: BROADCAST, msg: { type: 'epoch', record } });
-    for (const m of admitted) out.send.push({ to: { node: m }, msg: { type: 'epoch', record } });
+    for (const m of admitted) {
+      out.send.push({ to: { node: m }, msg: { type: 'epoch', record } });
+      // A newcomer missed the alerts gossiped before it joined; it must freeze and void as everyone else did (I6).
+      for (const alert of this.desk.alerts()) out.send.push({ to: { node: m }, msg: { type: 'alert', alert } });
+    }
     out.events.push({ type: 'epoch', record });
     for (const m of evicted) {
       out.events.push({ type: 'evicted', node: fromHex(m), why: this.book.isBanned(m) ? 'proven equivocation' : 'reputation below the eviction line' });

@@ -6,7 +6,7 @@ import { validateEpoch } from '../../node/core/ring.ts';
 import { ed25519, fastScheme } from '../../node/core/signature.ts';
 import { decodeMessage, encodeMessage } from '../../node/core/messages.ts';
 import { MintMachine } from '../../mint/core/mint-machine.ts';
-import { NET, joinRequest, key, makeNet, throwsCode, type Net } from './helpers.ts';
+import { NET, doubleSpend, joinRequest, key, makeNet, notice, sendNotice, throwsCode, type Net } from './helpers.ts';
 
 function join(net: Net, name: string) {
   const j = joinRequest(key(net.scheme, name));
@@ -37,6 +37,19 @@ test('open admission: automatic, effective next epoch, the joiner gets the epoch
   net.clock.t += 10 * net.mint.options.epochIntervalMs;
   assert.equal(net.mint.tick().send, []);
   assert.is(net.mint.currentEpoch().epoch, 1);
+});
+
+test('a node admitted after an alert is sent every earlier alert with its first epoch (I6)', () => {
+  const net = makeNet({ scheme: fastScheme });
+  const alert = sendNotice(net, notice(net.nodes[0]!, doubleSpend(key(fastScheme, 'cheat'), 1))).send.find((s) => s.msg.type === 'alert');
+  assert.ok(alert, 'the notice made an alert');
+  join(net, 'late');
+  net.clock.t += net.mint.options.epochIntervalMs;
+  const tick = net.run(net.mint.tick());
+  const late = toHex(key(fastScheme, 'late').publicKey);
+  const direct = tick.send.filter((s) => 'node' in s.to && s.to.node === late && s.msg.type === 'alert');
+  assert.is(direct.length, 1);
+  assert.is(net.mint.alerts().length, 1);
 });
 
 test('open admission is rate-limited per epoch; refused joiners can come in later', () => {
