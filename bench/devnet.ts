@@ -4,6 +4,7 @@
 // this run; the last line is JSON {tps, p50Ms, p99Ms, cpuMsPerTransfer, verifyPerSec}.
 import type { Command } from 'commander';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeAddress, encodeAddress } from '../node/core/address.ts';
@@ -24,7 +25,7 @@ const FUNDING_CONCURRENCY = 1;
 /** Transfers signed per account: enough for the run at well above the target rate. */
 const HEADROOM = 3;
 
-type Sender = { address: string; chain: TransferJson[]; next: number; gateway: string };
+type Sender = { address: string; chain: string[]; next: number; url: URL };
 
 /** CPU ms (user + system) of a process so far, from /proc (Linux); 0 where unreadable. */
 function cpuMs(pid: number): number {
@@ -49,6 +50,57 @@ export function measureVerify(ms = 1_000): number {
     for (let i = 0; i < 200; i++) if (ed25519.verify(kp.publicKey, msg, sig)) n++;
   }
   return Math.round(n / ((performance.now() - start) / 1000));
+}
+
+/**
+ * POSTs JSON over a keep-alive connection and parses the answer. The load loop's
+ * client: fetch costs several times the CPU per request, and the client shares the
+ * machine with the daemons it measures.
+ */
+function postJson(agent: Agent, url: URL, body: string, timeoutMs: number): Promise<{ status: number; body: { status?: string; error?: string } }> {
+  return new Promise((res, rej) => {
+    const req = request(
+      url,
+      { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }, timeout: timeoutMs },
+      (r) => {
+        const chunks: Buffer[] = [];
+        r.on('data', (c: Buffer) => chunks.push(c));
+        r.on('end', () => {
+          try {
+            res({ status: r.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as { status?: string; error?: string } });
+          } catch (e) {
+            rej(e);
+          }
+        });
+        r.on('error', rej);
+      },
+    );
+    req.on('timeout', () => req.destroy(Object.assign(new Error('timed out'), { code: 'TIMEOUT' })));
+    req.on('error', (e: Error & { code?: string }) => rej(Object.assign(e, { code: e.code === 'TIMEOUT' ? 'TIMEOUT' : 'UNAVAILABLE' })));
+    req.end(body);
+  });
+}
+
+/** Counters summed over every daemon: what one transfer costs in messages, steps and synced batches. */
+const COUNTERS = {
+  messages: 'ringmint_messages_sent_total',
+  steps: 'ringmint_machine_steps_total',
+  batches: 'ringmint_store_batch_steps_count',
+  verifications: 'ringmint_signature_verifications_total{result="checked"',
+} as const;
+type Counters = Record<keyof typeof COUNTERS, number>;
+
+async function counters(apis: readonly string[]): Promise<Counters> {
+  const sum: Counters = { messages: 0, steps: 0, batches: 0, verifications: 0 };
+  for (const api of apis) {
+    const text = (await callJson<string>('GET', `${api}/metrics`)).body;
+    for (const line of String(text).split('\n')) {
+      for (const [k, name] of Object.entries(COUNTERS) as [keyof Counters, string][]) {
+        if (line.startsWith(name) && (name.endsWith('"') || line[name.length] === '{' || line[name.length] === ' ')) sum[k] += Number(line.slice(line.lastIndexOf(' ') + 1)) || 0;
+      }
+    }
+  }
+  return sum;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -101,31 +153,40 @@ export function registerBenchDevnet(bench: Command): void {
         say(`pre-signing ${perAccount} transfers for each of ${accounts} accounts`);
         const senders: Sender[] = keys.map((k, i) => {
           const signer = ed25519.signer(k.secretKey);
-          const chain: TransferJson[] = [];
+          const chain: string[] = [];
           let prev: Bytes = ZERO32;
           const to = decodeAddress(sink);
           for (let seq = 1; seq <= perAccount; seq++) {
             const t = sign(TransferCodec, network, signer, { from: k.publicKey, to, amount: 1n, seq, prev, memo: new Uint8Array(0) });
             prev = transferId(t);
-            chain.push(transferToJson(t));
+            // the request body, serialised now so the load loop only sends bytes
+            chain.push(JSON.stringify({ transfer: transferToJson(t) satisfies TransferJson }));
           }
-          return { address: encodeAddress(k.publicKey), chain, next: 0, gateway: f.nodes[i % f.nodes.length]!.api };
+          const url = new URL(`${f.nodes[i % f.nodes.length]!.api}/transfers?wait=final&timeoutMs=10000`);
+          return { address: encodeAddress(k.publicKey), chain, next: 0, url };
         });
         const pids = [f.mint.pid, ...f.nodes.map((n) => n.pid)];
         say(`load: ${accounts} closed-loop clients for ${seconds} s`);
         const latencies: number[] = [];
         let failed = 0;
         const failures = new Map<string, number>();
+        const apis = [f.mint.api, ...f.nodes.map((n) => n.api)];
+        const counted0 = await counters(apis);
+        const agent = new Agent({ keepAlive: true, maxSockets: accounts });
         const cpu0 = pids.reduce((a, p) => a + cpuMs(p), 0);
+        const client0 = process.cpuUsage();
         const started = performance.now();
         const end = started + seconds * 1000;
         await Promise.all(
           senders.map(async (s) => {
+            // Latency runs from the first submission of a transfer: a resubmit after a timeout does not restart it.
+            let first = -1;
             while (performance.now() < end && s.next < s.chain.length) {
               const t = s.chain[s.next]!;
-              const t0 = performance.now();
+              const t0 = first >= 0 ? first : (first = performance.now());
               try {
-                const r = await callJson<{ status: string }>('POST', `${s.gateway}/transfers?wait=final&timeoutMs=10000`, { body: { transfer: t }, timeoutMs: 15_000 });
+                const r = await postJson(agent, s.url, t, 15_000);
+                if (r.status >= 400) throw Object.assign(new Error(r.body.error ?? `HTTP ${r.status}`), { code: r.body.error ?? `HTTP_${r.status}` });
                 if (r.body.status === 'pending') {
                   failed++;
                   failures.set('pending', (failures.get('pending') ?? 0) + 1);
@@ -133,25 +194,39 @@ export function registerBenchDevnet(bench: Command): void {
                 }
                 latencies.push(performance.now() - t0);
                 s.next++;
+                first = -1;
               } catch (e) {
                 failed++;
                 const code = (e as { code?: string }).code ?? 'ERROR';
                 failures.set(code, (failures.get(code) ?? 0) + 1);
-                if (code !== 'TIMEOUT' && code !== 'UNAVAILABLE') s.next++;
+                if (code !== 'TIMEOUT' && code !== 'UNAVAILABLE') {
+                  s.next++;
+                  first = -1;
+                }
               }
             }
           }),
         );
         const elapsed = (performance.now() - started) / 1000;
         const cpu1 = pids.reduce((a, p) => a + cpuMs(p), 0);
+        const client = process.cpuUsage(client0);
+        agent.destroy();
         latencies.sort((a, b) => a - b);
         const done = latencies.length;
+        const counted1 = await counters(apis);
+        // Counted after the load stopped: transfers in flight then still add their crediting and storing.
+        const per = (k: keyof Counters) => (done > 0 ? Number(((counted1[k] - counted0[k]) / done).toFixed(1)) : null);
         const result = {
           tps: Math.round(done / elapsed),
           p50Ms: Number(percentile(latencies, 50).toFixed(2)),
           p99Ms: Number(percentile(latencies, 99).toFixed(2)),
           cpuMsPerTransfer: done > 0 ? Number(((cpu1 - cpu0) / done).toFixed(3)) : null,
           verifyPerSec,
+          messagesPerTransfer: per('messages'),
+          stepsPerTransfer: per('steps'),
+          syncedBatchesPerTransfer: per('batches'),
+          verificationsPerTransfer: per('verifications'),
+          clientCpuMsPerTransfer: done > 0 ? Number(((client.user + client.system) / 1000 / done).toFixed(3)) : null,
           transfers: done,
           failed,
           failures: Object.fromEntries(failures),

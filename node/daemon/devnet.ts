@@ -22,6 +22,11 @@ const STOP_GRACE_MS = 10_000;
 export const READY_TIMEOUT_MS = 60_000;
 /** A node that died is restarted after this pause (keeps a crash loop from spinning). */
 const RESTART_DELAY_MS = 500;
+/**
+ * Extra Node flags for every daemon process, space separated (e.g. `--cpu-prof
+ * --cpu-prof-dir=/tmp/prof` to profile a devnet under load: NODE_OPTIONS refuses --cpu-prof).
+ */
+export const DAEMON_NODE_FLAGS_ENV = 'RINGMINT_DAEMON_NODE_FLAGS';
 
 export type DevnetOptions = {
   dir: string;
@@ -140,7 +145,8 @@ export class Devnet {
     const proc: Proc = { child: null, args, log, stopping: false, exited: Promise.resolve() };
     const launch = (): void => {
       const fd = openSync(log, 'a');
-      const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', fd, fd], env: { ...process.env } });
+      const flags = (process.env[DAEMON_NODE_FLAGS_ENV] ?? '').split(' ').filter((f) => f !== '');
+      const child = spawn(process.execPath, [...flags, CLI, ...args], { stdio: ['ignore', fd, fd], env: { ...process.env } });
       closeSync(fd);
       proc.child = child;
       proc.exited = new Promise((res) => child.once('exit', () => res()));

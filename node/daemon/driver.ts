@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { Address, Output } from '../core/ports.ts';
 import type { Message } from '../core/messages.ts';
 import type { Store } from './store.ts';
-import type { DaemonMetrics } from './metrics.ts';
+import { labelled, type DaemonMetrics } from './metrics.ts';
 
 export interface Transport {
   /** Fire and forget: the protocol retries what matters. */
@@ -39,9 +39,13 @@ export class Driver<E> {
   private lagTimer: NodeJS.Timeout | null = null;
   private lag: ReturnType<typeof monitorEventLoopDelay> | null = null;
   private stopped = false;
+  private readonly stepsOf: (kind: string) => { inc(): void };
+  private readonly sentOf: (type: string) => { inc(): void };
 
   constructor(init: DriverInit<E>) {
     this.init = init;
+    this.stepsOf = labelled(init.metrics.steps, 'kind');
+    this.sentOf = labelled(init.metrics.messagesOut, 'type');
     init.store.onBatch = (records, steps, seconds) => {
       init.metrics.commitSeconds.observe(seconds);
       init.metrics.commitSteps.observe(steps);
@@ -76,7 +80,7 @@ export class Driver<E> {
       this.init.log.error({ err: e, kind }, 'machine step threw');
       return Promise.reject(e);
     }
-    this.init.metrics.steps.inc({ kind });
+    this.stepsOf(kind).inc();
     this.init.metrics.stepSeconds.observe((performance.now() - started) / 1000);
     if (output.send.length === 0 && output.persist.length === 0 && output.events.length === 0) return Promise.resolve();
     return new Promise<void>((done) => {
@@ -103,7 +107,7 @@ export class Driver<E> {
       for (const o of output.send) {
         try {
           this.init.transport.send(o.to, o.msg);
-          this.init.metrics.messagesOut.inc({ type: o.msg.type });
+          this.sentOf(o.msg.type).inc();
         } catch (e) {
           this.init.log.warn({ err: e, type: o.msg.type }, 'send failed');
         }

@@ -4,6 +4,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
+import { Counter } from 'prom-client';
 import type { FastifyInstance } from 'fastify';
 import { toHex, fromHex, type Bytes } from '../core/bytes.ts';
 import { Reason, Rejection } from '../core/errors.ts';
@@ -132,7 +133,22 @@ export class NodeDaemon {
     this.genesis = genesis;
     const key = loadOrCreateKey(this.dataDir);
     loadOrCreateToken(this.dataDir);
-    const signer = ed25519.signer(key.secretKey);
+    // One scheme for signing and checking, so this node's own signatures count as verified.
+    const scheme = cachingScheme(ed25519);
+    const signer = scheme.signer(key.secretKey);
+    let counted = { checks: 0, hits: 0 };
+    new Counter({
+      name: 'ringmint_signature_verifications_total',
+      help: 'signature checks asked of the machine\'s scheme: run (checked) or answered by the verified-signature cache (cached)',
+      labelNames: ['result'],
+      registers: [this.metrics.registry],
+      collect() {
+        const now = { checks: scheme.checks(), hits: scheme.hits() };
+        this.inc({ result: 'checked' }, now.checks - counted.checks);
+        this.inc({ result: 'cached' }, now.hits - counted.hits);
+        counted = now;
+      },
+    });
 
     this.store = await Store.open(join(this.dataDir, 'db'));
     this.closers.push(() => this.store.close());
@@ -141,7 +157,7 @@ export class NodeDaemon {
     this.machine = createMachine({
       genesis,
       signer,
-      scheme: cachingScheme(ed25519),
+      scheme,
       clock: { now: () => Date.now() },
       random: { next: () => Math.random() },
       restore,

@@ -44,6 +44,8 @@ export class LoadedRecords implements RecordSource {
 export class Store {
   private readonly db: ClassicLevel<string, Uint8Array>;
   private inflight: Promise<void> | null = null;
+  /** The in-flight batch's own promise (rejects if its write fails). */
+  private inflightPromise: Promise<void> | null = null;
   private queue: Pending[] = [];
   private closed = false;
   readonly stats: CommitStats = { batches: 0, records: 0, steps: 0, lastBatchSteps: 0 };
@@ -74,7 +76,17 @@ export class Store {
    */
   commit(records: readonly PersistRecord[]): Promise<void> {
     if (this.closed) return Promise.reject(new Error('store closed'));
-    if (records.length === 0 && this.inflight === null && this.queue.length === 0) return Promise.resolve();
+    if (records.length === 0) {
+      // Nothing to write: wait only for the writes already asked for (the last
+      // batch holding any), not for a batch yet to be formed, so an answer that
+      // writes nothing (a gateway counting votes) waits at most one fsync.
+      const tail = this.queue[this.queue.length - 1];
+      if (tail !== undefined) {
+        tail.steps++;
+        return tail.promise;
+      }
+      return this.inflightPromise ?? Promise.resolve();
+    }
     let last = this.queue[this.queue.length - 1];
     if (last === undefined || last.ops.length + records.length > MAX_BATCH_RECORDS) {
       let resolve!: () => void;
@@ -101,6 +113,7 @@ export class Store {
             batch.ops.map((r) => (r.value === null ? { type: 'del' as const, key: r.key } : { type: 'put' as const, key: r.key, value: r.value })),
             { sync: true },
           );
+    this.inflightPromise = batch.promise;
     this.inflight = write.then(
       () => {
         this.stats.batches++;
@@ -109,11 +122,13 @@ export class Store {
         this.stats.lastBatchSteps = batch.steps;
         this.onBatch?.(batch.ops.length, batch.steps, (performance.now() - started) / 1000);
         this.inflight = null;
+        this.inflightPromise = null;
         batch.resolve();
         this.kick();
       },
       (e: unknown) => {
         this.inflight = null;
+        this.inflightPromise = null;
         batch.reject(e);
         this.kick();
       },

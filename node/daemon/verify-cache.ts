@@ -10,28 +10,52 @@ import type { SignatureScheme } from '../core/signature.ts';
 /** Verified signatures remembered; past it the oldest half is dropped (a cache, never a source of truth). */
 export const VERIFY_CACHE_ENTRIES = 262_144;
 
-export function cachingScheme(inner: SignatureScheme, limit = VERIFY_CACHE_ENTRIES): SignatureScheme & { hits: () => number } {
+function keyOf(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): string {
+  return createHash('sha256').update(publicKey).update(signature).update(message).digest('base64');
+}
+
+export function cachingScheme(inner: SignatureScheme, limit = VERIFY_CACHE_ENTRIES): SignatureScheme & { hits: () => number; checks: () => number } {
   const seen = new Set<string>();
   let hits = 0;
+  let checks = 0;
+  const remember = (key: string): void => {
+    if (seen.size >= limit) {
+      let drop = limit / 2;
+      for (const k of seen) {
+        seen.delete(k);
+        if (--drop === 0) break;
+      }
+    }
+    seen.add(key);
+  };
   return {
     name: inner.name,
-    signer: (secretKey) => inner.signer(secretKey),
+    // What this node signs is remembered as verified: its own vote comes back inside
+    // the certificate (certify, credit) and its own receipt inside the bundle (store),
+    // and in a small ring a node checks its own signature at each of those. An
+    // Ed25519 signature made here with this key over these bytes is valid by construction.
+    signer: (secretKey) => {
+      const s = inner.signer(secretKey);
+      return {
+        publicKey: s.publicKey,
+        sign(message) {
+          const signature = s.sign(message);
+          remember(keyOf(s.publicKey, message, signature));
+          return signature;
+        },
+      };
+    },
     hits: () => hits,
+    checks: () => checks,
     verify(publicKey, message, signature) {
-      const key = createHash('sha256').update(publicKey).update(signature).update(message).digest('base64');
+      const key = keyOf(publicKey, message, signature);
       if (seen.has(key)) {
         hits++;
         return true;
       }
+      checks++;
       if (!inner.verify(publicKey, message, signature)) return false;
-      if (seen.size >= limit) {
-        let drop = limit / 2;
-        for (const k of seen) {
-          seen.delete(k);
-          if (--drop === 0) break;
-        }
-      }
-      seen.add(key);
+      remember(key);
       return true;
     },
   };

@@ -1,0 +1,91 @@
+// The daemon's verified-signature cache: a hit only for the exact key, message and
+// signature verified before; failures are never remembered; the bound holds.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ed25519, generateKeyPair, type SignatureScheme } from '../../node/core/signature.ts';
+import { cachingScheme } from '../../node/daemon/verify-cache.ts';
+
+/** ed25519 that counts the verifications that reach it. */
+function counting(): SignatureScheme & { calls: number } {
+  const s = {
+    name: ed25519.name,
+    calls: 0,
+    signer: ed25519.signer,
+    verify(pk: Uint8Array, msg: Uint8Array, sig: Uint8Array) {
+      s.calls++;
+      return ed25519.verify(pk, msg, sig);
+    },
+  };
+  return s;
+}
+
+const kp = generateKeyPair();
+const other = generateKeyPair();
+const msg = new TextEncoder().encode('vote for transfer 1');
+const sig = ed25519.signer(kp.secretKey).sign(msg);
+
+test('a repeated verification is a hit; the inner scheme runs once', () => {
+  const inner = counting();
+  const c = cachingScheme(inner);
+  assert.ok(c.verify(kp.publicKey, msg, sig));
+  assert.ok(c.verify(kp.publicKey, Uint8Array.from(msg), Uint8Array.from(sig)));
+  assert.is(inner.calls, 1);
+  assert.is(c.hits(), 1);
+});
+
+test('the same signature with another key or message is checked again and refused', () => {
+  const inner = counting();
+  const c = cachingScheme(inner);
+  assert.ok(c.verify(kp.publicKey, msg, sig));
+  assert.not.ok(c.verify(other.publicKey, msg, sig));
+  const altered = Uint8Array.from(msg);
+  altered[altered.length - 1]! ^= 1;
+  assert.not.ok(c.verify(kp.publicKey, altered, sig));
+  assert.not.ok(c.verify(kp.publicKey, msg.subarray(1), sig));
+  assert.is(inner.calls, 4);
+  assert.is(c.hits(), 0);
+  // the original still hits
+  assert.ok(c.verify(kp.publicKey, msg, sig));
+  assert.is(c.hits(), 1);
+});
+
+test('failures are not remembered', () => {
+  const inner = counting();
+  const c = cachingScheme(inner);
+  const bad = Uint8Array.from(sig);
+  bad[0]! ^= 1;
+  assert.not.ok(c.verify(kp.publicKey, msg, bad));
+  assert.not.ok(c.verify(kp.publicKey, msg, bad));
+  assert.is(inner.calls, 2);
+});
+
+test('past the bound the oldest half is dropped', () => {
+  const inner = counting();
+  const c = cachingScheme(inner, 4);
+  const s = ed25519.signer(kp.secretKey);
+  const msgs = Array.from({ length: 5 }, (_, i) => new Uint8Array([i]));
+  const sigs = msgs.map((m) => s.sign(m));
+  for (let i = 0; i < 5; i++) assert.ok(c.verify(kp.publicKey, msgs[i]!, sigs[i]!));
+  assert.is(inner.calls, 5);
+  assert.ok(c.verify(kp.publicKey, msgs[4]!, sigs[4]!)); // kept
+  assert.is(inner.calls, 5);
+  assert.ok(c.verify(kp.publicKey, msgs[0]!, sigs[0]!)); // dropped: checked again
+  assert.is(inner.calls, 6);
+});
+
+test("the node's own signatures count as verified; others' still reach the inner scheme", () => {
+  const inner = counting();
+  const c = cachingScheme(inner);
+  const own = c.signer(kp.secretKey);
+  assert.equal(own.publicKey, kp.publicKey);
+  const m = new TextEncoder().encode('my own vote');
+  const mine = own.sign(m);
+  assert.equal(mine, ed25519.signer(kp.secretKey).sign(m)); // same bytes as the plain signer
+  assert.ok(c.verify(kp.publicKey, m, mine));
+  assert.is(inner.calls, 0);
+  // a forgery claiming my key over other bytes is still checked (and refused)
+  assert.not.ok(c.verify(kp.publicKey, msg, mine));
+  assert.is(inner.calls, 1);
+});
+
+test.run();
