@@ -7,7 +7,8 @@ import { checkCertificate } from './certificate.ts';
 import { Reason, Rejection, type ReasonCode } from './errors.ts';
 import type { Address } from './ports.ts';
 import {
-  ReceiptCodec, TransferCodec, VoteCodec, bindNetwork, decodeWith, doubleSpendEvidence, payload, readTransfer, sign, transferId, verify, NoticeCodec,
+  ReceiptCodec, TransferCodec, VoteCodec, bindNetwork, decodeWith, doubleSpendEvidence, encodeWith, payload, readCertificate, readTransfer, sign,
+  transferId, verify, writeCertificate, NoticeCodec,
   type Certificate, type Transfer,
 } from './objects.ts';
 import { pad, type NodeContext } from './node-context.ts';
@@ -21,6 +22,14 @@ export type Account = {
   headId: Bytes | null;
   /** Highest seq known certified (from a `certified` message or a handoff). */
   certifiedSeq: number;
+  /** The certificate at certifiedSeq, when this replica has it (handed off as proof). */
+  cert: Certificate | null;
+  /**
+   * Transfers peers reported locked above this replica's head, not adopted for want of
+   * proof. One of them may be certified, so a different transfer at their seq is
+   * answered `conflict`, never voted for (SPEC 7 merge rule). Absent on most accounts.
+   */
+  pins?: Transfer[];
   /** Sum of debits locked. */
   debited: bigint;
   /** Sum of credits applied. */
@@ -35,7 +44,7 @@ export type Account = {
 };
 
 export function newAccount(): Account {
-  return { seq: 0, head: null, headId: null, certifiedSeq: 0, debited: 0n, credited: 0n, credits: [], frozen: false, syncedEpoch: -1, locks: [] };
+  return { seq: 0, head: null, headId: null, certifiedSeq: 0, cert: null, debited: 0n, credited: 0n, credits: [], frozen: false, syncedEpoch: -1, locks: [] };
 }
 
 /** Record keys (the node's persist namespace). */
@@ -128,9 +137,23 @@ export class Custodian {
       if (equal(transferId(locked), id)) return this.vote(replyTo, t, id);
       return this.conflict(replyTo, t, id, locked);
     }
-    if (t.seq <= a.seq) return this.refuse(replyTo, id, Reason.SEQ_USED, `seq ${t.seq} already used (head is ${a.seq})`);
+    if (t.seq <= a.seq) {
+      // A pipelined transfer below a head adopted by handoff: the lock above names it as
+      // its prev, so it is in this account's chain and its debit is in the totals.
+      const above = a.locks[t.seq + 1];
+      if (above !== undefined && equal(above.prev, id)) {
+        a.locks[t.seq] = t;
+        ctx.persist(Keys.lock(hex, t.seq), this.transferBytes(t));
+        return this.vote(replyTo, t, id);
+      }
+      return this.refuse(replyTo, id, Reason.SEQ_USED, `seq ${t.seq} already used (head is ${a.seq})`);
+    }
     if (t.seq > a.seq + 1) return this.refuse(replyTo, id, Reason.SEQ_GAP, `seq ${t.seq} does not follow ${a.seq}`);
     if (!equal(t.prev, a.headId ?? ZERO32)) return this.refuse(replyTo, id, Reason.BAD_PREV, 'prev is not the id of the previous transfer');
+    if (a.pins !== undefined) {
+      const rival = a.pins.find((p) => p.seq === t.seq && !equal(transferId(p), id));
+      if (rival !== undefined) return this.conflict(replyTo, t, id, rival);
+    }
     if (a.frozen) return this.refuse(replyTo, id, Reason.FROZEN, 'account frozen after a proven double spend');
     if (hex === this.mintHex) {
       if (this.supplyCap !== null && a.debited + t.amount > this.supplyCap) return this.refuse(replyTo, id, Reason.SUPPLY_CAP, `issuance would exceed the supply cap ${this.supplyCap}`);
@@ -142,6 +165,7 @@ export class Custodian {
     a.head = t;
     a.headId = id;
     a.debited += t.amount;
+    if (a.pins !== undefined) this.unpin(a, t.seq);
     ctx.persist(Keys.lock(hex, t.seq), this.transferBytes(t));
     ctx.emit({ type: 'locked', transfer: t });
     this.vote(replyTo, t, id);
@@ -204,12 +228,21 @@ export class Custodian {
     } catch {
       return; // a bad certificate changes nothing; the sender gets no answer
     }
-    this.adoptCertified(hex, t, id);
+    this.adoptCertified(hex, cert);
   }
 
-  /** A certified transfer at (from, seq): record it, replacing a different lock. */
-  adoptCertified(hex: string, t: Transfer, id: Bytes): void {
+  /** Drops pins at or below `seq`: that seq is now locked here. */
+  unpin(a: Account, seq: number): void {
+    const left = a.pins!.filter((p) => p.seq > seq);
+    if (left.length > 0) a.pins = left;
+    else delete a.pins;
+  }
+
+  /** A checked certificate for (from, seq): record it, replacing a different lock (SPEC 7 merge rule). */
+  adoptCertified(hex: string, cert: Certificate): void {
     const ctx = this.ctx;
+    const t = cert.transfer;
+    const id = transferId(t);
     const a = this.account(hex);
     const locked = a.locks[t.seq];
     if (locked !== undefined && !equal(transferId(locked), id)) {
@@ -230,11 +263,11 @@ export class Custodian {
       a.debited += t.amount;
       ctx.persist(Keys.lock(hex, t.seq), this.transferBytes(t));
     }
+    if (a.pins !== undefined && a.locks[t.seq] !== undefined) this.unpin(a, t.seq);
     if (t.seq > a.certifiedSeq && a.locks[t.seq] !== undefined) {
       a.certifiedSeq = t.seq;
-      const v = new Uint8Array(8);
-      new DataView(v.buffer).setBigUint64(0, BigInt(t.seq));
-      ctx.persist(Keys.certified(hex), v);
+      a.cert = cert;
+      ctx.persist(Keys.certified(hex), encodeWith(cert, writeCertificate));
     }
   }
 
@@ -312,8 +345,18 @@ export class Custodian {
     this.applyCredit(idHex, toHex(value.subarray(0, 32)), dv.getBigUint64(32), false);
   }
 
+  /** The record holds the certificate (older stores: the bare seq, 8 bytes). */
   restoreCertified(hex: string, value: Bytes): void {
-    const dv = new DataView(value.buffer, value.byteOffset, value.byteLength);
-    this.account(hex).certifiedSeq = Number(dv.getBigUint64(0));
+    const a = this.account(hex);
+    if (value.length === 8) {
+      const dv = new DataView(value.buffer, value.byteOffset, value.byteLength);
+      a.certifiedSeq = Math.max(a.certifiedSeq, Number(dv.getBigUint64(0)));
+      return;
+    }
+    const cert = decodeWith(this.ctx.network, value, readCertificate);
+    if (cert.transfer.seq >= a.certifiedSeq) {
+      a.certifiedSeq = cert.transfer.seq;
+      a.cert = cert;
+    }
   }
 }

@@ -173,6 +173,20 @@ export class Gateway {
     }
   }
 
+  /**
+   * A new epoch: the custodians of `from` may have changed before every old one heard
+   * `certified`. The new ones get the certificates of transfers still in hand, so a
+   * merge there keeps the certified lock and never votes a rival (SPEC 7).
+   */
+  onEpochChange(): void {
+    const ctx = this.ctx;
+    const ring = ctx.ring;
+    for (const p of this.active) {
+      if (p.certificate === undefined) continue;
+      for (const c of ring.custodians(p.transfer.from)) ctx.sendTo(c, { type: 'certified', certificate: p.certificate });
+    }
+  }
+
   tick(now: number): void {
     if (this.rivals.size > 0) this.searchRivals(now);
     if (this.active.size === 0) return;

@@ -3,17 +3,25 @@
 import { Reason, Rejection } from './errors.ts';
 import type { Reader, Writer } from './codec.ts';
 import type { Bytes } from './bytes.ts';
-import { readTransfer, writeTransfer, type Transfer } from './objects.ts';
+import { readCertificate, readTransfer, writeCertificate, writeTransfer, type Certificate, type Transfer } from './objects.ts';
 
 /** Credits listed in one account-state message; more are sent in further pages. */
 export const MAX_CREDITS_PER_STATE = 1024;
 /** Entries in one digest message: 64 bytes each keeps a digest under 64 KiB. */
 export const MAX_DIGEST_ENTRIES = 960;
+/**
+ * Locks below the head sent with an account state: enough that replicas lagging a few
+ * seqs behind each other still share points to agree on, and that a new custodian can
+ * re-vote for a pipelined transfer below the head (≈ 8 × 180 bytes).
+ */
+export const MAX_RECENT_LOCKS = 8;
 
 /**
  * One replica's view of an account, compact enough to hand off: the head of its
- * debit chain, the (possibly uncertified) lock at that head, totals, and the ids of
- * credits applied (for exactly-once credit).
+ * debit chain, the (possibly uncertified) lock at that head with its certificate when
+ * known, the locks just below it, totals, and the ids of credits applied (for
+ * exactly-once credit). One replica may lie: the receiver trusts a head only with its
+ * certificate or when enough replicas agree, and a credit only when enough report it.
  */
 export type AccountState = {
   readonly account: Bytes;
@@ -22,8 +30,10 @@ export type AccountState = {
   readonly seq: number;
   /** The transfer locked at `seq`, or null when seq is 0. */
   readonly head: Transfer | null;
-  /** Whether the head is known to be certified. */
-  readonly headCertified: boolean;
+  /** The head's certificate, when this replica knows it. */
+  readonly certificate: Certificate | null;
+  /** Locks at seq-1, seq-2, ... (each the `prev` of the one above), at most MAX_RECENT_LOCKS. */
+  readonly recent: readonly Transfer[];
   /** Sum of debits locked, including the head. */
   readonly debited: bigint;
   /** Sum of credits applied. */
@@ -38,7 +48,11 @@ export const AccountStateCodec = {
   write(w: Writer, s: AccountState): void {
     w.fixed(s.account, 32).bool(s.frozen).u64n(s.seq).bool(s.head !== null);
     if (s.head) writeTransfer(w, s.head);
-    w.bool(s.headCertified).u64(s.debited).u64(s.credited).u16(s.credits.length);
+    w.bool(s.certificate !== null);
+    if (s.certificate) writeCertificate(w, s.certificate);
+    w.u16(s.recent.length);
+    for (const t of s.recent) writeTransfer(w, t);
+    w.u64(s.debited).u64(s.credited).u16(s.credits.length);
     for (const c of s.credits) w.fixed(c.transferId, 32).u64(c.amount);
     w.bool(s.more);
   },
@@ -47,7 +61,10 @@ export const AccountStateCodec = {
     const frozen = r.bool();
     const seq = r.u64n();
     const head = r.bool() ? readTransfer(r) : null;
-    const headCertified = r.bool();
+    const certificate = r.bool() ? readCertificate(r) : null;
+    const m = r.count(MAX_RECENT_LOCKS);
+    const recent = [];
+    for (let i = 0; i < m; i++) recent.push(readTransfer(r));
     const debited = r.u64();
     const credited = r.u64();
     const n = r.count(MAX_CREDITS_PER_STATE);
@@ -55,7 +72,8 @@ export const AccountStateCodec = {
     for (let i = 0; i < n; i++) credits.push({ transferId: r.fixed(32), amount: r.u64() });
     const more = r.bool();
     if ((head === null) !== (seq === 0)) throw new Rejection(Reason.MALFORMED, 'head must be present exactly when seq > 0');
-    return { account, frozen, seq, head, headCertified, debited, credited, credits, more };
+    if (head === null && (certificate !== null || recent.length > 0)) throw new Rejection(Reason.MALFORMED, 'a certificate or recent locks without a head');
+    return { account, frozen, seq, head, certificate, recent, debited, credited, credits, more };
   },
 };
 
@@ -90,7 +108,7 @@ export type AccountSnapshot = { readonly state: AccountState; readonly syncedEpo
 
 export const AccountSnapshotCodec = {
   write(w: Writer, s: AccountSnapshot): void {
-    AccountStateCodec.write(w, { ...s.state, credits: [], more: false });
+    AccountStateCodec.write(w, { ...s.state, recent: [], credits: [], more: false });
     // syncedEpoch may be -1 (not yet synced): stored shifted by one.
     w.u64n(s.syncedEpoch + 1);
   },

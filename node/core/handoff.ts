@@ -2,25 +2,56 @@
 // account's state to the members that newly became its custodians; a new custodian
 // that lacks an account answers NOT_SYNCED, pulls it from the old custodians and
 // merges. It votes for the account only once q old custodians have answered.
-// Merging is monotone (highest seq, union of credits by id), so pushes, pulls and
-// anti-entropy repairs may arrive in any order and any number of times.
-import { equal, fromHex, toHex, type Bytes } from './bytes.ts';
-import { encodeWith, decodeWith, transferId, verify, TransferCodec } from './objects.ts';
+//
+// One reporter may be Byzantine, so nothing a single peer says is taken on trust:
+// a credit is applied when f + 1 = k - q + 1 distinct reporters of one group list it
+// (one of them honest); a head with its debit total is adopted when f + 1 reporters
+// agree on it (a replica a few seqs behind agrees on a point of its recent locks), or
+// when its certificate proves it and its chain links to the head held here; a
+// certified lock replaces a conflicting one; transfers reported above the head are
+// pinned, so a rival at their seq is answered `conflict`, not voted for. Merging is
+// monotone, so pushes, pulls and anti-entropy repairs may come in any order.
+import { equal, fromHex, toHex, ZERO32, type Bytes } from './bytes.ts';
+import { checkCertificate } from './certificate.ts';
+import { encodeWith, decodeWith, transferId, verify, TransferCodec, type Certificate, type Transfer } from './objects.ts';
 import {
-  AccountSnapshotCodec, MAX_CREDITS_PER_STATE, type AccountState,
+  AccountSnapshotCodec, MAX_CREDITS_PER_STATE, MAX_RECENT_LOCKS, type AccountState,
 } from './handoff-codec.ts';
 import { Keys, type Account, type Custodian } from './custodian.ts';
 import { hexOf, type NodeContext } from './node-context.ts';
+import type { Ring } from './ring.ts';
 
-type Heard = { epoch: number; from: Set<string> };
+/** What one group of reporters (the old custodians, or the co-custodians) said about an account in one epoch. */
+type Pool = {
+  readonly epoch: number;
+  readonly ring: Ring;
+  /** Reporter hex -> its (checked) state; pages repeat the head, so the last one stands. */
+  readonly states: Map<string, AccountState>;
+  /** Reporters whose last page arrived. */
+  readonly finished: Set<string>;
+  /** Credit `${id}/${amount}` -> reporters listing it. */
+  readonly credits: Map<string, Set<string>>;
+  readonly frozen: Set<string>;
+};
+
+type Pools = { old?: Pool; peer?: Pool };
+
+/** Accounts with reports kept at once; past this the oldest are forgotten (a pull asks again). */
+const MAX_TRACKED_ACCOUNTS = 1 << 16;
+/** Pins per account: more than a few means a cheater; the first ones already block rivals. */
+const MAX_PINS = 16;
+
+/** f + 1: reporters needed so that at least one is honest. */
+function threshold(ring: Ring): number {
+  return ring.k - ring.q + 1;
+}
 
 export class Handoff {
   private readonly ctx: NodeContext;
   private readonly custodian: Custodian;
   /** Account hex -> when this node last pulled it, at which epoch. */
   private readonly pulls = new Map<string, { epoch: number; at: number }>();
-  /** Account hex -> old custodians whose whole state (last page) reached us for an epoch. */
-  private readonly heard = new Map<string, Heard>();
+  private readonly pools = new Map<string, Pools>();
 
   constructor(ctx: NodeContext, custodian: Custodian) {
     this.ctx = ctx;
@@ -31,8 +62,10 @@ export class Handoff {
 
   /**
    * Whether this replica holds the account's whole state now: it was synced at an
-   * epoch and has been a custodian of the account in every epoch since; at epoch 0
-   * every account is empty, so every custodian is synced.
+   * epoch (a merge of q old custodians' reports, recorded in its snapshot) and has
+   * been a custodian of the account in every epoch since; at epoch 0 every account
+   * is empty, so every custodian is synced. Being a custodian in the previous epoch
+   * counts only through this chain: a custodian that never synced then is not synced now.
    */
   isSynced(a: Account | undefined, account: Bytes, hex: string): boolean {
     const ctx = this.ctx;
@@ -41,11 +74,7 @@ export class Handoff {
     for (let e = cur; ; e--) {
       if (a !== undefined && a.syncedEpoch >= e) break;
       if (e === 0) break;
-      if (!ctx.ringOf(e - 1)!.isCustodian(ctx.id, account)) {
-        const h = this.heard.get(hex);
-        if (e === cur && h !== undefined && h.epoch === cur && h.from.size >= ctx.ringOf(cur - 1)!.q) break;
-        return false;
-      }
+      if (!ctx.ringOf(e - 1)!.isCustodian(ctx.id, account)) return false;
     }
     if (a !== undefined) a.syncedEpoch = cur;
     return true;
@@ -61,10 +90,10 @@ export class Handoff {
     this.pulls.set(hex, { epoch: cur, at: now });
     const prev = ctx.ringOf(cur - 1);
     if (!prev) return;
-    const got = this.heard.get(hex);
+    const got = this.pools.get(hex)?.old;
     for (const c of prev.custodians(account)) {
       const h = hexOf(c);
-      if (h === ctx.idHex || (got?.epoch === cur && got.from.has(h))) continue;
+      if (h === ctx.idHex || (got?.epoch === cur && got.finished.has(h))) continue;
       ctx.sendHex(h, { type: 'account-pull', account, epoch: cur });
     }
   }
@@ -77,7 +106,8 @@ export class Handoff {
       frozen: a?.frozen ?? false,
       seq: a?.seq ?? 0,
       head: a?.head ?? null,
-      headCertified: a !== undefined && a.seq > 0 && a.certifiedSeq >= a.seq,
+      certificate: a !== undefined && a.seq > 0 && a.cert !== null && a.cert.transfer.seq === a.seq ? a.cert : null,
+      recent: a !== undefined ? recentLocks(a) : [],
       debited: a?.debited ?? 0n,
       credited: a?.credited ?? 0n,
     };
@@ -99,73 +129,197 @@ export class Handoff {
   }
 
   /**
-   * A state from a peer: merged when the peer is (or was) a custodian of the
-   * account, and counted toward sync when it is the last page of an old custodian's.
+   * A state from a peer. Counted in the pool of the old custodians (a handoff, for the
+   * current epoch) and/or of the current co-custodians (anti-entropy); each pool
+   * merges only what f + 1 of its reporters agree on, or what a certificate proves.
    */
   onState(fromHex: string, s: AccountState, epoch: number): void {
     const ctx = this.ctx;
     const account = s.account;
-    const hex = toHex(account);
-    const sender = fromHex;
     const cur = ctx.epoch;
-    const isCust = (n: number): boolean => {
-      const r = ctx.ringOf(n);
-      return r !== undefined && r.custodians(account).some((c) => hexOf(c) === sender);
-    };
-    const oldCustodian = epoch > 0 && isCust(epoch - 1);
-    if (!oldCustodian && !isCust(cur) && !(cur > 0 && isCust(cur - 1))) return;
-    if (s.head !== null && (!equal(s.head.from, account) || s.head.seq !== s.seq || !verify(TransferCodec, ctx.network, ctx.scheme, account, s.head))) return;
-    this.merge(hex, s);
-    if (oldCustodian && !s.more) {
-      let h = this.heard.get(hex);
-      if (!h || h.epoch < epoch) this.heard.set(hex, (h = { epoch, from: new Set() }));
-      if (h.epoch === epoch) h.from.add(sender);
-      // Synced once q old custodians have answered for the current epoch.
-      const prev = ctx.ringOf(epoch - 1);
-      if (epoch === cur && prev && h.from.size >= prev.q) {
-        const a = this.custodian.account(hex);
-        if (a.syncedEpoch < cur) {
-          a.syncedEpoch = cur;
-          this.snapshot(hex, a);
-        }
-        this.pulls.delete(hex);
-      }
+    if (epoch !== cur || !ctx.ring.isCustodian(ctx.id, account)) return;
+    const checked = this.check(s);
+    if (checked === null) return;
+    const hex = toHex(account);
+    const prev = cur > 0 ? ctx.ringOf(cur - 1) : undefined;
+    const inOld = prev !== undefined && prev.custodians(account).some((c) => hexOf(c) === fromHex);
+    const inPeer = fromHex !== ctx.idHex && ctx.ring.custodians(account).some((c) => hexOf(c) === fromHex);
+    if (!inOld && !inPeer) return;
+    let pools = this.pools.get(hex);
+    if (!pools) {
+      if (this.pools.size >= MAX_TRACKED_ACCOUNTS) this.pools.delete(this.pools.keys().next().value!);
+      this.pools.set(hex, (pools = {}));
+    }
+    if (inOld) {
+      if (pools.old?.epoch !== cur) pools.old = newPool(cur, prev!);
+      this.report(hex, pools.old, fromHex, checked);
+    }
+    if (inPeer) {
+      if (pools.peer?.epoch !== cur) pools.peer = newPool(cur, ctx.ring);
+      this.report(hex, pools.peer, fromHex, checked);
+    }
+    // Synced once q old custodians have answered in full and their reports agree on a head.
+    const old = pools.old;
+    const a = this.custodian.account(hex);
+    if (old !== undefined && old.epoch === cur && a.syncedEpoch < cur && old.finished.size >= old.ring.q && this.agreed(old) !== null) {
+      a.syncedEpoch = cur;
+      this.snapshot(hex, a);
+      this.pulls.delete(hex);
     }
   }
 
-  /** SPEC 7 merge: highest seq wins; at one seq a certified lock wins; credits are a union by id. */
-  merge(hex: string, s: AccountState): void {
+  /**
+   * A state whose signed parts hold: the head and each recent lock signed by the
+   * account, at the stated seqs, each the `prev` of the one above (the chain is cut at
+   * the first that does not fit); a certificate that does not prove the head is dropped.
+   */
+  private check(s: AccountState): AccountState | null {
+    const ctx = this.ctx;
+    const account = s.account;
+    const signed = (t: Transfer, seq: number): boolean => equal(t.from, account) && t.seq === seq && verify(TransferCodec, ctx.network, ctx.scheme, account, t);
+    if (s.head === null) return s.debited === 0n ? s : { ...s, debited: 0n, frozen: s.frozen };
+    if (!signed(s.head, s.seq)) return null;
+    const recent: Transfer[] = [];
+    let above = s.head;
+    for (const t of s.recent.slice(0, MAX_RECENT_LOCKS)) {
+      if (!signed(t, above.seq - 1) || !equal(transferId(t), above.prev)) break;
+      recent.push(t);
+      above = t;
+    }
+    let certificate: Certificate | null = s.certificate;
+    if (certificate !== null) {
+      try {
+        if (!equal(transferId(certificate.transfer), transferId(s.head))) throw new Error('not the head');
+        checkCertificate(certificate, ctx.check);
+      } catch {
+        certificate = null;
+      }
+    }
+    return { ...s, recent, certificate };
+  }
+
+  private report(hex: string, pool: Pool, sender: string, s: AccountState): void {
     const c = this.custodian;
+    const need = threshold(pool.ring);
+    pool.states.set(sender, s);
+    if (!s.more) pool.finished.add(sender);
+    for (const x of s.credits) {
+      const idHex = toHex(x.transferId);
+      const key = `${idHex}/${x.amount}`;
+      let from = pool.credits.get(key);
+      if (!from) pool.credits.set(key, (from = new Set()));
+      from.add(sender);
+      if (from.size >= need) c.applyCredit(idHex, hex, x.amount, true);
+    }
+    if (s.frozen) {
+      pool.frozen.add(sender);
+      if (pool.frozen.size >= need && !c.account(hex).frozen) c.freeze(s.account);
+    }
+    this.merge(hex, pool);
+  }
+
+  /** The highest point (seq, head, debit total) that f + 1 reporters of the pool agree on. */
+  private agreed(pool: Pool): Point | null {
+    const need = threshold(pool.ring);
+    let best: Point | null = null;
+    let tied = false;
+    for (const p of points(pool).values()) {
+      if (p.from.size < need) continue;
+      if (best === null || p.seq > best.seq) {
+        best = p;
+        tied = false;
+      } else if (p.seq === best.seq) tied = true;
+    }
+    // Two agreed heads at one seq: a double spend that no certificate settled here; go lower.
+    if (tied && best !== null) {
+      const below = [...points(pool).values()].filter((p) => p.from.size >= need && p.seq < best!.seq);
+      best = below.reduce<Point | null>((m, p) => (m === null || p.seq > m.seq ? p : m), null);
+    }
+    return best;
+  }
+
+  /** SPEC 7 merge, with proofs: certified locks win, agreed heads move the head up, the rest is pinned. */
+  merge(hex: string, pool: Pool): void {
+    const c = this.custodian;
+    const ctx = this.ctx;
     const a = c.account(hex);
     let changed = false;
-    if (s.frozen && !a.frozen) c.freeze(s.account);
-    if (s.head !== null) {
-      const id = transferId(s.head);
-      if (s.seq > a.seq) {
-        a.locks[s.seq] = s.head;
-        a.seq = s.seq;
-        a.head = s.head;
-        a.headId = id;
-        if (s.debited > a.debited) a.debited = s.debited;
-        if (s.headCertified) a.certifiedSeq = s.seq;
-        changed = true;
-      } else if (s.seq === a.seq && !equal(id, a.headId!)) {
-        if (s.headCertified && a.certifiedSeq < a.seq) {
-          c.adoptCertified(hex, s.head, id);
-          changed = true;
-        }
-      } else if (s.headCertified && a.certifiedSeq < s.seq && a.locks[s.seq] !== undefined && equal(transferId(a.locks[s.seq]!), id)) {
-        a.certifiedSeq = s.seq;
+    // A certified head at or below ours replaces a different lock there.
+    for (const s of pool.states.values()) {
+      if (s.certificate !== null && s.seq <= a.seq && !(a.certifiedSeq >= s.seq && a.locks[s.seq] !== undefined && equal(transferId(a.locks[s.seq]!), transferId(s.head!)))) {
+        c.adoptCertified(hex, s.certificate);
         changed = true;
       }
     }
-    for (const x of s.credits) c.applyCredit(toHex(x.transferId), hex, x.amount, true);
-    if (changed) this.snapshot(hex, a);
+    // The highest agreed head, with the locks below it that its reporters sent.
+    const best = this.agreed(pool);
+    if (best !== null && best.seq > a.seq) {
+      a.seq = best.seq;
+      a.head = best.chain[0]!;
+      a.headId = transferId(a.head);
+      a.debited = best.debited;
+      for (const t of best.chain) this.adoptLock(hex, a, t);
+      changed = true;
+    }
+    // Certified heads whose chains link to our head extend it: every debit on the way is signed and summed.
+    for (let progress = true; progress; ) {
+      progress = false;
+      for (const s of pool.states.values()) {
+        if (s.certificate === null || s.seq <= a.seq) continue;
+        const chain = [s.head!, ...s.recent];
+        const j = chain.findIndex((t) => t.seq === a.seq + 1 && equal(t.prev, a.headId ?? ZERO32));
+        if (j < 0) continue;
+        for (let i = j; i >= 0; i--) {
+          const t = chain[i]!;
+          a.seq = t.seq;
+          a.head = t;
+          a.headId = transferId(t);
+          a.debited += t.amount;
+          this.adoptLock(hex, a, t);
+        }
+        c.adoptCertified(hex, s.certificate);
+        changed = true;
+        progress = true;
+      }
+    }
+    // What is left above our head is pinned; a different transfer at a held seq is a double spend.
+    for (const s of pool.states.values()) {
+      if (s.head === null) continue;
+      for (const t of [s.head, ...s.recent]) {
+        const id = transferId(t);
+        if (t.seq > a.seq) {
+          const pins = a.pins ?? [];
+          if (pins.length < MAX_PINS && !pins.some((p) => equal(transferId(p), id))) {
+            pins.push(t);
+            a.pins = pins;
+          }
+        } else {
+          const held = a.locks[t.seq];
+          if (held !== undefined && !equal(transferId(held), id)) c.report(t, held);
+        }
+      }
+    }
+    if (a.pins !== undefined) c.unpin(a, a.seq);
+    if (changed) {
+      this.snapshot(hex, a);
+    }
+  }
+
+  /** Records a lock learned with proof (no vote was given for it here). */
+  private adoptLock(hex: string, a: Account, t: Transfer): void {
+    const held = a.locks[t.seq];
+    if (held !== undefined) {
+      if (!equal(transferId(held), transferId(t))) this.custodian.report(t, held);
+      return;
+    }
+    a.locks[t.seq] = t;
+    this.ctx.persist(Keys.lock(hex, t.seq), this.custodian.transferBytes(t));
   }
 
   snapshot(hex: string, a: Account): void {
     const state: AccountState = {
-      account: fromHex(hex), frozen: a.frozen, seq: a.seq, head: a.head, headCertified: a.seq > 0 && a.certifiedSeq >= a.seq,
+      account: fromHex(hex), frozen: a.frozen, seq: a.seq, head: a.head,
+      certificate: a.seq > 0 && a.cert !== null && a.cert.transfer.seq === a.seq ? a.cert : null, recent: [],
       debited: a.debited, credited: a.credited, credits: [], more: false,
     };
     this.ctx.persist(Keys.snapshot(hex), encodeWith({ state, syncedEpoch: a.syncedEpoch }, AccountSnapshotCodec.write));
@@ -179,7 +333,10 @@ export class Handoff {
     a.headId = state.head ? transferId(state.head) : null;
     if (state.head) a.locks[state.seq] = state.head;
     a.debited = state.debited;
-    if (state.headCertified && state.seq > a.certifiedSeq) a.certifiedSeq = state.seq;
+    if (state.certificate !== null && state.seq >= a.certifiedSeq) {
+      a.certifiedSeq = state.seq;
+      a.cert = state.certificate;
+    }
     a.syncedEpoch = Math.max(a.syncedEpoch, syncedEpoch);
   }
 
@@ -200,4 +357,51 @@ export class Handoff {
       }
     }
   }
+}
+
+type Point = { readonly seq: number; readonly chain: readonly Transfer[]; readonly debited: bigint; readonly from: Set<string> };
+
+function newPool(epoch: number, ring: Ring): Pool {
+  return { epoch, ring, states: new Map(), finished: new Set(), credits: new Map(), frozen: new Set() };
+}
+
+/**
+ * Every (seq, lock, debit total) a pool's reports vouch for: a report's head, and each
+ * recent lock with the total less the debits above it, so replicas a few seqs apart agree.
+ */
+function points(pool: Pool): Map<string, Point> {
+  const out = new Map<string, Point>();
+  const add = (key: string, seq: number, chain: readonly Transfer[], debited: bigint, sender: string): void => {
+    let p = out.get(key);
+    if (!p) out.set(key, (p = { seq, chain, debited, from: new Set() }));
+    p.from.add(sender);
+  };
+  for (const [sender, s] of pool.states) {
+    if (s.head === null) {
+      add('0', 0, [], 0n, sender);
+      continue;
+    }
+    const chain = [s.head, ...s.recent];
+    let d = s.debited;
+    for (let i = 0; i < chain.length && d >= 0n; i++) {
+      const t = chain[i]!;
+      add(`${t.seq}/${toHex(transferId(t))}/${d}`, t.seq, chain.slice(i), d, sender);
+      d -= t.amount;
+    }
+    if (d === 0n && chain[chain.length - 1]!.seq === 1) add('0', 0, [], 0n, sender);
+  }
+  return out;
+}
+
+/** The locks just below the head, each the prev of the one above, while this replica holds them. */
+function recentLocks(a: Account): Transfer[] {
+  const out: Transfer[] = [];
+  let above = a.head;
+  while (above !== null && out.length < MAX_RECENT_LOCKS && above.seq > 1) {
+    const t = a.locks[above.seq - 1];
+    if (t === undefined || !equal(transferId(t), above.prev)) break;
+    out.push(t);
+    above = t;
+  }
+  return out;
 }

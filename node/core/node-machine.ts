@@ -125,6 +125,7 @@ export class NodeMachine implements NodeMachineApi {
       ctx.emit({ type: 'epoch', epoch: ctx.epoch });
       this.handoff.onEpochChange(prev);
       this.storage.handoff(prev);
+      this.gateway.onEpochChange();
     }
   }
 

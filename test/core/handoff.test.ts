@@ -1,11 +1,11 @@
 // Handoff at an epoch change (SPEC 7) and anti-entropy repair (SPEC 8).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Harness, secret, ringCustodians } from './harness.ts';
+import { Harness, NETWORK, secret, ringCustodians } from './harness.ts';
 import { toHex, type Bytes } from '../../node/core/bytes.ts';
 import { Reason } from '../../node/core/errors.ts';
 import type { Message } from '../../node/core/messages.ts';
-import { transferId, type Transfer } from '../../node/core/objects.ts';
+import { VoteCodec, sign, transferId, type Certificate, type Transfer } from '../../node/core/objects.ts';
 import type { Signer } from '../../node/core/signature.ts';
 import { Ring } from '../../node/core/ring.ts';
 
@@ -91,30 +91,42 @@ test('NOT_SYNCED: a new custodian that lacks an account pulls it from the old cu
   assert.is(again.send[0]!.msg.type, 'vote');
 });
 
-test('merge: a conflicting lock at one seq keeps the certified transfer; older seqs answer SEQ_USED', () => {
+/** A certificate for `t` with votes of `voters` (hex) at `epoch`. */
+export function certify(h: Harness, t: Transfer, voters: readonly string[], epoch = 0): Certificate {
+  const votes = voters.map((hex) => {
+    const s = h.signers[h.indexOf(hex)]!;
+    return sign(VoteCodec, NETWORK, s, { transferId: transferId(t), from: t.from, seq: t.seq, epoch, voter: s.publicKey });
+  });
+  return { transfer: t, votes };
+}
+
+test('merge: a conflicting lock at one seq keeps the certified transfer; a certified chain brings its locks for re-votes', () => {
   const h = new Harness({ nodes: 8, spare: 4 });
   const [a, b] = fundMany(h, 2, 50n);
   const e1 = h.newEpoch([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], false);
   const now = ringCustodians(e1, a!.publicKey);
   const before = new Ring(h.genesis.epoch0).custodians(a!.publicKey).map(toHex);
-  const target = now[0]!;
+  const target = now.find((x) => !before.includes(x)) ?? now[0]!;
   h.ask(target, { type: 'epoch', record: e1 }, { mint: true });
   const t1 = h.transfer(a!, b!.publicKey, 5n, 1);
   const t2 = h.transfer(a!, b!.publicKey, 6n, 1);
-  const base = { account: a!.publicKey, frozen: false, seq: 1, debited: 5n, credited: 50n, credits: [], more: false };
-  const sender0 = before.find((x) => x !== target)!;
-  const sender1 = before.filter((x) => x !== target)[1]!;
-  h.ask(target, { type: 'account-state', state: { ...base, head: t1, headCertified: false }, epoch: 1 }, { node: sender0 });
-  h.ask(target, { type: 'account-state', state: { ...base, head: t2, headCertified: true, debited: 6n }, epoch: 1 }, { node: sender1 });
+  const base = { account: a!.publicKey, frozen: false, seq: 1, credited: 50n, credits: [], recent: [], more: false };
+  const [sender0, sender1, sender2] = before.filter((x) => x !== target) as [string, string, string];
+  h.ask(target, { type: 'account-state', state: { ...base, head: t1, certificate: null, debited: 5n }, epoch: 1 }, { node: sender0 });
+  h.ask(target, { type: 'account-state', state: { ...base, head: t2, certificate: certify(h, t2, before.slice(0, 3)), debited: 6n }, epoch: 1 }, { node: sender1 });
   const view = h.nodes.get(target)!.account(a!.publicKey)!;
   assert.equal(view.head, transferId(t2));
-  // a head adopted by handoff leaves earlier seqs unknown: SEQ_USED
+  assert.is(view.seq, 1);
   const t3 = h.transfer(a!, b!.publicKey, 1n, 2, transferId(t2));
-  const t5 = h.transfer(a!, b!.publicKey, 1n, 3, transferId(t3));
-  h.ask(target, { type: 'account-state', state: { ...base, seq: 3, head: t5, headCertified: true, debited: 8n }, epoch: 1 }, { node: sender0 });
+  const t4 = h.transfer(a!, b!.publicKey, 1n, 3, transferId(t3));
+  h.ask(target, { type: 'account-state', state: { ...base, seq: 3, head: t4, recent: [t3, t2], certificate: certify(h, t4, before.slice(1, 4)), debited: 8n }, epoch: 1 }, { node: sender0 });
+  assert.is(h.nodes.get(target)!.account(a!.publicKey)!.seq, 3);
+  // a third old custodian answers: q reports, agreeing on the head, make the replica synced
+  h.ask(target, { type: 'account-state', state: { ...base, seq: 3, head: t4, recent: [t3, t2], certificate: null, debited: 8n }, epoch: 1 }, { node: sender2 });
+  assert.ok(h.nodes.get(target)!.account(a!.publicKey)!.synced);
+  // the pipelined transfer below the head is answered with a vote, not SEQ_USED
   const out = h.ask(target, { type: 'vote-request', transfer: t3 });
-  const m = out.send[0]!.msg as Extract<Message, { type: 'reject' }>;
-  assert.is(m.code, Reason.SEQ_USED);
+  assert.is(out.send[0]!.msg.type, 'vote');
 });
 
 test('bundles are handed off to new storage nodes', () => {

@@ -74,13 +74,14 @@ export const accountStateArb: fc.Arbitrary<AccountState> = rec({
     frozen: fc.boolean(),
     seq: u64n,
     head: transferArb,
-    headCertified: fc.boolean(),
+    certificate: fc.option(certificateArb, { nil: null }),
+    recent: fc.array(transferArb, { maxLength: 3 }),
     debited: anyU64,
     credited: anyU64,
     credits: fc.array(rec({ transferId: b32, amount: anyU64 }), { maxLength: 8 }),
     more: fc.boolean(),
   })
-  .map((s) => ({ ...s, head: s.seq === 0 ? null : s.head }));
+  .map((s) => (s.seq === 0 ? { ...s, head: null, certificate: null, recent: [] } : s));
 
 export const digestArb: fc.Arbitrary<Digest> = rec({
   kind: fc.constantFrom('accounts' as const, 'bundles' as const),

@@ -1,0 +1,60 @@
+// Handoff trusts no single old custodian (SPEC 7): invented credits and heads from one
+// reporter are not merged; a restarted gateway completes a resubmitted transfer.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Harness, secret, ringCustodians } from './harness.ts';
+import { toHex } from '../../node/core/bytes.ts';
+import { transferId } from '../../node/core/objects.ts';
+import { Ring } from '../../node/core/ring.ts';
+
+test('one Byzantine old custodian cannot hand off invented credits, a fake head or a freeze', () => {
+  const h = new Harness({ nodes: 8, spare: 4 });
+  const a = h.scheme.signer(secret('trust-a'));
+  const b = h.scheme.signer(secret('trust-b'));
+  h.issue(a.publicKey, 50n);
+  h.run();
+  const e1 = h.newEpoch([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], false);
+  const before = new Ring(h.genesis.epoch0).custodians(a.publicKey).map(toHex);
+  const target = ringCustodians(e1, a.publicKey).find((x) => !before.includes(x)) ?? ringCustodians(e1, a.publicKey)[0]!;
+  h.ask(target, { type: 'epoch', record: e1 }, { mint: true });
+  const liar = before.find((x) => x !== target)!;
+  const fake = h.transfer(a, b.publicKey, 1n, 1); // signed by the owner, never voted
+  const state = {
+    account: a.publicKey, frozen: true, seq: 1, head: fake, certificate: null, recent: [], debited: 0n, credited: 1_000_000n,
+    credits: [{ transferId: new Uint8Array(32).fill(7), amount: 1_000_000n }], more: false,
+  };
+  h.ask(target, { type: 'account-state', state, epoch: 1 }, { node: liar });
+  const v = h.nodes.get(target)!.account(a.publicKey);
+  assert.is(v?.credited ?? 0n, 0n, 'no invented credit');
+  assert.is(v?.seq ?? 0, 0, 'no unproven head');
+  assert.not.ok(v?.frozen ?? false, 'no freeze on one word');
+  assert.not.ok(v?.synced ?? false, 'one reporter does not sync');
+});
+
+test('a restarted gateway completes a resubmitted transfer it had certified before the crash', () => {
+  const h = new Harness({ nodes: 8 });
+  const alice = h.scheme.signer(secret('alice'));
+  const bob = h.scheme.signer(secret('bob'));
+  h.issue(alice.publicKey, 100n);
+  h.run();
+  const t = h.transfer(alice, bob.publicKey, 10n, 1);
+  const custodians = [...h.custodiansOf(alice.publicKey), ...h.custodiansOf(bob.publicKey)];
+  const gwHex = [...h.nodes.keys()].find((n) => !custodians.includes(n))!;
+  const gw = h.indexOf(gwHex);
+  h.submit(gw, t);
+  // run until the gateway holds the certificate, then crash it
+  for (let i = 0; i < 200 && h.status(gw, t) !== 'final'; i++) h.run(1);
+  assert.is(h.status(gw, t), 'final');
+  h.restart(gwHex);
+  h.down.add(gwHex);
+  h.run();
+  h.down.delete(gwHex);
+  assert.is(h.status(gw, t), undefined, 'gateway state is soft');
+  h.submit(gw, t);
+  h.settle(5);
+  assert.is(h.status(gw, t), 'stored');
+  for (const c of h.custodiansOf(bob.publicKey)) assert.is(h.nodes.get(c)!.account(bob.publicKey)!.balance, 10n);
+  void transferId;
+});
+
+test.run();
