@@ -1,7 +1,7 @@
 // What the parts of a node machine (custodian, gateway, storage, handoff,
 // anti-entropy) share: identity, ports, the known epochs and the step's Output.
 // One step = one call on NodeMachine; every part writes into `out`.
-import { toHex, type Bytes } from './bytes.ts';
+import { hexOf, toHex, type Bytes } from './bytes.ts';
 import { Reason, Rejection } from './errors.ts';
 import type { Genesis } from './genesis.ts';
 import type { Message } from './messages.ts';
@@ -48,12 +48,7 @@ function validateOnce(record: EpochRecord, mintKey: Bytes, scheme: SignatureSche
 }
 
 /** Hex of node ids, cached per Bytes object (ring members are the same objects every time). */
-const hexCache = new WeakMap<Bytes, string>();
-export function hexOf(b: Bytes): string {
-  let h = hexCache.get(b);
-  if (h === undefined) hexCache.set(b, (h = toHex(b)));
-  return h;
-}
+export { hexOf };
 
 export class NodeContext {
   readonly network: string;
@@ -90,7 +85,11 @@ export class NodeContext {
       network: this.network,
       verifier: scheme,
       ringOf: (n) => this.ringOf(n),
-      isVoid: (node) => this.voids.has(node),
+      // No isVoid here: certificates stay valid forever (SPEC 7). An equivocator's
+      // votes are void for certificates gathered after its alert (the gateway skips
+      // them); one already formed keeps q >= k/2 + 1 votes, so with at most 2q - k - 1
+      // equivocators per group no rival certificate can exist, and voiding it after
+      // the fact would strand a final debit without its credit (I1, I4).
     };
   }
 
