@@ -112,6 +112,13 @@ export class Gateway {
     const id = transferId(t);
     const idHex = toHex(id);
     let p = this.byId.get(idHex);
+    if (p && p.reason === Reason.BAD_SIGNATURE) {
+      // Ids do not cover the signature: a forged copy must not shadow the genuine transfer.
+      if (equal(p.transfer.sig, t.sig) || !verify(TransferCodec, ctx.network, ctx.scheme, t.from, t)) return;
+      this.byId.delete(idHex);
+      this.active.delete(p);
+      p = undefined;
+    }
     if (p) {
       if (p.status === 'rejected' || (p.phase !== 'done' && !this.active.has(p))) {
         // Resubmitted as is (SPEC 5): try again from where it stands.

@@ -59,6 +59,24 @@ test('BAD_SIGNATURE at the gateway: rejected before anything is sent', () => {
   assert.is(h.node(0).transfer(transferId(forged))!.reason, Reason.BAD_SIGNATURE);
 });
 
+test('a forged copy (same id, bad signature) submitted first does not shadow the genuine transfer', () => {
+  const h = new Harness({ nodes: 8 });
+  const alice = h.scheme.signer(secret('alice'));
+  const bob = h.scheme.signer(secret('bob'));
+  h.issue(alice.publicKey, 100n);
+  h.run();
+  const t = h.transfer(alice, bob.publicKey, 5n, 1);
+  const forged = bindNetwork({ ...t, sig: new Uint8Array(64).fill(7) }, NETWORK);
+  h.submit(3, forged);
+  assert.is(h.node(3).transfer(transferId(t))!.reason, Reason.BAD_SIGNATURE);
+  h.submit(3, t);
+  h.settle(5);
+  assert.is(h.status(3, t), 'stored');
+  // And a forged copy after the genuine one changes nothing.
+  h.submit(3, forged);
+  assert.is(h.status(3, t), 'stored');
+});
+
 test('SEQ_GAP is transient: a transfer ahead of its predecessor stays pending, then completes', () => {
   const h = new Harness({ nodes: 8 });
   const alice = h.scheme.signer(secret('alice'));
