@@ -3,7 +3,7 @@
 // the protocol decides. I3 (no double spend) is checked the moment a certificate
 // appears; the others at the end, over all accounts and bundles or an even sample
 // of them in big runs (params.checkSample).
-import { equal, toHex, type Bytes } from '../node/core/bytes.ts';
+import { equal, hexOf, toHex, type Bytes } from '../node/core/bytes.ts';
 import { transferId } from '../node/core/objects.ts';
 import type { MintEvent, MintMachineApi, NodeEvent } from '../node/core/api.ts';
 import { sharedRing } from '../node/core/node-context.ts';
@@ -62,10 +62,10 @@ export class Checker {
     switch (ev.type) {
       case 'certified': {
         const t = ev.certificate.transfer;
-        const idHex = toHex(transferId(t));
+        const idHex = hexOf(transferId(t));
         if (this.certifiedIds.has(idHex)) return;
         this.certifiedIds.add(idHex);
-        const fromHex = toHex(t.from);
+        const fromHex = hexOf(t.from);
         const key = `${fromHex}/${t.seq}`;
         const prev = this.certifiedAt.get(key);
         if (prev !== undefined && prev !== idHex) {

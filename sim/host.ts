@@ -1,7 +1,8 @@
 // One simulated node: its key, its durable store (a MemoryStore that survives a
 // crash, not a disk loss), the machine built from it while it is up, and its role.
 import { toHex, type Bytes } from '../node/core/bytes.ts';
-import { MemoryStore, type Address } from '../node/core/ports.ts';
+import type { Address } from '../node/core/ports.ts';
+import { SimStore, type BundleInterner } from './store.ts';
 import type { NodeMachineApi } from '../node/core/api.ts';
 import type { Signer } from '../node/core/signature.ts';
 
@@ -15,7 +16,8 @@ export class Host {
   readonly addr: Address;
   readonly role: Role;
   machine: NodeMachineApi | null = null;
-  store = new MemoryStore();
+  store: SimStore;
+  readonly interner: BundleInterner | null;
   up = false;
   /** Bumped at every crash: timer events of an earlier life are dropped. */
   gen = 0;
@@ -30,8 +32,10 @@ export class Host {
   messagesOut = 0;
   bytesIn = 0;
 
-  constructor(index: number, signer: Signer, role: Role) {
+  constructor(index: number, signer: Signer, role: Role, interner: BundleInterner | null = null) {
     this.index = index;
+    this.interner = interner;
+    this.store = new SimStore(interner);
     this.signer = signer;
     this.id = signer.publicKey;
     this.idHex = toHex(signer.publicKey);

@@ -3,9 +3,9 @@
 // The world only moves messages, keeps stores, injects faults and watches; every
 // protocol decision is the machines'. It honours the Output contract: a step's
 // persist records are applied to the host's store before any of its sends leave.
-import { toHex } from '../node/core/bytes.ts';
-import { encodeMessage, type Message } from '../node/core/messages.ts';
-import { JoinCodec, sign, transferId, type Transfer } from '../node/core/objects.ts';
+import { hexOf, toHex } from '../node/core/bytes.ts';
+import { messageSize, type Message } from '../node/core/messages.ts';
+import { JoinCodec, sign, transferId, usePayloadSlabs, type Transfer } from '../node/core/objects.ts';
 import { MemoryStore, type Address, type Output } from '../node/core/ports.ts';
 import { ed25519, fastScheme, type SignatureScheme } from '../node/core/signature.ts';
 import type { Genesis } from '../node/core/genesis.ts';
@@ -14,6 +14,7 @@ import { Scheduler } from './scheduler.ts';
 import { Prng } from './prng.ts';
 import { MINT, Network, WALLET } from './network.ts';
 import { Host, type Role } from './host.ts';
+import { BundleInterner, SimStore } from './store.ts';
 import { Workload, type TxRecord } from './workload.ts';
 import { Checker } from './checker.ts';
 import { Samples, Series } from './metrics.ts';
@@ -41,6 +42,8 @@ const CALL = 9;
 const FUND = 10;
 
 const MINT_ADDR: Address = { mint: true };
+/** Message types whose size messageSize finds by encoding (see messages.ts). */
+const ENCODED_SIZE = new Set<string>(['reject', 'account-state', 'notice', 'join', 'alert', 'repudiation', 'epoch']);
 const NETWORK_ID = 'sim';
 
 export type RunState = 'funding' | 'transfers' | 'draining' | 'done';
@@ -56,6 +59,8 @@ export class World {
   readonly genesis: Genesis;
   readonly mint: MintMachineApi;
   readonly mintStore = new MemoryStore();
+  /** Stored bundles' bytes, one copy per bundle across every node's store. */
+  readonly interner = new BundleInterner();
   readonly workload: Workload;
   readonly checker: Checker;
   readonly series = new Series();
@@ -84,6 +89,8 @@ export class World {
   constructor(params: SimParams, machines: Machines) {
     this.params = params;
     this.machines = machines;
+    // The run keeps nearly every signed object to its end: payloads can share slabs.
+    usePayloadSlabs(true);
     this.rng = new Prng(String(params.seed));
     this.scheme = params.crypto === 'real' ? ed25519 : fastScheme;
     this.net = new Network(params.network, this.rng.fork('network'));
@@ -128,7 +135,7 @@ export class World {
   }
 
   private addHost(signer: import('../node/core/signature.ts').Signer, role: Role): Host {
-    const h = new Host(this.hosts.length, signer, role);
+    const h = new Host(this.hosts.length, signer, role, this.interner);
     this.hosts.push(h);
     this.hostByHex.set(h.idHex, h.index);
     return h;
@@ -164,7 +171,7 @@ export class World {
     h.gen++;
     h.crashes++;
     if (diskLoss) {
-      h.store = new MemoryStore();
+      h.store = new SimStore(this.interner);
       h.amnesiac = true;
     }
   }
@@ -320,8 +327,13 @@ export class World {
     this.messages++;
     this.series.add('messages', now);
     if (this.params.measureBytes) {
-      let size = this.sizeOf.get(msg);
-      if (size === undefined) this.sizeOf.set(msg, (size = encodeMessage(msg).length));
+      // Arithmetic for the frequent types; the rest (gossip hands one epoch record to
+      // every node) is encoded once per message object.
+      let size: number | undefined;
+      if (ENCODED_SIZE.has(msg.type)) {
+        size = this.sizeOf.get(msg);
+        if (size === undefined) this.sizeOf.set(msg, (size = messageSize(msg)));
+      } else size = messageSize(msg);
       this.bytes += size;
       this.series.add('bytes', now, size);
     }
@@ -351,7 +363,7 @@ export class World {
   }
 
   private noteReach(t: Transfer, node: number): void {
-    const idHex = toHex(transferId(t));
+    const idHex = hexOf(transferId(t));
     const rec = this.workload.byId.get(idHex);
     if (!rec || rec.kind !== 'double-spend' || node < 0) return;
     let s = this.checker.reached.get(idHex);

