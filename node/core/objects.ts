@@ -1,14 +1,14 @@
-// Ledger objects of SPEC 4: their types, canonical layouts, signing payloads and ids.
-//
-// Every signed payload is  var(domain tag) ‖ var(network id) ‖ body,  with the
-// domain tag `ringmint/1/<type>`, so a signature never replays as another type or
-// on another network. An object's id is SHA-256 of that payload: the signature is
-// not part of the id, so signature malleability can never change an id.
+// Ledger objects of SPEC 4: their types, canonical layouts and wire encoding.
+// Signing payloads, signatures and ids are in signing.ts (re-exported here, so
+// callers import every ledger-object function from this one module).
 import { Reason, Rejection } from './errors.ts';
-import { compare, toHex, type Bytes } from './bytes.ts';
-import { sha256 } from './hash.ts';
+import { compare, type Bytes } from './bytes.ts';
 import { Reader, Writer, decodeAll } from './codec.ts';
-import type { Signer, Verifier } from './signature.ts';
+import { cachedPayload, giveScratch, setNetwork, takeScratch, transferId } from './signing.ts';
+
+export {
+  bindNetwork, cachePayload, epochHash, noticeHash, payload, receiptId, sign, transferId, transferIdHex, usePayloadSlabs, verify, voteId,
+} from './signing.ts';
 
 /** Limits, each with its reason. */
 export const Limits = {
@@ -93,7 +93,7 @@ export type JoinBody = Omit<JoinRequest, 'sig'>;
 
 // ---------------------------------------------------------------- body layouts
 
-type BodyCodec<B> = { readonly tag: string; write(w: Writer, b: B): void; read(r: Reader): B };
+export type BodyCodec<B> = { readonly tag: string; write(w: Writer, b: B): void; read(r: Reader): B };
 
 function memoOk(memo: Bytes): void {
   if (memo.length > Limits.MEMO_BYTES) throw new Rejection(Reason.BAD_MEMO, `memo of ${memo.length} bytes exceeds ${Limits.MEMO_BYTES}`);
@@ -250,150 +250,11 @@ export const JoinCodec: BodyCodec<JoinBody> = {
   },
 };
 
-// ---------------------------------------------------------------- signing
-
-/**
- * Payloads and ids are computed once per object: hashing and encoding are on the hot path.
- * `body` is where the body starts in the payload, so the wire encoding can copy it.
- */
-const payloadCache = new WeakMap<object, { network: string; payload: Bytes; body: number }>();
-
-/**
- * Scratch writers, one per nesting level (writing a notice computes transfer ids,
- * which write payloads): an encode reuses a grown buffer and allocates only its result.
- */
-const scratch: Writer[] = [];
-let scratchDepth = 0;
-function takeScratch(): Writer {
-  const w = scratch[scratchDepth] ?? (scratch[scratchDepth] = new Writer(4096));
-  scratchDepth++;
-  return w.reset();
-}
-/** Largest buffer a scratch writer keeps between encodes (an epoch record can be 33 MB). */
-const SCRATCH_KEEP_BYTES = 1 << 20;
-function giveScratch(w: Writer): void {
-  scratchDepth--;
-  if (w.capacity > SCRATCH_KEEP_BYTES) scratch[scratchDepth] = new Writer(4096);
-}
-const tagCache = new Map<string, Bytes>();
-
-function tagBytes(tag: string): Bytes {
-  let b = tagCache.get(tag);
-  if (!b) tagCache.set(tag, (b = new TextEncoder().encode(`ringmint/1/${tag}`)));
-  return b;
-}
-
-/**
- * Whether signing payloads are views into shared slabs (Writer.finishShared) rather
- * than one ArrayBuffer each. Off by default: in a daemon a long-lived lock's payload
- * would pin a slab of short-lived ones. The simulator, which keeps nearly every
- * object to the end, turns it on (fewer allocations, less GC).
- */
-let slabPayloads = false;
-export function usePayloadSlabs(on: boolean): void {
-  slabPayloads = on;
-}
-
-/** The exact bytes a signature covers: var(tag) ‖ var(network) ‖ body. */
-export function payload<B>(codec: BodyCodec<B>, network: string, body: B): Bytes {
-  const cached = payloadCache.get(body as object);
-  if (cached && cached.network === network) return cached.payload;
-  const w = takeScratch();
-  try {
-    w.var(tagBytes(codec.tag)).string(network);
-    const start = w.length;
-    codec.write(w, body);
-    const p = slabPayloads ? w.finishShared() : w.finish();
-    payloadCache.set(body as object, { network, payload: p, body: start });
-    return p;
-  } finally {
-    giveScratch(w);
-  }
-}
-
-/**
- * Records a payload a caller wrote itself (e.g. a custodian's hand-built vote payload),
- * so verifying or encoding that object later does not write it again. `payload` must
- * be exactly payload(codec, network, obj) and `bodyStart` where its body begins.
- */
-export function cachePayload(obj: object, network: string, p: Bytes, bodyStart: number): void {
-  payloadCache.set(obj, { network, payload: p, body: bodyStart });
-}
-
-/** The network an object was decoded or signed under, so ids need no network argument. */
-const networkOf = new WeakMap<object, string>();
-const idCache = new WeakMap<object, { network: string; id: Bytes }>();
-
-/** Binds an object's network; an id cached under another network is dropped, so ids can skip the network lookup. */
-function setNetwork(obj: object, network: string): void {
-  networkOf.set(obj, network);
-  const cached = idCache.get(obj);
-  if (cached !== undefined && cached.network !== network) idCache.delete(obj);
-}
-
-/** The id of an object whose network is bound: a cached id is always under the bound network (see setNetwork). */
-function boundId<B>(codec: BodyCodec<B>, obj: B & object): Bytes {
-  const cached = idCache.get(obj);
-  if (cached !== undefined) return cached.id;
-  return objectId(codec, netOf(obj), obj);
-}
-
-function objectId<B>(codec: BodyCodec<B>, network: string, body: B): Bytes {
-  const cached = idCache.get(body as object);
-  if (cached && cached.network === network) return cached.id; // a rebound network must not reuse a stale id
-  const id = sha256(payload(codec, network, body));
-  idCache.set(body as object, { network, id });
-  return id;
-}
-
-export function sign<B>(codec: BodyCodec<B>, network: string, signer: Signer, body: B): B & { sig: Bytes } {
-  const p = payload(codec, network, body);
-  const signed = { ...body, sig: signer.sign(p) };
-  payloadCache.set(signed, { network, payload: p, body: payloadCache.get(body as object)!.body });
-  setNetwork(signed, network);
-  return signed;
-}
-
-export function verify<B>(codec: BodyCodec<B>, network: string, verifier: Verifier, signerKey: Bytes, obj: B & { sig: Bytes }): boolean {
-  return verifier.verify(signerKey, payload(codec, network, obj), obj.sig);
-}
-
-function netOf(obj: object): string {
-  const n = networkOf.get(obj);
-  if (n === undefined) throw new Error('object has no network: create it with sign() or a decoder');
-  return n;
-}
-
-export function transferId(t: Transfer): Bytes {
-  return boundId(TransferCodec, t);
-}
-export function voteId(v: Vote): Bytes {
-  return boundId(VoteCodec, v);
-}
-export function receiptId(x: Receipt): Bytes {
-  return boundId(ReceiptCodec, x);
-}
-export function noticeHash(n: Notice): Bytes {
-  return boundId(NoticeCodec, n);
-}
-export function epochHash(e: EpochRecord): Bytes {
-  return boundId(EpochCodec, e);
-}
-export function transferIdHex(t: Transfer): string {
-  return toHex(transferId(t));
-}
-
-/** Marks an object built in code (not signed or decoded here) as belonging to `network`. */
-export function bindNetwork<T extends object>(obj: T, network: string): T {
-  setNetwork(obj, network);
-  return obj;
-}
-
 // ---------------------------------------------------------------- wire encoding of signed objects
 
 function writeSigned<B>(codec: BodyCodec<B>, w: Writer, obj: B & { sig: Bytes }): void {
   // An object whose payload was already written (signed or verified here) has its body bytes at hand.
-  const cached = payloadCache.get(obj);
+  const cached = cachedPayload(obj);
   if (cached !== undefined) w.raw(cached.payload.subarray(cached.body));
   else codec.write(w, obj);
   w.fixed(obj.sig, 64);
