@@ -25,6 +25,12 @@ export class Host {
   amnesiac = false;
   /** Left the network for good (churn). */
   left = false;
+  /** This life's tick grid: ticks fall on tickPhase + n * tickMs (see World.scheduleTick). */
+  tickPhase = 0;
+  /** Time of the one live pending tick (+Infinity: none); earlier tick events are stale. */
+  tickAt = Infinity;
+  /** Time of the last tick run in this life: the grid point is not ticked twice. */
+  lastTickAt = -Infinity;
   /** Virtual time this life of the machine began. */
   startedAt = 0;
   crashes = 0;

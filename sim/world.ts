@@ -151,6 +151,10 @@ export class World {
     });
     h.up = true;
     h.startedAt = this.sched.time;
+    // Timers of different nodes are spread over the period (the grid's phase; see scheduleTick).
+    h.tickPhase = this.sched.time + this.nodeRng.next() * this.params.tickMs;
+    h.tickAt = Infinity;
+    h.lastTickAt = -Infinity;
     // Like a daemon at start: fetch the epochs made since its store was written.
     const have = h.machine.currentEpoch().epoch;
     const latest = this.mint.currentEpoch().epoch;
@@ -158,8 +162,29 @@ export class World {
       const record = this.mint.epoch(n);
       if (record) this.deliverNow(h, MINT_ADDR, { type: 'epoch', record });
     }
-    // Timers of different nodes are spread over the period.
-    this.sched.after(this.nodeRng.next() * this.params.tickMs, TICK, h.index, h.gen, null);
+    this.scheduleTick(h);
+  }
+
+  /**
+   * Keeps one live tick pending for the host, at the first grid point (tickPhase + n *
+   * tickMs, after the last tick) not before the machine's next wakeup: ticks of a node
+   * with nothing due are skipped. Re-read after every step, since a step may bring the
+   * wakeup earlier; a tick made stale by an earlier one is dropped when it comes up.
+   */
+  private scheduleTick(h: Host): void {
+    const m = h.machine;
+    if (!m || !h.up) return;
+    const wake = m.nextWakeupAt ? m.nextWakeupAt() : -Infinity;
+    if (wake === Infinity) return;
+    const now = this.sched.time;
+    const tickMs = this.params.tickMs;
+    const from = wake > now ? wake : now;
+    let t = h.tickPhase + Math.max(0, Math.ceil((from - h.tickPhase) / tickMs)) * tickMs;
+    if (t < from) t += tickMs; // rounding
+    if (t <= h.lastTickAt) t = h.tickPhase + (Math.floor((h.lastTickAt - h.tickPhase) / tickMs + 0.5) + 1) * tickMs;
+    if (t >= h.tickAt) return;
+    h.tickAt = t;
+    this.sched.at(t, TICK, h.index, h.gen, null);
   }
 
   /** Crash: memory is gone, the store stays (or goes too, with diskLoss). */
@@ -223,9 +248,11 @@ export class World {
     if (out.persist.length > 0) h.store.apply(out.persist);
     const now = this.sched.time;
     for (const ev of out.events) this.onNodeEvent(h, ev, now);
-    if (out.send.length === 0) return;
-    const sends = h.role === 'honest' ? out.send : this.adversaries.filter(h, out.send);
-    for (const s of sends) this.route(h.index, s.to, s.msg);
+    if (out.send.length > 0) {
+      const sends = h.role === 'honest' ? out.send : this.adversaries.filter(h, out.send);
+      for (const s of sends) this.route(h.index, s.to, s.msg);
+    }
+    this.scheduleTick(h);
   }
 
   private onNodeEvent(h: Host, ev: NodeEvent, now: number): void {
@@ -398,10 +425,11 @@ export class World {
         }
         case TICK: {
           const h = hosts[s.a]!;
-          if (!h.up || s.b !== h.gen) break;
+          if (!h.up || s.b !== h.gen || s.time !== h.tickAt) break; // a stale tick
+          h.tickAt = Infinity;
+          h.lastTickAt = s.time;
           const m = h.machine!;
           this.processNode(h, this.step(() => m.tick()));
-          s.after(tickMs, TICK, h.index, h.gen, null);
           break;
         }
         case MINT_DELIVER: {

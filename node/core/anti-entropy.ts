@@ -41,6 +41,11 @@ export class AntiEntropy {
     this.nextAt = ctx.now() + Math.floor(ctx.random.next() * ctx.options.antiEntropyMs);
   }
 
+  /** When tick() next runs a round. */
+  get nextRoundAt(): number {
+    return this.nextAt;
+  }
+
   tick(now: number): void {
     if (now < this.nextAt) return;
     this.nextAt = now + this.ctx.options.antiEntropyMs;

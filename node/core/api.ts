@@ -83,6 +83,12 @@ export interface NodeMachineApi {
   receive(from: Address, msg: Message): Output<NodeEvent>;
   /** Timers: retries, handoff, anti-entropy. Call every ~100 ms of (virtual) time. */
   tick(): Output<NodeEvent>;
+  /**
+   * Optional: the earliest (virtual) time at which tick() could do anything; +Infinity when
+   * nothing is scheduled. Any submit or receive may make it earlier, so a driver that skips
+   * idle ticks re-reads it after every step of the machine.
+   */
+  nextWakeupAt?(): number;
   transfer(transferId: Bytes): TransferView | undefined;
   account(account: Bytes): AccountView | undefined;
   bundle(transferId: Bytes): Bundle | undefined;

@@ -7,7 +7,7 @@ import { checkCertificate } from './certificate.ts';
 import { Reason, Rejection, type ReasonCode } from './errors.ts';
 import type { Address } from './ports.ts';
 import {
-  ReceiptCodec, TransferCodec, VoteCodec, bindNetwork, decodeWith, doubleSpendEvidence, encodeWith, payload, readCertificate, readTransfer, sign,
+  ReceiptCodec, TransferCodec, VoteCodec, bindNetwork, cachePayload, decodeWith, doubleSpendEvidence, encodeWith, payload, readCertificate, readTransfer, sign,
   transferId, verify, writeCertificate, NoticeCodec,
   type Certificate, type Transfer,
 } from './objects.ts';
@@ -191,6 +191,8 @@ export class Custodian {
     dv.setBigUint64(o + 72, BigInt(ctx.epoch));
     buf.set(ctx.id, o + 80);
     const vote = bindNetwork({ transferId: id, from: t.from, seq: t.seq, epoch: ctx.epoch, voter: ctx.id, sig: ctx.signer.sign(buf) }, ctx.network);
+    // Recorded, so the gateway's verify and the vote's encoding reuse this payload.
+    cachePayload(vote, ctx.network, buf, o);
     ctx.sendHex(replyTo, { type: 'vote', vote });
   }
 
@@ -289,15 +291,19 @@ export class Custodian {
         if (e instanceof Rejection) return answer(e.code === Reason.BAD_SIGNATURE ? Reason.BAD_CERTIFICATE : e.code, e.message);
         throw e;
       }
-      this.applyCredit(idHex, toHex(t.to), t.amount, true);
+      this.applyCredit(idHex, toHex(t.to), t.amount, true, t.to, id);
     }
     if (replyTo === undefined) return;
     const receipt = sign(ReceiptCodec, ctx.network, ctx.signer, { transferId: id, to: t.to, amount: t.amount, epoch: ctx.epoch, custodian: ctx.id });
     ctx.sendHex(replyTo, { type: 'receipt', receipt });
   }
 
-  /** Applies a credit if not yet applied (by transfer id); returns whether it was new. Restores pass persist=false. */
-  applyCredit(idHex: string, toHex_: string, amount: bigint, persist: boolean): boolean {
+  /**
+   * Applies a credit if not yet applied (by transfer id); returns whether it was new. Restores
+   * pass persist=false. Callers holding the recipient's and the transfer's bytes pass them
+   * (`to`, `id`) to spare the hex round trips.
+   */
+  applyCredit(idHex: string, toHex_: string, amount: bigint, persist: boolean, to?: Bytes, id?: Bytes): boolean {
     if (this.credits.has(idHex)) return false;
     this.credits.set(idHex, { to: toHex_, amount });
     const a = this.account(toHex_);
@@ -305,10 +311,10 @@ export class Custodian {
     a.credits.push(idHex);
     if (persist) {
       const v = new Uint8Array(40);
-      v.set(fromHex(toHex_), 0);
+      v.set(to ?? fromHex(toHex_), 0);
       new DataView(v.buffer).setBigUint64(32, amount);
       this.ctx.persist(Keys.credit(idHex), v);
-      this.ctx.emit({ type: 'credited', transferId: fromHex(idHex), to: v.subarray(0, 32), amount });
+      this.ctx.emit({ type: 'credited', transferId: id ?? fromHex(idHex), to: v.subarray(0, 32), amount });
     }
     return true;
   }

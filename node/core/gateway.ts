@@ -209,6 +209,20 @@ export class Gateway {
     }
   }
 
+  /**
+   * The earliest time tick() has work: a rival whose bundle has arrived is compared
+   * at once; otherwise the earliest retry of a rival search or an active transfer.
+   */
+  nextWakeupAt(): number {
+    let at = Infinity;
+    for (const r of this.rivals.values()) {
+      if (this.bundles.get(r.rivalId)) return this.ctx.now();
+      if (r.nextTry < at) at = r.nextTry;
+    }
+    for (const p of this.active) if (p.nextTry < at) at = p.nextTry;
+    return at;
+  }
+
   onVote(fromHex: string, v: Vote): void {
     const p = this.byId.get(toHex(v.transferId));
     if (!p || p.phase !== 'voting') return;

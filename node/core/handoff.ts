@@ -209,7 +209,7 @@ export class Handoff {
       let from = pool.credits.get(key);
       if (!from) pool.credits.set(key, (from = new Set()));
       from.add(sender);
-      if (from.size >= need) c.applyCredit(idHex, hex, x.amount, true);
+      if (from.size >= need) c.applyCredit(idHex, hex, x.amount, true, undefined, x.transferId);
     }
     if (s.frozen) {
       pool.frozen.add(sender);

@@ -82,6 +82,11 @@ export class NodeMachine implements NodeMachineApi {
     return out;
   }
 
+  /** The earliest time tick() has work: gateway retries and rival searches, the next anti-entropy round. */
+  nextWakeupAt(): number {
+    return Math.min(this.gateway.nextWakeupAt(), this.antiEntropy.nextRoundAt);
+  }
+
   private dispatch(from: Address, msg: Message): void {
     const peer = 'node' in from ? from.node : undefined;
     switch (msg.type) {

@@ -13,6 +13,18 @@ export const bundleKey = (idHex: string): string => `b/${idHex}`;
 /** Lookups this node has asked peers about and not yet heard back on; bounded so lookups cannot grow memory. */
 const MAX_OPEN_LOOKUPS = 4096;
 
+/**
+ * One encoding per bundle object: a bundle is stored by each of its storage nodes (in
+ * the simulator, the same object at each), and its bytes never change. Read-only.
+ */
+const bundleBytes = new WeakMap<Bundle, Bytes>();
+
+function encodeBundle(b: Bundle): Bytes {
+  let v = bundleBytes.get(b);
+  if (v === undefined) bundleBytes.set(b, (v = encodeWith(b, writeBundle)));
+  return v;
+}
+
 export class Storage {
   private readonly ctx: NodeContext;
   readonly bundles = new Map<string, Bundle>();
@@ -41,7 +53,7 @@ export class Storage {
       return false;
     }
     this.bundles.set(idHex, bundle);
-    ctx.persist(bundleKey(idHex), encodeWith(bundle, writeBundle));
+    ctx.persist(bundleKey(idHex), encodeBundle(bundle));
     ctx.emit({ type: 'stored', transferId: id });
     // Anyone who asked us for it while we lacked it gets it now.
     const w = this.waiting.get(idHex);
