@@ -5,16 +5,22 @@ import type { Reader, Writer } from './codec.ts';
 import type { Bytes } from './bytes.ts';
 import { readCertificate, readTransfer, writeCertificate, writeTransfer, type Certificate, type Transfer } from './objects.ts';
 
-/** Credits listed in one account-state message; more are sent in further pages. */
-export const MAX_CREDITS_PER_STATE = 1024;
+/**
+ * Credits listed in one account-state message; more are sent in further pages. With
+ * MAX_RECENT_LOCKS full-size transfers and a certificate, a page stays under
+ * MAX_MESSAGE_BYTES (768 × 40 + 64 × 242 + head and certificate ≈ 49 KiB).
+ */
+export const MAX_CREDITS_PER_STATE = 768;
 /** Entries in one digest message: 64 bytes each keeps a digest under 64 KiB. */
 export const MAX_DIGEST_ENTRIES = 960;
 /**
- * Locks below the head sent with an account state: enough that replicas lagging a few
- * seqs behind each other still share points to agree on, and that a new custodian can
- * re-vote for a pipelined transfer below the head (≈ 8 × 180 bytes).
+ * Locks below the head sent with an account state: enough that replicas lagging
+ * behind each other still share points to agree on, and that a new custodian can
+ * re-vote for a pipelined transfer below the head — the mint may have this many
+ * issuances in flight across an epoch change (8 was too few: SEQ_USED in
+ * test/core/handoff-race.test.ts).
  */
-export const MAX_RECENT_LOCKS = 8;
+export const MAX_RECENT_LOCKS = 64;
 
 /**
  * One replica's view of an account, compact enough to hand off: the head of its

@@ -38,6 +38,8 @@ type Pools = { old?: Pool; peer?: Pool };
 
 /** Accounts with reports kept at once; past this the oldest are forgotten (a pull asks again). */
 const MAX_TRACKED_ACCOUNTS = 1 << 16;
+/** Pulls held for a later epoch; past this they are dropped (the puller asks again on its next vote request). */
+const MAX_DEFERRED_PULLS = 1 << 14;
 /** Pins per account: more than a few means a cheater; the first ones already block rivals. */
 const MAX_PINS = 16;
 
@@ -52,6 +54,8 @@ export class Handoff {
   /** Account hex -> when this node last pulled it, at which epoch. */
   private readonly pulls = new Map<string, { epoch: number; at: number }>();
   private readonly pools = new Map<string, Pools>();
+  /** Pulls for an epoch this node has not reached yet, answered when it does. */
+  private readonly deferred = new Map<string, { readonly to: string; readonly account: Bytes; readonly epoch: number }>();
 
   constructor(ctx: NodeContext, custodian: Custodian) {
     this.ctx = ctx;
@@ -124,7 +128,18 @@ export class Handoff {
     for (const state of this.states(account, hex)) this.ctx.sendHex(toHex_, { type: 'account-state', state, epoch });
   }
 
+  /**
+   * A pull for `epoch`. Answered only once this node is in that epoch itself: before,
+   * it may still lock and vote for the account in the old epoch, and a state sent now
+   * would miss those locks, so the puller could count as synced and vote a rival of a
+   * transfer certified with old-epoch votes (I3). Earlier pulls wait for the epoch.
+   */
   onPull(fromHex: string, account: Bytes, epoch: number): void {
+    if (epoch > this.ctx.epoch) {
+      // Only the next epoch: a pull naming a far one (unknown, maybe invented) must not fill the list.
+      if (epoch === this.ctx.epoch + 1 && this.deferred.size < MAX_DEFERRED_PULLS) this.deferred.set(`${fromHex}/${toHex(account)}`, { to: fromHex, account, epoch });
+      return;
+    }
     this.sendState(fromHex, account, toHex(account), epoch);
   }
 
@@ -289,17 +304,14 @@ export class Handoff {
         const id = transferId(t);
         if (t.seq > a.seq) {
           const pins = a.pins ?? [];
-          if (pins.length < MAX_PINS && !pins.some((p) => equal(transferId(p), id))) {
-            pins.push(t);
-            a.pins = pins;
-          }
+          if (pins.length < MAX_PINS && !pins.some((p) => equal(transferId(p), id))) c.pin(a, hex, t);
         } else {
           const held = a.locks[t.seq];
           if (held !== undefined && !equal(transferId(held), id)) c.report(t, held);
         }
       }
     }
-    if (a.pins !== undefined) c.unpin(a, a.seq);
+    if (a.pins !== undefined) c.unpin(a, a.seq, hex);
     if (changed) {
       this.snapshot(hex, a);
     }
@@ -346,6 +358,11 @@ export class Handoff {
     const prev = ctx.ringOf(prevEpoch);
     if (!prev) return;
     const ring = ctx.ring;
+    for (const [key, p] of this.deferred) {
+      if (p.epoch > ctx.epoch) continue;
+      this.deferred.delete(key);
+      if (p.epoch === ctx.epoch) this.sendState(p.to, p.account, toHex(p.account), p.epoch);
+    }
     for (const [hex, a] of this.custodian.accounts) {
       if (a.seq === 0 && a.credits.length === 0 && !a.frozen) continue;
       const account = fromHex(hex);

@@ -79,9 +79,11 @@ test('NOT_SYNCED: a new custodian that lacks an account pulls it from the old cu
   const pulls = out.send.filter((o) => o.msg.type === 'account-pull');
   assert.ok(pulls.length >= 3);
   assert.is(h.nodes.get(fresh!)!.account(target!.publicKey)?.synced ?? false, false);
-  // the old custodians answer (still at epoch 0)
+  // the old custodians answer once they are in epoch 1 themselves (before, they could still vote in epoch 0)
   for (const p of pulls) {
     const to = 'node' in p.to ? p.to.node : '';
+    assert.is(h.nodes.get(to)!.receive({ node: fresh! }, p.msg).send.length, 0, 'a pull for a later epoch waits');
+    h.ask(to, { type: 'epoch', record: e1 }, { mint: true });
     for (const r of h.nodes.get(to)!.receive({ node: fresh! }, p.msg).send) h.ask(fresh!, r.msg, { node: to });
   }
   const view = h.nodes.get(fresh!)!.account(target!.publicKey)!;
@@ -127,6 +129,40 @@ test('merge: a conflicting lock at one seq keeps the certified transfer; a certi
   // the pipelined transfer below the head is answered with a vote, not SEQ_USED
   const out = h.ask(target, { type: 'vote-request', transfer: t3 });
   assert.is(out.send[0]!.msg.type, 'vote');
+});
+
+test('pins: a transfer one old custodian reports above the agreed head blocks a rival, also after a restart', () => {
+  const h = new Harness({ nodes: 8, spare: 4 });
+  const [a, b] = fundMany(h, 2, 50n);
+  const e1 = h.newEpoch([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], false);
+  const before = new Ring(h.genesis.epoch0).custodians(a!.publicKey).map(toHex);
+  const now = ringCustodians(e1, a!.publicKey);
+  const target = now.find((x) => !before.includes(x)) ?? now[0]!;
+  h.ask(target, { type: 'epoch', record: e1 }, { mint: true });
+  const t1 = h.transfer(a!, b!.publicKey, 5n, 1);
+  const t2 = h.transfer(a!, b!.publicKey, 6n, 1);
+  const funding = h.events.find((e) => e.event.type === 'certified' && toHex(e.event.certificate.transfer.to) === toHex(a!.publicKey))!;
+  const credits = [{ transferId: transferId((funding.event as { certificate: Certificate }).certificate.transfer), amount: 50n }];
+  const base = { account: a!.publicKey, frozen: false, credited: 50n, credits, recent: [], more: false, certificate: null };
+  const [s0, s1, s2] = before.filter((x) => x !== target) as [string, string, string];
+  // One old custodian locked t1 (it may be certified); two had not heard of it: the agreed head is seq 0.
+  h.ask(target, { type: 'account-state', state: { ...base, seq: 1, head: t1, debited: 5n }, epoch: 1 }, { node: s0 });
+  h.ask(target, { type: 'account-state', state: { ...base, seq: 0, head: null, debited: 0n }, epoch: 1 }, { node: s1 });
+  h.ask(target, { type: 'account-state', state: { ...base, seq: 0, head: null, debited: 0n }, epoch: 1 }, { node: s2 });
+  const view = h.nodes.get(target)!.account(a!.publicKey)!;
+  assert.ok(view.synced);
+  assert.is(view.seq, 0);
+  const rival = (): string => h.ask(target, { type: 'vote-request', transfer: t2 }).send.map((o) => o.msg.type).join(',');
+  assert.ok(rival().startsWith('conflict'), 'a rival of the pinned transfer is not voted for');
+  h.restart(target);
+  assert.ok(h.nodes.get(target)!.account(a!.publicKey)!.synced, 'synced survives the restart');
+  assert.ok(rival().startsWith('conflict'), 'the pin survives the restart');
+  // The pinned transfer itself is voted for; then its pin is dropped, durably.
+  assert.is(h.ask(target, { type: 'vote-request', transfer: t1 }).send[0]!.msg.type, 'vote');
+  assert.not.ok([...h.stores.get(target)!.entries('p/')].length, 'no pin record left once the seq is locked');
+  h.restart(target);
+  assert.is(h.nodes.get(target)!.account(a!.publicKey)!.seq, 1);
+  assert.ok(rival().startsWith('conflict'), 'now locked: the rival still gets conflict');
 });
 
 test('bundles are handed off to new storage nodes', () => {

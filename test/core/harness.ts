@@ -94,6 +94,9 @@ export class Harness {
   /** Nodes that are down: messages to them are lost. */
   readonly down = new Set<string>();
   delivered = 0;
+  /** Messages matching this are set aside (delayed) in `held` instead of queued; `release` queues them. */
+  holdIf: ((from: Address, to: string, msg: Message) => boolean) | undefined;
+  readonly held: Queued[] = [];
 
   constructor(opts: HarnessOptions) {
     this.opts = opts;
@@ -158,6 +161,10 @@ export class Harness {
     const fromNode = 'node' in from;
     if (fromNode && f?.drop && this.rng.next() < f.drop) return;
     const m = this.opts.wire ? decodeMessage(NETWORK, encodeMessage(msg)) : msg;
+    if (this.holdIf?.(from, to, m)) {
+      this.held.push({ from, to, msg: m });
+      return;
+    }
     this.queue.push({ from, to, msg: m });
     if (fromNode && f?.duplicate && this.rng.next() < f.duplicate) this.queue.push({ from, to, msg: m });
   }
@@ -186,6 +193,22 @@ export class Harness {
     const alert = sign(AlertCodec, NETWORK, this.mint, { notice: n, alertSeq: this.alerts.length + 1 });
     this.alerts.push(alert);
     this.broadcast({ type: 'alert', alert });
+  }
+
+  /** Queues the held messages that match (all by default); drops them instead when `lose`. */
+  release(match: (from: Address, to: string, msg: Message) => boolean = () => true, lose = false): number {
+    let n = 0;
+    for (let i = 0; i < this.held.length; ) {
+      const q = this.held[i]!;
+      if (!match(q.from, q.to, q.msg)) {
+        i++;
+        continue;
+      }
+      this.held.splice(i, 1);
+      if (!lose) this.queue.push(q);
+      n++;
+    }
+    return n;
   }
 
   broadcast(msg: Message): void {
