@@ -1,5 +1,5 @@
 // Commands about wallets and accounts: new, import, export, list, address,
-// balance, history and receipt.
+// balance, history (signed and received, cli/wallet/history.ts) and receipt.
 import { readFileSync } from 'node:fs';
 import { isAddress } from '../../node/core/address.ts';
 import { fromHex, toHex } from '../../node/core/bytes.ts';
@@ -11,6 +11,7 @@ import { CliError, printFields, printJson, warn } from '../output.ts';
 import { showCoins } from './amount.ts';
 import { NodeClient } from './client.ts';
 import { genesisFor, keystoreOf, online, type CommonOptions } from './context.ts';
+import { formatHistory, mergeHistory, type NodeHistory } from './history.ts';
 import { checkWalletName, SETTLED } from './keystore.ts';
 import { findEndpoints, loadGenesisFile } from './network.ts';
 import { passphrase, progress, secretKeyInput } from './prompt.ts';
@@ -98,12 +99,13 @@ export async function historyCommand(name: string, o: CommonOptions & { offline?
   const ks = keystoreOf(o);
   let w = ks.read(name);
   let genesis: Genesis | undefined;
+  let fromNode: NodeHistory | undefined;
   if (!o.offline) {
     const ep = findEndpoints(o);
     if (ep.genesisPath) genesis = loadGenesisFile(ep.genesisPath);
+    const client = ep.nodes.length > 0 ? new NodeClient(ep.nodes, 5_000) : undefined;
     const open = w.state.transfers.filter((t) => t.status !== 'stored' && t.status !== 'replaced');
-    if (ep.nodes.length > 0 && open.length > 0) {
-      const client = new NodeClient(ep.nodes, 5_000);
+    if (client && open.length > 0) {
       const statuses = new Map<string, { status: string; reason?: string }>();
       try {
         for (const t of open) {
@@ -123,26 +125,34 @@ export async function historyCommand(name: string, o: CommonOptions & { offline?
         for (const t of w.state.transfers) Object.assign(t, statuses.get(t.transfer.id) ?? {});
       }
     }
+    if (client) {
+      try {
+        const a = await client.request('GET', `/accounts/${w.address}/history`);
+        if (a.status === 200 && Array.isArray(a.body.credits) && Array.isArray(a.body.debits)) fromNode = a.body as unknown as NodeHistory;
+        else warn(`incoming transfers not shown: the node answered ${String(a.body.error ?? `HTTP ${a.status}`)}`);
+      } catch {
+        warn('incoming transfers not shown: no node answered');
+      }
+    }
   }
-  const rows = [...w.state.transfers].sort((a, b) => a.transfer.seq - b.transfer.seq || a.signedAt.localeCompare(b.signedAt));
+  const entries = mergeHistory(w.state.transfers, fromNode);
   if (o.json) {
+    const rows = [...w.state.transfers].sort((a, b) => a.transfer.seq - b.transfer.seq || a.signedAt.localeCompare(b.signedAt));
     return printJson({
       name,
       address: w.address,
       nextSeq: w.state.nextSeq,
+      // What this wallet signed, oldest first (kept for scripts written before `entries`).
       transfers: rows.map((t) => ({
         transferId: t.transfer.id, seq: t.transfer.seq, to: t.transfer.to, amount: t.transfer.amount, memo: t.transfer.memo,
         status: t.status, ...(t.reason ? { reason: t.reason } : {}), signedAt: t.signedAt,
       })),
+      entries,
     });
   }
-  if (rows.length === 0) return void process.stdout.write(`no transfers signed by ${name} yet\n`);
-  const amount = (s: string) => (genesis ? showCoins(BigInt(s), genesis.decimals, genesis.symbol) : `${s} base units`);
-  const table = rows.map((t) => [String(t.transfer.seq), t.status + (t.reason ? ` (${t.reason})` : ''), amount(t.transfer.amount), t.transfer.to, t.transfer.id.slice(0, 16)]);
-  const head = ['seq', 'status', 'amount', 'to', 'transfer'];
-  const widths = head.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));
-  for (const r of [head, ...table]) process.stdout.write(r.map((c, i) => (i === 2 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd() + '\n');
-  const open = rows.filter((t) => !SETTLED.has(t.status) && t.status !== 'replaced').length;
+  if (entries.length === 0) return void process.stdout.write(`no transfers to or from ${name} yet\n`);
+  for (const line of formatHistory(entries, genesis)) process.stdout.write(line + '\n');
+  const open = w.state.transfers.filter((t) => !SETTLED.has(t.status) && t.status !== 'replaced').length;
   if (open > 0) process.stdout.write(`${open} not final yet: the next send resubmits them as they are\n`);
 }
 

@@ -55,7 +55,7 @@ export function registerWallet(program: Command): void {
     .option('--wait <status>', 'wait for pending|final|credited|stored', 'final')
     .option('--timeout <seconds>', 'how long to wait', '60')
     .action((file, o) => submitCommand(file, o));
-  network(common(wallet.command('history <name>').description('transfers this wallet signed, with their status')))
+  network(common(wallet.command('history <name>').description('transfers this wallet signed and received, newest first, with their status')))
     .option('--offline', 'do not ask a node for fresh statuses')
     .action((name, o) => historyCommand(name, o));
   network(common(wallet.command('receipt <transferId>').description('fetch a transfer\'s receipt bundle; --verify checks it offline')))

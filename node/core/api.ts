@@ -75,6 +75,20 @@ export type NodeInit = {
   readonly options?: Partial<NodeOptions>;
 };
 
+/**
+ * One replica's record of an account's movements: the credits it applied (exactly
+ * once, by transfer id; the custodian keeps ids and amounts only) and the debits it
+ * locked, as far as this replica holds them (a handoff carries only recent locks).
+ */
+export type AccountHistory = {
+  readonly account: Bytes;
+  readonly credits: readonly { readonly transferId: Bytes; readonly amount: bigint }[];
+  /** By seq, ascending. `certified`: at or below the highest seq this replica knows certified. */
+  readonly debits: readonly { readonly seq: number; readonly transferId: Bytes; readonly to: Bytes; readonly amount: bigint; readonly certified: boolean }[];
+  /** False while a new custodian is still pulling this account (SPEC 7). */
+  readonly synced: boolean;
+};
+
 export interface NodeMachineApi {
   readonly id: Bytes;
   /** A wallet's signed transfer arrives at this node acting as its gateway. */
@@ -96,6 +110,8 @@ export interface NodeMachineApi {
   currentEpoch(): EpochRecord;
   /** Optional: ask the storage nodes for a bundle this node lacks; when it arrives, bundle() returns it. */
   lookup?(transferId: Bytes): Output<NodeEvent>;
+  /** Optional: this replica's credits and debits of `account`; undefined when it holds nothing of it. Read-only. */
+  history?(account: Bytes): AccountHistory | undefined;
 }
 
 export type ReputationEvent = {

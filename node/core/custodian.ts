@@ -55,6 +55,8 @@ export const Keys = {
   frozen: (from: string) => `f/${from}`,
   voided: (node: string) => `v/${node}`,
   snapshot: (from: string) => `a/${from}`,
+  /** A pin: a transfer reported above the head (see Account.pins). */
+  pin: (from: string, id: string) => `p/${from}/${id}`,
 } as const;
 
 export class Custodian {
@@ -165,7 +167,7 @@ export class Custodian {
     a.head = t;
     a.headId = id;
     a.debited += t.amount;
-    if (a.pins !== undefined) this.unpin(a, t.seq);
+    if (a.pins !== undefined) this.unpin(a, t.seq, hex);
     ctx.persist(Keys.lock(hex, t.seq), this.transferBytes(t));
     ctx.emit({ type: 'locked', transfer: t });
     this.vote(replyTo, t, id);
@@ -233,11 +235,21 @@ export class Custodian {
     this.adoptCertified(hex, cert);
   }
 
-  /** Drops pins at or below `seq`: that seq is now locked here. */
-  unpin(a: Account, seq: number): void {
-    const left = a.pins!.filter((p) => p.seq > seq);
+  /** Drops pins at or below `seq` (that seq is now locked here), durably. */
+  unpin(a: Account, seq: number, hex: string): void {
+    const left: Transfer[] = [];
+    for (const p of a.pins!) {
+      if (p.seq > seq) left.push(p);
+      else this.ctx.persist(Keys.pin(hex, toHex(transferId(p))), null);
+    }
     if (left.length > 0) a.pins = left;
     else delete a.pins;
+  }
+
+  /** Pins a transfer reported above this replica's head, durably: a restart must still refuse its rivals. */
+  pin(a: Account, hex: string, t: Transfer): void {
+    (a.pins ??= []).push(t);
+    this.ctx.persist(Keys.pin(hex, toHex(transferId(t))), this.transferBytes(t));
   }
 
   /** A checked certificate for (from, seq): record it, replacing a different lock (SPEC 7 merge rule). */
@@ -265,7 +277,7 @@ export class Custodian {
       a.debited += t.amount;
       ctx.persist(Keys.lock(hex, t.seq), this.transferBytes(t));
     }
-    if (a.pins !== undefined && a.locks[t.seq] !== undefined) this.unpin(a, t.seq);
+    if (a.pins !== undefined && a.locks[t.seq] !== undefined) this.unpin(a, t.seq, hex);
     if (t.seq > a.certifiedSeq && a.locks[t.seq] !== undefined) {
       a.certifiedSeq = t.seq;
       a.cert = cert;
@@ -344,6 +356,14 @@ export class Custodian {
       a.head = t;
       a.headId = transferId(t);
     }
+  }
+
+  /** After locks and snapshots: a pin at or below the head is stale (its delete may not have been written). */
+  restorePin(hex: string, value: Bytes): void {
+    const t = decodeWith(this.ctx.network, value, readTransfer);
+    const a = this.account(hex);
+    if (t.seq <= a.seq || a.pins?.some((p) => equal(transferId(p), transferId(t)))) return;
+    (a.pins ??= []).push(t);
   }
 
   restoreCredit(idHex: string, value: Bytes): void {

@@ -9,10 +9,11 @@ import {
   AlertCodec, RepudiationCodec, TransferCodec, VoteCodec, decodeWith, encodeWith, noticeHash, readAlert, readEpoch, transferId, verify, writeAlert,
   Limits, type Alert, type Bundle, type EpochRecord, type Evidence, type Transfer,
 } from './objects.ts';
-import { DEFAULT_NODE_OPTIONS, type AccountView, type NodeEvent, type NodeInit, type NodeMachineApi, type TransferView } from './api.ts';
+import { DEFAULT_NODE_OPTIONS, type AccountHistory, type AccountView, type NodeEvent, type NodeInit, type NodeMachineApi, type TransferView } from './api.ts';
 import type { Address, Output, RecordSource } from './ports.ts';
 import { NodeContext, hexOf, pad } from './node-context.ts';
 import { Custodian, Keys } from './custodian.ts';
+import { replicaHistory } from './history.ts';
 import { Gateway } from './gateway.ts';
 import { Storage } from './storage.ts';
 import { Handoff } from './handoff.ts';
@@ -186,6 +187,7 @@ export class NodeMachine implements NodeMachineApi {
     for (const [k, v] of src.entries('a/')) this.handoff.restoreSnapshot(k.slice(2), v);
     for (const [k, v] of src.entries('l/')) this.custodian.restoreLock(k.slice(2, 66), v);
     for (const [k, v] of src.entries('x/')) this.custodian.restoreCertified(k.slice(2), v);
+    for (const [k, v] of src.entries('p/')) this.custodian.restorePin(k.slice(2, 66), v);
     for (const [k, v] of src.entries('c/')) this.custodian.restoreCredit(k.slice(2), v);
     for (const [k, v] of src.entries('b/')) this.storage.restore(k.slice(2), v);
     ctx.out = { send: [], persist: [], events: [] };
@@ -212,6 +214,10 @@ export class NodeMachine implements NodeMachineApi {
 
   account(account: Bytes): AccountView | undefined {
     return this.custodian.view(account);
+  }
+
+  history(account: Bytes): AccountHistory | undefined {
+    return replicaHistory(this.custodian, account, this.custodian.view(account)?.synced ?? false);
   }
 
   bundle(id: Bytes): Bundle | undefined {

@@ -12,8 +12,9 @@ import type { AccountState } from '../core/handoff-codec.ts';
 import { bundleToHex, epochToHex, transferFromJson, transferToJson } from '../core/json.ts';
 import { encodeWith, transferIdHex, writeAlert, writeCertificate, type Bundle, type EpochRecord, type Transfer } from '../core/objects.ts';
 import { position } from '../core/ring.ts';
-import type { NodeMachineApi, TransferView } from '../core/api.ts';
+import type { AccountHistory, NodeMachineApi, TransferView } from '../core/api.ts';
 import { createHttp, statusOf, DEFAULT_WAIT_MS, MAX_WAIT_MS, metricsRoute, WAIT_LEVELS, type WaitLevel } from './http-common.ts';
+import { registerHistory } from './history.ts';
 import { peerIdOfNode } from './keys.ts';
 import type { DaemonMetrics } from './metrics.ts';
 
@@ -35,6 +36,8 @@ export type NodeApiDeps = {
   askAccount(account: Bytes): Promise<{ asked: number; answers: ReplicaView[] }>;
   findBundle(transferId: Bytes): Promise<Bundle | null>;
   epoch(n: number): EpochRecord | undefined;
+  /** Optional: histories of `account` by custodian (this node's replica included); enables GET /accounts/:address/history. */
+  askHistory?(account: Bytes): Promise<{ asked: number; answers: AccountHistory[] }>;
 };
 
 const hex32 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 32 bytes of lowercase hex');
@@ -182,6 +185,14 @@ export function buildNodeHttp(d: NodeApiDeps): FastifyInstance {
       };
     }),
   }));
+
+  if (d.askHistory) {
+    registerHistory(app, {
+      askHistory: d.askHistory,
+      findBundle: async (id) => d.machine.bundle(id) ?? (await d.findBundle(id)),
+      honest: () => d.machine.currentEpoch().k - d.machine.currentEpoch().q + 1,
+    });
+  }
 
   metricsRoute(app, d.metrics.registry);
   return app;

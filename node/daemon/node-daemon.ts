@@ -11,6 +11,7 @@ import { Reason, Rejection } from '../core/errors.ts';
 import { genesisFromJson, type Genesis, type GenesisJson } from '../core/genesis.ts';
 import { JoinCodec, sign, type EpochRecord } from '../core/objects.ts';
 import { Ring } from '../core/ring.ts';
+import { stateHistory } from '../core/history.ts';
 import { ed25519 } from '../core/signature.ts';
 import type { NodeEvent, NodeInit, NodeMachineApi, TransferView } from '../core/api.ts';
 import type { Address } from '../core/ports.ts';
@@ -211,6 +212,7 @@ export class NodeDaemon {
       submit: (t) => this.driver.step('submit', () => this.machine.submit(t)),
       waitFor: (id, level, ms) => this.waitFor(id, level, ms),
       askAccount: (a) => this.askAccount(a),
+      askHistory: (a) => this.askHistory(a),
       findBundle: (id) => this.findBundle(id),
       epoch: (n) => this.epochs.get(n),
     });
@@ -319,6 +321,21 @@ export class NodeDaemon {
     if (others.length < custodians.length) {
       const v = this.machine.account(account);
       if (v && v.synced) answers.push({ balance: v.balance, seq: v.seq, head: v.head ? toHex(v.head) : null, frozen: v.frozen });
+    }
+    return { asked: custodians.length, answers };
+  }
+
+  /** Histories from the account-state answers (their first credit page) and this node's own replica. */
+  private async askHistory(account: Bytes) {
+    const ring = new Ring(this.machine.currentEpoch());
+    const custodians = ring.custodians(account).map(toHex);
+    const self = toHex(this.machine.id);
+    const others = custodians.filter((c) => c !== self);
+    const states = await this.queries.askAccount(account, ring.epoch.epoch, others, (to, m) => this.p2p.send(to, m));
+    const answers = [...states.values()].map(stateHistory);
+    if (others.length < custodians.length) {
+      const h = this.machine.history?.(account);
+      if (h && h.synced) answers.push(h);
     }
     return { asked: custodians.length, answers };
   }

@@ -1,0 +1,104 @@
+// GET /accounts/:address/history against a stand-in machine: answers of several
+// custodians are merged (an entry shows when k - q + 1 list it), debits carry their
+// status, credits their sender when the bundle is stored; no answer is 503.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { pino } from 'pino';
+import { buildNodeHttp, type NodeApiDeps } from '../../node/daemon/http.ts';
+import { mergeHistories } from '../../node/daemon/history.ts';
+import { createMetrics } from '../../node/daemon/metrics.ts';
+import { encodeAddress } from '../../node/core/address.ts';
+import { toHex, ZERO32 } from '../../node/core/bytes.ts';
+import { sign, transferId, TransferCodec, type Bundle } from '../../node/core/objects.ts';
+import { ed25519, generateKeyPair } from '../../node/core/signature.ts';
+import type { AccountHistory, NodeMachineApi } from '../../node/core/api.ts';
+import { emptyOutput } from '../../node/core/ports.ts';
+
+const network = 'test-net';
+const me = generateKeyPair();
+const payer = generateKeyPair();
+const payee = generateKeyPair().publicKey;
+const incoming = sign(TransferCodec, network, ed25519.signer(payer.secretKey), { from: payer.publicKey, to: me.publicKey, amount: 70n, seq: 1, prev: ZERO32, memo: new Uint8Array(0) });
+const out1 = sign(TransferCodec, network, ed25519.signer(me.secretKey), { from: me.publicKey, to: payee, amount: 20n, seq: 1, prev: ZERO32, memo: new Uint8Array(0) });
+const out2 = sign(TransferCodec, network, ed25519.signer(me.secretKey), { from: me.publicKey, to: payee, amount: 5n, seq: 2, prev: transferId(out1), memo: new Uint8Array(0) });
+const fake = { transferId: new Uint8Array(32).fill(9), amount: 1_000n };
+
+const honest = (certified2: boolean): AccountHistory => ({
+  account: me.publicKey,
+  synced: true,
+  credits: [{ transferId: transferId(incoming), amount: 70n }],
+  debits: [
+    { seq: 1, transferId: transferId(out1), to: payee, amount: 20n, certified: true },
+    { seq: 2, transferId: transferId(out2), to: payee, amount: 5n, certified: certified2 },
+  ],
+});
+/** A lying custodian: a credit no one else applied. */
+const liar: AccountHistory = { ...honest(false), credits: [...honest(false).credits, fake] };
+
+let answers: AccountHistory[] = [];
+const machine = {
+  id: me.publicKey,
+  submit: () => emptyOutput(),
+  receive: () => emptyOutput(),
+  tick: () => emptyOutput(),
+  transfer: () => undefined,
+  account: () => undefined,
+  bundle: (id) => (toHex(id) === toHex(transferId(incoming)) ? ({ certificate: { transfer: incoming, votes: [] }, receipts: [] } as unknown as Bundle) : undefined),
+  alerts: () => [],
+  currentEpoch: () => ({ network, epoch: 0, members: [me.publicKey], k: 4, q: 3, prev: ZERO32, issuedAt: 0, sig: new Uint8Array(64) }),
+} satisfies NodeMachineApi;
+
+const deps: NodeApiDeps = {
+  network,
+  genesisJson: {} as never,
+  machine,
+  peerId: 'peer',
+  startedAt: 0,
+  metrics: createMetrics('node'),
+  log: pino({ level: 'silent' }),
+  submit: async () => {},
+  waitFor: async () => undefined,
+  askAccount: async () => ({ asked: 4, answers: [] }),
+  findBundle: async () => null,
+  epoch: () => undefined,
+  askHistory: async () => ({ asked: 4, answers }),
+};
+const app = buildNodeHttp(deps);
+
+async function get(url: string) {
+  const r = await app.inject({ method: 'GET', url });
+  return { status: r.statusCode, body: r.json() };
+}
+
+test('merged history: agreed credits with their sender, debits with status, a lone liar left out', async () => {
+  answers = [honest(false), honest(true), liar];
+  const r = await get(`/accounts/${encodeAddress(me.publicKey)}/history`);
+  assert.is(r.status, 200);
+  assert.equal(r.body, {
+    address: encodeAddress(me.publicKey),
+    credits: [{ transferId: toHex(transferId(incoming)), amount: '70', from: encodeAddress(payer.publicKey) }],
+    debits: [
+      { seq: 1, transferId: toHex(transferId(out1)), to: encodeAddress(payee), amount: '20', status: 'certified' },
+      { seq: 2, transferId: toHex(transferId(out2)), to: encodeAddress(payee), amount: '5', status: 'certified' },
+    ],
+    custodians: { asked: 4, answered: 3 },
+  });
+});
+
+test('no custodian answer is 503 UNAVAILABLE; a bad address is 4xx', async () => {
+  answers = [];
+  const r = await get(`/accounts/${encodeAddress(me.publicKey)}/history`);
+  assert.is(r.status, 503);
+  assert.is(r.body.error, 'UNAVAILABLE');
+  const bad = await get('/accounts/rm1nope/history');
+  assert.ok(bad.status >= 400 && bad.status < 500);
+});
+
+test('mergeHistories: a lone answer is shown as it is; uncertified debits are locked', () => {
+  const m = mergeHistories([liar], 2);
+  assert.is(m.credits.length, 2);
+  assert.equal(m.debits.map((d) => d.status), ['certified', 'locked']);
+  assert.equal(mergeHistories([], 2), { credits: [], debits: [] });
+});
+
+test.run();
