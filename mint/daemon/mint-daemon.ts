@@ -26,6 +26,7 @@ import { parseHostPort } from '../../node/daemon/config.ts';
 import { loadOrCreateToken } from '../../node/daemon/http-common.ts';
 import { GENESIS_FILE, readGenesisFile } from '../../node/daemon/node-daemon.ts';
 import { buildMintHttp } from './http.ts';
+import { Shutdown } from '../../node/daemon/shutdown.ts';
 
 export type MintConfig = {
   api: string;
@@ -63,12 +64,12 @@ export class MintDaemon {
   private store!: Store;
   private driver!: Driver<MintEvent>;
   private readonly queries = new Queries();
-  private readonly closers: (() => Promise<void> | void)[] = [];
-  private closing: Promise<void> | null = null;
+  private readonly shutdown: Shutdown;
 
   constructor(dataDir: string, log?: Logger) {
     this.dataDir = resolve(dataDir);
     this.log = log ?? pino({ level: 'info' });
+    this.shutdown = new Shutdown(this.log, 'mint');
   }
 
   async start(cfg: MintConfig): Promise<this> {
@@ -92,7 +93,7 @@ export class MintDaemon {
     this.token = loadOrCreateToken(this.dataDir);
 
     this.store = await Store.open(join(this.dataDir, 'db'));
-    this.closers.push(() => this.store.close());
+    this.shutdown.add(() => this.store.close());
     const restore = await this.store.load();
     this.machine = new MintMachine({
       genesis,
@@ -115,7 +116,7 @@ export class MintDaemon {
       metrics: this.metrics,
       onMessage: (from, msg) => this.onMessage(from, msg),
     });
-    this.closers.push(() => this.p2p.stop());
+    this.shutdown.add(() => this.p2p.stop());
 
     this.driver = new Driver<MintEvent>({
       store: this.store,
@@ -127,14 +128,14 @@ export class MintDaemon {
       onFatal: () => void this.close().finally(() => process.exit(70)),
     });
     this.driver.start();
-    this.closers.push(() => this.driver.stop());
+    this.shutdown.add(() => this.driver.stop());
 
     const republish = setInterval(() => {
       const all = this.machine.epochs();
       for (const record of all.slice(-EPOCHS_REPUBLISHED)) if (record.epoch > 0) this.p2p.send({ broadcast: true }, { type: 'epoch', record });
     }, EPOCH_REPUBLISH_MS);
     republish.unref();
-    this.closers.push(() => clearInterval(republish));
+    this.shutdown.add(() => clearInterval(republish));
 
     this.http = buildMintHttp({
       machine: this.machine,
@@ -146,7 +147,7 @@ export class MintDaemon {
       waitStored: (t, ms) => this.waitStored(t, ms),
       admit: (node) => this.run('admit', () => this.machine.admit(node)),
     });
-    this.closers.push(() => this.http.close());
+    this.shutdown.add(() => this.http.close());
     const { host, port } = parseHostPort(cfg.api);
     this.apiUrl = await this.http.listen({ host, port });
     this.log.info({ api: this.apiUrl, peerId: this.p2p.peerId.toString(), addrs: this.p2p.addrs(), epoch: this.machine.currentEpoch().epoch }, 'mint started');
@@ -218,16 +219,6 @@ export class MintDaemon {
   }
 
   close(): Promise<void> {
-    this.closing ??= (async () => {
-      for (const c of this.closers.reverse()) {
-        try {
-          await c();
-        } catch (e) {
-          this.log.warn({ err: e }, 'close step failed');
-        }
-      }
-      this.log.info('mint stopped');
-    })();
-    return this.closing;
+    return this.shutdown.close();
   }
 }

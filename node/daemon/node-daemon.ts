@@ -26,6 +26,7 @@ import { Queries } from './queries.ts';
 import { loadOrCreateKey } from './keys.ts';
 import { parseHostPort } from './config.ts';
 import { loadOrCreateToken, type WaitLevel } from './http-common.ts';
+import { Shutdown } from './shutdown.ts';
 
 export const GENESIS_FILE = 'genesis.json';
 /** Addresses of peers seen connected, so a restarted node reaches its ring without a DHT walk. */
@@ -106,13 +107,13 @@ export class NodeDaemon {
   private readonly queries = new Queries();
   private readonly waiters = new Map<string, Set<Waiter>>();
   private readonly epochs = new Map<number, EpochRecord>();
-  private readonly closers: (() => Promise<void> | void)[] = [];
+  private readonly shutdown: Shutdown;
   private joinTimer: NodeJS.Timeout | null = null;
-  private closing: Promise<void> | null = null;
 
   constructor(dataDir: string, log?: Logger) {
     this.dataDir = resolve(dataDir);
     this.log = log ?? pino({ level: 'info' });
+    this.shutdown = new Shutdown(this.log, 'node');
   }
 
   async start(cfg: NodeConfig, createMachine: MachineFactory): Promise<this> {
@@ -152,7 +153,7 @@ export class NodeDaemon {
     });
 
     this.store = await Store.open(join(this.dataDir, 'db'));
-    this.closers.push(() => this.store.close());
+    this.shutdown.add(() => this.store.close());
     const restore = await this.store.load();
     this.log.info({ records: restore.size }, 'store loaded');
     this.machine = createMachine({
@@ -179,11 +180,11 @@ export class NodeDaemon {
       metrics: this.metrics,
       onMessage: (from, msg) => this.onMessage(from, msg),
     });
-    this.closers.push(() => this.p2p.stop());
+    this.shutdown.add(() => this.p2p.stop());
     const savePeers = () => writePeersFile(join(this.dataDir, PEERS_FILE), this.p2p.peerAddrs());
     const peersTimer = setInterval(savePeers, PEERS_SAVE_MS);
     peersTimer.unref();
-    this.closers.push(() => {
+    this.shutdown.add(() => {
       clearInterval(peersTimer);
       savePeers();
     });
@@ -198,7 +199,7 @@ export class NodeDaemon {
       onFatal: () => void this.close().finally(() => process.exit(70)),
     });
     this.driver.start();
-    this.closers.push(() => this.driver.stop());
+    this.shutdown.add(() => this.driver.stop());
 
     const startedAt = Date.now();
     this.http = buildNodeHttp({
@@ -216,9 +217,9 @@ export class NodeDaemon {
       findBundle: (id) => this.findBundle(id),
       epoch: (n) => this.epochs.get(n),
     });
-    this.closers.push(() => this.http.close());
+    this.shutdown.add(() => this.http.close());
     // Callers waiting on ?wait= are answered with what is known now, so closing HTTP does not wait out their timeouts.
-    this.closers.push(() => {
+    this.shutdown.add(() => {
       for (const [key, set] of this.waiters) for (const w of [...set]) w.resolve(this.machine.transfer(fromHex(key)));
     });
     const { host, port } = parseHostPort(cfg.api);
@@ -227,7 +228,7 @@ export class NodeDaemon {
     this.joinIfOutside();
     this.joinTimer = setInterval(() => this.joinIfOutside(), JOIN_INTERVAL_MS);
     this.joinTimer.unref();
-    this.closers.push(() => {
+    this.shutdown.add(() => {
       if (this.joinTimer) clearInterval(this.joinTimer);
     });
     this.log.info({ api: addr, peerId: this.p2p.peerId.toString(), nodeId: toHex(signer.publicKey), addrs: this.p2p.addrs(), epoch: this.machine.currentEpoch().epoch }, 'node started');
@@ -357,16 +358,6 @@ export class NodeDaemon {
 
   /** Stops everything started, in reverse order. Idempotent. */
   close(): Promise<void> {
-    this.closing ??= (async () => {
-      for (const c of this.closers.reverse()) {
-        try {
-          await c();
-        } catch (e) {
-          this.log.warn({ err: e }, 'close step failed');
-        }
-      }
-      this.log.info('node stopped');
-    })();
-    return this.closing;
+    return this.shutdown.close();
   }
 }
