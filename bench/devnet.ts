@@ -27,15 +27,26 @@ const HEADROOM = 3;
 
 type Sender = { address: string; chain: string[]; next: number; url: URL };
 
-/** CPU ms (user + system) of a process so far, from /proc (Linux); 0 where unreadable. */
-function cpuMs(pid: number): number {
+/** CPU ms (user, system) of a process so far, from /proc (Linux); 0 where unreadable. */
+function cpuMs(pid: number): { user: number; system: number } {
   try {
     const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
-    return ((Number(rest[11]) + Number(rest[12])) * 1000) / 100; // clock ticks: USER_HZ is 100 on Linux
+    // clock ticks: USER_HZ is 100 on Linux
+    return { user: Number(rest[11]) * 10, system: Number(rest[12]) * 10 };
   } catch {
-    return 0;
+    return { user: 0, system: 0 };
   }
+}
+
+function cpuOf(pids: readonly number[]): { user: number; system: number } {
+  const sum = { user: 0, system: 0 };
+  for (const p of pids) {
+    const c = cpuMs(p);
+    sum.user += c.user;
+    sum.system += c.system;
+  }
+  return sum;
 }
 
 /** Native Ed25519 verifications per second on this machine, measured for `ms`. */
@@ -87,11 +98,16 @@ const COUNTERS = {
   steps: 'ringmint_machine_steps_total',
   batches: 'ringmint_store_batch_steps_count',
   verifications: 'ringmint_signature_verifications_total{result="checked"',
+  // where a transfer's latency goes: the gateway's submit-to-final time, and synced batches
+  finalSeconds: 'ringmint_vote_latency_seconds_sum',
+  finals: 'ringmint_vote_latency_seconds_count',
+  commitSeconds: 'ringmint_store_commit_seconds_sum',
+  dropped: 'ringmint_messages_dropped_total',
 } as const;
 type Counters = Record<keyof typeof COUNTERS, number>;
 
 async function counters(apis: readonly string[]): Promise<Counters> {
-  const sum: Counters = { messages: 0, steps: 0, batches: 0, verifications: 0 };
+  const sum: Counters = { messages: 0, steps: 0, batches: 0, verifications: 0, finalSeconds: 0, finals: 0, commitSeconds: 0, dropped: 0 };
   for (const api of apis) {
     const text = (await callJson<string>('GET', `${api}/metrics`)).body;
     for (const line of String(text).split('\n')) {
@@ -123,12 +139,14 @@ export function registerBenchDevnet(bench: Command): void {
     .option('--seconds <s>', 'measured load time', '30')
     .option('--accounts <n>', 'funded sending accounts = concurrent clients', '64')
     .option('--target-tps <n>', 'pre-signs enough transfers for this rate (x3 headroom)', '1000')
+    .option('--pause-ms <ms>', 'each client pauses this long after each final transfer (open-loop-like low load: latency without queueing)', '0')
     .option('--keep', 'keep the devnet dir')
     .option('--json', 'only the JSON line')
-    .action(async (o: { nodes: string; seconds: string; accounts: string; targetTps: string; keep?: boolean; json?: boolean }) => {
+    .action(async (o: { nodes: string; seconds: string; accounts: string; targetTps: string; pauseMs: string; keep?: boolean; json?: boolean }) => {
       const say = (s: string) => (o.json ? process.stderr.write(s + '\n') : console.log(s));
       const seconds = Number(o.seconds);
       const accounts = Number(o.accounts);
+      const pauseMs = Number(o.pauseMs);
       const verifyPerSec = measureVerify();
       say(`ed25519 verify: ${verifyPerSec}/s on one core`);
       const root = mkdtempSync(join(tmpdir(), 'ringmint-bench-'));
@@ -173,7 +191,7 @@ export function registerBenchDevnet(bench: Command): void {
         const apis = [f.mint.api, ...f.nodes.map((n) => n.api)];
         const counted0 = await counters(apis);
         const agent = new Agent({ keepAlive: true, maxSockets: accounts });
-        const cpu0 = pids.reduce((a, p) => a + cpuMs(p), 0);
+        const cpu0 = cpuOf(pids);
         const client0 = process.cpuUsage();
         const started = performance.now();
         const end = started + seconds * 1000;
@@ -195,6 +213,7 @@ export function registerBenchDevnet(bench: Command): void {
                 latencies.push(performance.now() - t0);
                 s.next++;
                 first = -1;
+                if (pauseMs > 0) await new Promise((r) => setTimeout(r, pauseMs));
               } catch (e) {
                 failed++;
                 const code = (e as { code?: string }).code ?? 'ERROR';
@@ -208,7 +227,7 @@ export function registerBenchDevnet(bench: Command): void {
           }),
         );
         const elapsed = (performance.now() - started) / 1000;
-        const cpu1 = pids.reduce((a, p) => a + cpuMs(p), 0);
+        const cpu1 = cpuOf(pids);
         const client = process.cpuUsage(client0);
         agent.destroy();
         latencies.sort((a, b) => a - b);
@@ -220,12 +239,19 @@ export function registerBenchDevnet(bench: Command): void {
           tps: Math.round(done / elapsed),
           p50Ms: Number(percentile(latencies, 50).toFixed(2)),
           p99Ms: Number(percentile(latencies, 99).toFixed(2)),
-          cpuMsPerTransfer: done > 0 ? Number(((cpu1 - cpu0) / done).toFixed(3)) : null,
+          cpuMsPerTransfer: done > 0 ? Number(((cpu1.user + cpu1.system - cpu0.user - cpu0.system) / done).toFixed(3)) : null,
+          // the kernel's share (socket writes and reads, fsync) of cpuMsPerTransfer
+          systemCpuMsPerTransfer: done > 0 ? Number(((cpu1.system - cpu0.system) / done).toFixed(3)) : null,
           verifyPerSec,
           messagesPerTransfer: per('messages'),
           stepsPerTransfer: per('steps'),
           syncedBatchesPerTransfer: per('batches'),
           verificationsPerTransfer: per('verifications'),
+          // mean gateway time from submit to final (the rest of p50 is HTTP and the client), and of one synced batch
+          gatewayFinalMeanMs: counted1.finals > counted0.finals ? Number((((counted1.finalSeconds - counted0.finalSeconds) / (counted1.finals - counted0.finals)) * 1000).toFixed(2)) : null,
+          syncedBatchMeanMs: counted1.batches > counted0.batches ? Number((((counted1.commitSeconds - counted0.commitSeconds) / (counted1.batches - counted0.batches)) * 1000).toFixed(3)) : null,
+          // protocol messages dropped by the daemons during the load (queue full, unreachable peer, malformed)
+          droppedMessages: counted1.dropped - counted0.dropped,
           clientCpuMsPerTransfer: done > 0 ? Number(((client.user + client.system) / 1000 / done).toFixed(3)) : null,
           transfers: done,
           failed,

@@ -64,6 +64,8 @@ export class Devnet {
   file!: DevnetFile;
   private mintProc!: Proc;
   private readonly nodeProcs: Proc[] = [];
+  /** libp2p addresses of the nodes started so far, in order. */
+  private readonly nodeAddrs: string[] = [];
   private stopped = false;
 
   constructor(opts: DevnetOptions) {
@@ -123,7 +125,12 @@ export class Devnet {
   async addNodeProcess(data: string): Promise<number> {
     const key = loadOrCreateKey(data);
     const [api, p2p] = [await freePort(), await freePort()];
-    const args = ['node', 'start', '--data', data, '--genesis', this.file.genesis, '--api', `127.0.0.1:${api}`, '--listen', `/ip4/127.0.0.1/tcp/${p2p}`, '--bootstrap', this.file.mint.multiaddr, '--log-level', this.opts.logLevel ?? 'info'];
+    // Bootstrap to the mint and to every node started before: the ring's links form at
+    // start instead of on the first message (a dial through the DHT that can fail while
+    // routing tables fill, and the protocol's 1 s retries then show as seconds of latency).
+    const bootstrap = [this.file.mint.multiaddr, ...this.nodeAddrs];
+    const args = ['node', 'start', '--data', data, '--genesis', this.file.genesis, '--api', `127.0.0.1:${api}`, '--listen', `/ip4/127.0.0.1/tcp/${p2p}`, '--bootstrap', ...bootstrap, '--log-level', this.opts.logLevel ?? 'info'];
+    this.nodeAddrs.push(`/ip4/127.0.0.1/tcp/${p2p}/p2p/${peerIdOfNode(key.publicKey).toString()}`);
     const i = this.nodeProcs.length;
     const proc = this.spawnProc(args, join(this.dir, `node-${i}.log`), this.opts.restartDead ?? false, i);
     this.nodeProcs.push(proc);

@@ -21,6 +21,7 @@ import { encodeFrame, FrameDecoder, MAX_FRAME_BYTES } from './framing.ts';
 import { libp2pKey, nodeIdOfPeer, peerIdOfNode } from './keys.ts';
 import type { Transport } from './driver.ts';
 import { labelled, type DaemonMetrics } from './metrics.ts';
+import { deferYamuxWindowUpdates } from './yamux-window.ts';
 
 export const MSG_PROTOCOL = '/ringmint/1/msg';
 export const KAD_PROTOCOL = '/ringmint/1/kad';
@@ -79,6 +80,7 @@ export class P2PHost implements Transport {
   }
 
   static async start(init: P2PInit): Promise<P2PHost> {
+    deferYamuxWindowUpdates();
     const privateKey = await libp2pKey(init.secretKey);
     const node = await createLibp2p({
       privateKey,
