@@ -4,7 +4,9 @@
 // protocol decision is the machines'. It honours the Output contract: a step's
 // persist records are applied to the host's store before any of its sends leave.
 import { hexOf, toHex } from '../node/core/bytes.ts';
-import { messageSize, type Message } from '../node/core/messages.ts';
+import type { Message } from '../node/core/messages.ts';
+import { wireSize } from './wire-size.ts';
+import { ARRIVAL, CALL, DELIVER, FUND, MINT_DELIVER, MINT_TICK, SECOND, SUBMIT, TICK, WALLET_CHECK } from './event-kinds.ts';
 import { JoinCodec, sign, transferId, usePayloadSlabs, type Transfer } from '../node/core/objects.ts';
 import { MemoryStore, type Address, type Output } from '../node/core/ports.ts';
 import { ed25519, fastScheme, type SignatureScheme } from '../node/core/signature.ts';
@@ -29,21 +31,7 @@ export type Machines = {
   genesis(p: { network: string; mint: import('../node/core/signature.ts').Signer; members: Uint8Array[]; k: number; q: number; issuedAt: number }): Genesis;
 };
 
-// Event kinds.
-const DELIVER = 1;
-const TICK = 2;
-const MINT_DELIVER = 3;
-const MINT_TICK = 4;
-const SUBMIT = 5;
-const ARRIVAL = 6;
-const WALLET_CHECK = 7;
-const SECOND = 8;
-const CALL = 9;
-const FUND = 10;
-
 const MINT_ADDR: Address = { mint: true };
-/** Message types whose size messageSize finds by encoding (see messages.ts). */
-const ENCODED_SIZE = new Set<string>(['reject', 'account-state', 'notice', 'join', 'alert', 'repudiation', 'epoch']);
 const NETWORK_ID = 'sim';
 
 export type RunState = 'funding' | 'transfers' | 'draining' | 'done';
@@ -81,7 +69,6 @@ export class World {
   settleUntil = 0;
   private readonly machines: Machines;
   private readonly delayBuf: number[] = [0, 0];
-  private readonly sizeOf = new WeakMap<object, number>();
   private readonly nodeRng: Prng;
   private issuedCount = 0;
   onSecond: ((w: World) => void) | null = null;
@@ -354,13 +341,7 @@ export class World {
     this.messages++;
     this.series.add('messages', now);
     if (this.params.measureBytes) {
-      // Arithmetic for the frequent types; the rest (gossip hands one epoch record to
-      // every node) is encoded once per message object.
-      let size: number | undefined;
-      if (ENCODED_SIZE.has(msg.type)) {
-        size = this.sizeOf.get(msg);
-        if (size === undefined) this.sizeOf.set(msg, (size = messageSize(msg)));
-      } else size = messageSize(msg);
+      const size = wireSize(msg);
       this.bytes += size;
       this.series.add('bytes', now, size);
     }
