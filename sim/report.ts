@@ -5,7 +5,7 @@ import type { RunResult } from './run.ts';
 
 const W = 640;
 const H = 240;
-const PAD = 40;
+const PAD = 56;
 
 type Line = { name: string; color: string; points: [number, number][] };
 
@@ -13,13 +13,26 @@ function esc(s: string): string {
   return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 }
 
+/** Ticks per plot axis. */
+const TICKS = 5;
+
 function plot(title: string, xLabel: string, yLabel: string, lines: Line[], opts: { bars?: boolean; dots?: boolean } = {}): string {
   const all = lines.flatMap((l) => l.points);
   if (all.length === 0) return `<h2>${esc(title)}</h2><p>no data</p>`;
-  const xMin = Math.min(...all.map((p) => p[0]));
-  const xMax = Math.max(...all.map((p) => p[0]), xMin + 1e-9);
-  const yMin = Math.min(0, ...all.map((p) => p[1]));
-  const yMax = Math.max(...all.map((p) => p[1]), yMin + 1e-9);
+  // Loops, not Math.min(...spread): a large run's series would overflow the call stack.
+  let xMin = Infinity;
+  let xMaxSeen = -Infinity;
+  let yLow = 0;
+  let yHigh = -Infinity;
+  for (const [x, y] of all) {
+    if (x < xMin) xMin = x;
+    if (x > xMaxSeen) xMaxSeen = x;
+    if (y < yLow) yLow = y;
+    if (y > yHigh) yHigh = y;
+  }
+  const xMax = Math.max(xMaxSeen, xMin + 1e-9);
+  const yMin = yLow;
+  const yMax = Math.max(yHigh, yMin + 1e-9);
   const sx = (x: number): number => PAD + ((x - xMin) / (xMax - xMin)) * (W - 2 * PAD);
   const sy = (y: number): number => H - PAD - ((y - yMin) / (yMax - yMin)) * (H - 2 * PAD);
   const f = (n: number): string => n.toFixed(1);
@@ -37,7 +50,15 @@ function plot(title: string, xLabel: string, yLabel: string, lines: Line[], opts
   }
   body += `<text x="${W / 2}" y="${H - 8}" text-anchor="middle">${esc(xLabel)}</text>`;
   body += `<text x="12" y="${H / 2}" transform="rotate(-90 12 ${H / 2})" text-anchor="middle">${esc(yLabel)}</text>`;
-  body += `<text x="${PAD}" y="${PAD - 6}" font-size="10">${yMax.toPrecision(4)}</text><text x="${W - PAD}" y="${H - PAD + 14}" font-size="10" text-anchor="end">${xMax.toPrecision(4)}</text>`;
+  // Five ticks per axis, with light grid lines, so values can be read off the plot.
+  const label = (n: number): string => (Math.abs(n) >= 1000 || Number.isInteger(n) ? Math.round(n).toLocaleString('en') : n.toPrecision(3));
+  for (let i = 0; i <= TICKS; i++) {
+    const y = yMin + ((yMax - yMin) * i) / TICKS;
+    const x = xMin + ((xMax - xMin) * i) / TICKS;
+    body += `<line x1="${PAD}" y1="${f(sy(y))}" x2="${W - PAD}" y2="${f(sy(y))}" stroke="#eee"/>`;
+    body += `<text x="${PAD - 4}" y="${f(sy(y) + 3)}" font-size="10" text-anchor="end">${label(y)}</text>`;
+    body += `<text x="${f(sx(x))}" y="${H - PAD + 14}" font-size="10" text-anchor="middle">${label(x)}</text>`;
+  }
   const legend = lines.map((l) => `<span style="color:${l.color}">■ ${esc(l.name)}</span>`).join(' ');
   return `<h2>${esc(title)}</h2><div>${legend}</div><svg width="${W}" height="${H}" font-family="sans-serif" font-size="12">${body}</svg>`;
 }
