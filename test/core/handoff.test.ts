@@ -183,7 +183,7 @@ test('anti-entropy: a custodian that missed a credit and a storage node that mis
   const custodians = h.custodiansOf(alice.publicKey);
   const down = custodians[3]!;
   h.down.add(down);
-  const t = h.issue(alice.publicKey, 100n, h.indexOf([...h.nodes.keys()].find((n) => !custodians.includes(n))!));
+  const t = h.issue(alice.publicKey, 100n, h.indexOf(h.outside(custodians)));
   h.settle(3);
   assert.is(h.nodes.get(down)!.account(alice.publicKey), undefined);
   const storage = new Ring(h.genesis.epoch0).storage(transferId(t)).map(toHex);

@@ -313,6 +313,11 @@ export class Harness {
     return out;
   }
 
+  /** The first node (hex) not in `excluded`: a gateway or observer outside some group. */
+  outside(excluded: readonly string[]): string {
+    return [...this.nodes.keys()].find((n) => !excluded.includes(n))!;
+  }
+
   /** Index of a node by hex. */
   indexOf(hex: string): number {
     return this.signers.findIndex((s) => toHex(s.publicKey) === hex);
