@@ -1,13 +1,32 @@
-// Ed25519: RFC 8032 vectors through both paths (pure-JS noble, the reference, and
-// node:crypto, the one the protocol uses), and both paths agree on every kind of
-// corrupted signature. The simulator's stand-in still fails wrong keys and messages.
+// Ed25519: RFC 8032 vectors through every path (pure-JS noble, the reference;
+// libsodium and node:crypto, the native ones the protocol uses), and all paths agree
+// on every kind of corrupted signature and on small-order keys. The simulator's
+// stand-in still fails wrong keys and messages.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { concat, fromHex, toHex, type Bytes } from '../../node/core/bytes.ts';
 import {
-  ed25519, fastScheme, generateKeyPair, nativeSigner, nativeVerify, nobleSign, nobleVerify, publicKeyOf,
+  ed25519, fastScheme, generateKeyPair, nativeBackend, nobleSign, nobleVerify, opensslSigner, opensslVerify, publicKeyOf,
+  sodiumSigner, sodiumVerify, hasSmallOrder, type Signer,
 } from '../../node/core/signature.ts';
+import * as ed from '@noble/ed25519';
+import { sha512 } from '@noble/hashes/sha2.js';
+
+type Verify = (publicKey: Bytes, message: Bytes, signature: Bytes) => boolean;
+/** The native paths: node:crypto always, libsodium where its addon loads. */
+const NATIVE: { name: string; verify: Verify; signer: (secret: Bytes) => Signer }[] = [
+  { name: 'openssl', verify: opensslVerify, signer: opensslSigner },
+  ...(sodiumVerify && sodiumSigner ? [{ name: 'libsodium', verify: sodiumVerify, signer: sodiumSigner }] : []),
+];
+
+test('libsodium loads where prebuilds exist (linux x64), and is then the protocol path', () => {
+  if (process.platform === 'linux' && process.arch === 'x64') {
+    assert.is(NATIVE.length, 2);
+    assert.is(nativeBackend, 'libsodium');
+  }
+  assert.ok(NATIVE.length >= 1);
+});
 
 /** RFC 8032 section 7.1: TEST 1, 2, 3 and TEST SHA(abc). */
 const RFC8032 = [
@@ -62,12 +81,14 @@ for (const v of RFC8032) {
     const message = fromHex(v.message);
     const sig = fromHex(v.signature);
     assert.is(toHex(publicKeyOf(secret)), v.public);
-    assert.is(toHex(nativeSigner(secret).publicKey), v.public);
     assert.is(toHex(nobleSign(secret, message)), v.signature);
-    assert.is(toHex(nativeSigner(secret).sign(message)), v.signature);
+    for (const n of NATIVE) {
+      assert.is(toHex(n.signer(secret).publicKey), v.public, n.name);
+      assert.is(toHex(n.signer(secret).sign(message)), v.signature, n.name);
+      assert.ok(n.verify(fromHex(v.public), message, sig), n.name);
+    }
     assert.is(toHex(ed25519.signer(secret).sign(message)), v.signature);
     assert.ok(nobleVerify(fromHex(v.public), message, sig));
-    assert.ok(nativeVerify(fromHex(v.public), message, sig));
     assert.ok(ed25519.verify(fromHex(v.public), message, sig));
   });
 }
@@ -137,18 +158,20 @@ const corruptionArb: fc.Arbitrary<Corruption> = fc.oneof(
   fc.constant({ kind: 'long-signature' as const }),
 );
 
-test('fast-check: noble and native give the same verdict on every corruption, and only "none" verifies', () => {
+test('fast-check: noble and every native path give the same verdict on every corruption, and only "none" verifies', () => {
   const seen = new Set<string>();
   fc.assert(
     fc.property(bytes32, fc.uint8Array({ maxLength: 200 }), corruptionArb, (secret, message, c) => {
       const sig = nobleSign(secret, message);
-      assert.is(toHex(nativeSigner(secret).sign(message)), toHex(sig)); // deterministic: same bytes
+      for (const n of NATIVE) assert.is(toHex(n.signer(secret).sign(message)), toHex(sig), n.name); // deterministic: same bytes
       const x = corrupt(publicKeyOf(secret), message, sig, c);
       const noble = nobleVerify(x.pub, x.msg, x.sig);
-      const native = nativeVerify(x.pub, x.msg, x.sig);
-      assert.is(native, noble, `${c.kind}: noble ${noble}, native ${native}`);
-      if (c.kind === 'none') assert.ok(native);
-      else if (c.kind !== 'wrong-key' || toHex(publicKeyOf(c.secret)) !== toHex(publicKeyOf(secret))) assert.not.ok(native, c.kind);
+      for (const n of NATIVE) {
+        const native = n.verify(x.pub, x.msg, x.sig);
+        assert.is(native, noble, `${c.kind}: noble ${noble}, ${n.name} ${native}`);
+      }
+      if (c.kind === 'none') assert.ok(noble);
+      else if (c.kind !== 'wrong-key' || toHex(publicKeyOf(c.secret)) !== toHex(publicKeyOf(secret))) assert.not.ok(noble, c.kind);
       seen.add(c.kind);
     }),
     { seed: 42, numRuns: 600 },
@@ -163,7 +186,7 @@ test('S >= L (the same S plus the group order) is refused by both paths', () => 
   const x = corrupt(publicKeyOf(secret), msg, sig, { kind: 's-plus-l' });
   assert.ok(leToBig(x.sig.subarray(32)) >= L);
   assert.not.ok(nobleVerify(x.pub, x.msg, x.sig));
-  assert.not.ok(nativeVerify(x.pub, x.msg, x.sig));
+  for (const n of NATIVE) assert.not.ok(n.verify(x.pub, x.msg, x.sig), n.name);
 });
 
 test('small-order public keys never verify (the identity key would otherwise accept R=identity, S=0 for any message)', () => {
@@ -180,8 +203,26 @@ test('small-order public keys never verify (the identity key would otherwise acc
   for (const k of smallOrder) {
     for (const msg of [new Uint8Array(0), Uint8Array.of(7)]) {
       assert.not.ok(nobleVerify(fromHex(k), msg, sig), k);
-      assert.not.ok(nativeVerify(fromHex(k), msg, sig), k);
+      for (const n of NATIVE) assert.not.ok(n.verify(fromHex(k), msg, sig), `${n.name} ${k}`);
     }
+  }
+});
+
+test('a small-order R made by the key holder (valid without the check: S·B = R + k·A) is refused by every path', () => {
+  // R = identity and S = k·a: the cofactorless equation holds, so plain OpenSSL and
+  // noble would accept it while libsodium refuses; nodes must give one verdict.
+  const secret = fromHex(RFC8032[1]!.secret);
+  const { scalar, pointBytes } = ed.utils.getExtendedPublicKey(secret);
+  const R = new Uint8Array(32);
+  R[0] = 1;
+  for (const msg of [new Uint8Array(0), Uint8Array.of(9, 9)]) {
+    const k = leToBig(sha512(concat(R, pointBytes, msg))) % L;
+    const sig = concat(R, bigToLe((k * scalar) % L, 32));
+    assert.ok(hasSmallOrder(sig.subarray(0, 32)));
+    assert.not.ok(nobleVerify(pointBytes, msg, sig));
+    for (const n of NATIVE) assert.not.ok(n.verify(pointBytes, msg, sig), n.name);
+    // The same forgery on the raw library: what the check is there for.
+    assert.ok(ed.verify(sig, msg, pointBytes, { zip215: false }));
   }
 });
 
@@ -195,7 +236,7 @@ test('malformed inputs give false, never a throw', () => {
     [kp.publicKey, new Uint8Array(0)],
     [new Uint8Array(0), new Uint8Array(0)],
   ] as const) {
-    assert.not.ok(nativeVerify(pub, msg, s));
+    for (const n of NATIVE) assert.not.ok(n.verify(pub, msg, s), n.name);
     assert.not.ok(nobleVerify(pub, msg, s));
   }
 });
