@@ -80,7 +80,7 @@ export class Checker {
         return;
       }
       case 'credited': {
-        const idHex = toHex(ev.transferId);
+        const idHex = hexOf(ev.transferId);
         let by = this.creditedBy.get(idHex);
         if (by === undefined) {
           this.creditedBy.set(idHex, (by = []));

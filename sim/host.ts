@@ -12,8 +12,9 @@ export class Host {
   readonly index: number;
   readonly signer: Signer;
   readonly id: Bytes;
-  readonly idHex: string;
-  readonly addr: Address;
+  /** Hex id; after genesis the very string the machines use for this member (see World). */
+  idHex: string;
+  addr: Address;
   readonly role: Role;
   machine: NodeMachineApi | null = null;
   store: SimStore;

@@ -3,7 +3,7 @@
 // keeps one transfer in flight per account (the next seq must follow a locked one),
 // resubmits a pending transfer as is, and never signs a different transfer for a
 // seq it used, except the double-spending wallets, which do exactly that.
-import { ZERO32, toHex, type Bytes } from '../node/core/bytes.ts';
+import { ZERO32, hexOf, toHex, type Bytes } from '../node/core/bytes.ts';
 import { TransferCodec, sign, transferId, type Transfer } from '../node/core/objects.ts';
 import type { SignatureScheme, Signer } from '../node/core/signature.ts';
 import type { TransferStatus } from '../node/core/api.ts';
@@ -70,6 +70,9 @@ export interface WalletPort {
   /** Calls workload.check(rec) after `delay` ms. */
   checkLater(rec: TxRecord, delay: number): void;
 }
+
+/** One empty memo for every transfer (an empty Uint8Array of its own costs ~200 bytes of heap). */
+const NO_MEMO: Bytes = new Uint8Array(0);
 
 export class Workload {
   readonly wallets: Wallet[];
@@ -142,7 +145,7 @@ export class Workload {
   }
 
   private record(t: Transfer, kind: TxKind, from: number, to: number, amount: number): TxRecord {
-    const rec: TxRecord = { idHex: toHex(transferId(t)), transfer: t, kind, from, to, amount, submittedAt: this.port.now(), status: 'pending', submissions: 0 };
+    const rec: TxRecord = { idHex: hexOf(transferId(t)), transfer: t, kind, from, to, amount, submittedAt: this.port.now(), status: 'pending', submissions: 0 };
     this.byId.set(rec.idHex, rec);
     return rec;
   }
@@ -206,7 +209,7 @@ export class Workload {
     }
   }
 
-  private sign(w: Wallet, to: number, amount: number, memo: Bytes = new Uint8Array(0)): Transfer {
+  private sign(w: Wallet, to: number, amount: number, memo: Bytes = NO_MEMO): Transfer {
     const t = sign(TransferCodec, this.network, w.signer, {
       from: w.id, to: this.wallets[to]!.id, amount: BigInt(amount), seq: w.seq + 1, prev: w.head, memo,
     });

@@ -49,6 +49,13 @@ export class World {
   readonly mintStore = new MemoryStore();
   /** Stored bundles' bytes, one copy per bundle across every node's store. */
   readonly interner = new BundleInterner();
+  /**
+   * Whether machines write durable records: only a restart from its store reads one, so
+   * a run without such a restart (no crash that restarts without disk loss) runs them
+   * with `durable: false` and keeps no stores (about a third of a large run's memory,
+   * and the encoding of every record). A restart from an empty store would fail I5.
+   */
+  readonly durable: boolean;
   readonly workload: Workload;
   readonly checker: Checker;
   readonly series = new Series();
@@ -76,6 +83,7 @@ export class World {
   constructor(params: SimParams, machines: Machines) {
     this.params = params;
     this.machines = machines;
+    this.durable = params.faults.crashes.some((c) => c.restartAfter > 0 && !c.diskLoss);
     // The run keeps nearly every signed object to its end: payloads can share slabs.
     usePayloadSlabs(true);
     this.rng = new Prng(String(params.seed));
@@ -98,6 +106,18 @@ export class World {
     for (let i = 0; i < params.nodes; i++) this.addHost(this.scheme.signer(keys.bytes(32)), roles[i]!);
     const mintSigner = this.scheme.signer(this.rng.fork('mint-key').bytes(32));
     this.genesis = machines.genesis({ network: NETWORK_ID, mint: mintSigner, members: this.hosts.map((h) => h.id), k: params.k, q: params.q, issuedAt: 0 });
+    // Hosts take the hex strings the machines address them by (hexOf of the epoch's member
+    // bytes): route's host lookup then matches keys by identity, not 64 characters.
+    for (const m of this.genesis.epoch0.members) {
+      const hex = hexOf(m);
+      const i = this.hostByHex.get(hex);
+      if (i === undefined) continue;
+      const h = this.hosts[i]!;
+      this.hostByHex.delete(hex);
+      this.hostByHex.set(hex, i);
+      h.idHex = hex;
+      h.addr = { node: hex };
+    }
     this.mint = machines.mint({
       genesis: this.genesis, signer: mintSigner, scheme: this.scheme, clock: this.sched,
       options: { epochIntervalMs: params.mint.epochIntervalMs, maxJoinsPerEpoch: params.mint.maxJoinsPerEpoch },
@@ -134,7 +154,12 @@ export class World {
       genesis: this.genesis, signer: h.signer, scheme: this.scheme, clock: this.sched,
       random: this.nodeRng.fork(`${h.index}/${h.gen}`),
       restore: h.store.size > 0 ? h.store : undefined,
-      options: { retryMs: this.params.node.retryMs, maxRetries: this.params.node.maxRetries, antiEntropyMs: this.params.node.antiEntropyMs },
+      options: {
+        retryMs: this.params.node.retryMs, maxRetries: this.params.node.maxRetries, antiEntropyMs: this.params.node.antiEntropyMs,
+        // Nothing here reads a finished transfer's view (statuses come as events; bundles from storage).
+        maxFinishedViews: 0,
+        durable: this.durable,
+      },
     });
     h.up = true;
     h.startedAt = this.sched.time;
@@ -213,10 +238,23 @@ export class World {
     try {
       return f();
     } catch (e) {
-      this.errorCount++;
-      if (this.errors.length < 5) this.errors.push(`${Math.round(this.sched.time)} ms: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
-      return { send: [], persist: [], events: [] };
+      return this.failed(e);
     }
+  }
+
+  /** step() for a delivery, without a closure per message (the hot path). */
+  private receive(m: NodeMachineApi, from: Address, msg: Message): Output<NodeEvent> {
+    try {
+      return m.receive(from, msg);
+    } catch (e) {
+      return this.failed(e);
+    }
+  }
+
+  private failed<E>(e: unknown): Output<E> {
+    this.errorCount++;
+    if (this.errors.length < 5) this.errors.push(`${Math.round(this.sched.time)} ms: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+    return { send: [], persist: [], events: [] };
   }
 
   /** Hands a transfer to a random gateway, as a wallet's POST would; returns the gateway. */
@@ -244,7 +282,7 @@ export class World {
 
   private onNodeEvent(h: Host, ev: NodeEvent, now: number): void {
     if (ev.type === 'status') {
-      const rec = this.workload.onStatus(toHex(ev.transferId), ev.status, ev.reason, now);
+      const rec = this.workload.onStatus(hexOf(ev.transferId), ev.status, ev.reason, now);
       if (rec !== undefined) this.noteStatus(rec, now);
     } else if (ev.type === 'notice-sent') {
       this.series.add('notices', now);
@@ -400,8 +438,7 @@ export class World {
           h.messagesIn++;
           if (dsWatch && msg.type === 'vote-request' && h.honest) this.noteReach(msg.transfer, h.index);
           const from = s.b === MINT ? MINT_ADDR : hosts[s.b]!.addr;
-          const m = h.machine!;
-          this.processNode(h, this.step(() => m.receive(from, msg)));
+          this.processNode(h, this.receive(h.machine!, from, msg));
           break;
         }
         case TICK: {

@@ -1,7 +1,7 @@
 // Anti-entropy (SPEC 8): replicas of an account, and of a bundle, periodically
 // swap digests; where they differ, each side sends its state (or asks for the
 // bundle) and the monotone merge of handoff.ts repairs the gap.
-import { toHex, fromHex, type Bytes } from './bytes.ts';
+import { equal, fromHex, type Bytes } from './bytes.ts';
 import { sha256 } from './hash.ts';
 import { MAX_DIGEST_ENTRIES, type Digest } from './handoff-codec.ts';
 import { transferId } from './objects.ts';
@@ -103,16 +103,16 @@ export class AntiEntropy {
       for (const e of d.entries) {
         if (!ring.isCustodian(ctx.id, e.key)) continue;
         if (!ring.custodians(e.key).some((c) => hexOf(c) === fromHex)) continue;
-        const hex = toHex(e.key);
+        const hex = hexOf(e.key);
         const a = this.custodian.accounts.get(hex);
-        if (toHex(accountHash(a)) === toHex(e.hash)) continue;
+        if (equal(accountHash(a), e.hash)) continue;
         // Both directions: ours to them, theirs to us; the merge keeps the union.
         if (a) this.handoff.sendState(fromHex, e.key, hex, ctx.epoch);
         ctx.sendHex(fromHex, { type: 'account-pull', account: e.key, epoch: ctx.epoch });
       }
     } else {
       for (const e of d.entries) {
-        if (this.storage.bundles.has(toHex(e.key))) continue;
+        if (this.storage.bundles.has(hexOf(e.key))) continue;
         if (!ring.storage(e.key).some((n) => ctx.isMe(n))) continue;
         ctx.sendHex(fromHex, { type: 'lookup', transferId: e.key });
       }

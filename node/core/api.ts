@@ -59,6 +59,14 @@ export type NodeOptions = {
   readonly maxRetries: number;
   /** Anti-entropy: one digest round per this long. */
   readonly antiEntropyMs: number;
+  /** Stored transfers whose views the gateway keeps (default MAX_FINISHED_VIEWS); the simulator, which never reads them, keeps none. */
+  readonly maxFinishedViews?: number;
+  /**
+   * False: the machine writes no durable records (Output.persist stays empty) and skips
+   * encoding them. Only for a driver that will never restart it from a store (the
+   * simulator's runs without restarts); a daemon is always durable (SPEC 8).
+   */
+  readonly durable?: boolean;
 };
 
 export const DEFAULT_NODE_OPTIONS: NodeOptions = { retryMs: 1_000, maxRetries: 30, antiEntropyMs: 30_000 };

@@ -28,13 +28,24 @@ function fail(code: typeof Reason.BAD_CERTIFICATE | typeof Reason.BAD_RECEIPT | 
  * while none of its counted voters is void here: then the full check would pass too.
  * Failures are never cached. Objects are immutable once built (ids are cached the same way).
  */
-type Passed = { readonly network: string; readonly verifier: object; readonly epochs: readonly number[]; readonly rings: readonly Ring[]; readonly voters: readonly string[] };
+type Passed = {
+  readonly network: string;
+  readonly verifier: object;
+  /** The epoch counted and its Ring; a bundle whose receipts span epochs lists them all in `more`. */
+  readonly epoch: number;
+  readonly ring: Ring;
+  readonly more: readonly { readonly epoch: number; readonly ring: Ring }[] | null;
+  readonly voters: readonly string[];
+};
 const passedCertificates = new WeakMap<Certificate, Passed>();
 const passedBundles = new WeakMap<Bundle, Passed>();
+/** Kept once per certificate and bundle for the whole run in the simulator: one shared empty list. */
+const NO_VOTERS: readonly string[] = [];
 
 function stillPasses(p: Passed | undefined, ctx: CheckContext): boolean {
   if (p === undefined || p.network !== ctx.network || p.verifier !== ctx.verifier) return false;
-  for (let i = 0; i < p.epochs.length; i++) if (ctx.ringOf(p.epochs[i]!) !== p.rings[i]) return false;
+  if (ctx.ringOf(p.epoch) !== p.ring) return false;
+  if (p.more !== null) for (const x of p.more) if (ctx.ringOf(x.epoch) !== x.ring) return false;
   if (ctx.isVoid !== undefined) for (const v of p.voters) if (ctx.isVoid(v)) return false;
   return true;
 }
@@ -62,7 +73,7 @@ export function checkCertificate(cert: Certificate, ctx: CheckContext): void {
     if (!set) perEpoch.set(v.epoch, (set = new Set()));
     set.add(voter);
     if (set.size >= ring.q) {
-      passedCertificates.set(cert, { network: ctx.network, verifier: ctx.verifier, epochs: [v.epoch], rings: [ring], voters: [...set] });
+      passedCertificates.set(cert, { network: ctx.network, verifier: ctx.verifier, epoch: v.epoch, ring, more: null, voters: [...set] });
       return;
     }
   }
@@ -93,5 +104,7 @@ export function checkBundle(bundle: Bundle, ctx: CheckContext): void {
   if (custodians.size < need || custodians.size === 0) {
     throw new Rejection(Reason.BAD_BUNDLE, `${custodians.size} valid receipts from custodians of the recipient; q are needed`);
   }
-  passedBundles.set(bundle, { network: ctx.network, verifier: ctx.verifier, epochs, rings, voters: [] });
+  let more: { epoch: number; ring: Ring }[] | null = null;
+  for (let i = 1; i < epochs.length; i++) if (epochs[i] !== epochs[0]) more = epochs.map((epoch, j) => ({ epoch, ring: rings[j]! }));
+  passedBundles.set(bundle, { network: ctx.network, verifier: ctx.verifier, epoch: epochs[0]!, ring: rings[0]!, more, voters: NO_VOTERS });
 }

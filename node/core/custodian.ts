@@ -7,11 +7,12 @@ import { checkCertificate } from './certificate.ts';
 import { Reason, Rejection, type ReasonCode } from './errors.ts';
 import type { Address } from './ports.ts';
 import {
-  ReceiptCodec, TransferCodec, VoteCodec, bindNetwork, cachePayload, decodeWith, doubleSpendEvidence, encodeWith, payload, readCertificate, readTransfer, sign,
+  ReceiptCodec, TransferCodec, VoteCodec, bindNetwork, cachePayload, decodeWith, doubleSpendEvidence, encodeWith, payload, payloadBuffer, readCertificate, readTransfer, sign, slabCopy,
   transferId, verify, writeCertificate, NoticeCodec,
   type Certificate, type Transfer,
 } from './objects.ts';
-import { pad, type NodeContext } from './node-context.ts';
+import { hexOf, pad, type NodeContext } from './node-context.ts';
+import { recentEncoding } from './storage.ts';
 import type { AccountView } from './api.ts';
 
 /** One replica's custody state of an account. Kept small: the simulator holds millions. */
@@ -45,6 +46,14 @@ export type Account = {
 
 export function newAccount(): Account {
   return { seq: 0, head: null, headId: null, certifiedSeq: 0, cert: null, debited: 0n, credited: 0n, credits: [], frozen: false, syncedEpoch: -1, locks: [] };
+}
+
+/** Big-endian u64 of a safe integer at `o`, without a DataView or a BigInt (the vote hot path). */
+function writeU64(b: Bytes, o: number, n: number): void {
+  const hi = Math.floor(n / 0x100000000);
+  const lo = n >>> 0;
+  b[o] = hi >>> 24; b[o + 1] = (hi >>> 16) & 0xff; b[o + 2] = (hi >>> 8) & 0xff; b[o + 3] = hi & 0xff;
+  b[o + 4] = lo >>> 24; b[o + 5] = (lo >>> 16) & 0xff; b[o + 6] = (lo >>> 8) & 0xff; b[o + 7] = lo & 0xff;
 }
 
 /** Record keys (the node's persist namespace). */
@@ -110,13 +119,20 @@ export class Custodian {
 
   /** The canonical transfer encoding, cut from its cached signing payload (no re-encoding). */
   transferBytes(t: Transfer): Bytes {
-    const p = payload(TransferCodec, this.ctx.network, t);
-    const body = p.subarray(this.bodyOffset);
-    const out = new Uint8Array(body.length + 64);
-    out.set(body, 0);
-    out.set(t.sig, body.length);
-    return out;
+    return recentEncoding(t, this.ctx.network, () => {
+      const body = payload(TransferCodec, this.ctx.network, t).subarray(this.bodyOffset);
+      const out = new Uint8Array(body.length + 64);
+      out.set(body, 0);
+      out.set(t.sig, body.length);
+      return out;
+    });
   }
+
+  /** Writes the lock record of `t` (skipped, encoding included, by a machine that is not durable). */
+  persistLock(hex: string, t: Transfer): void {
+    if (this.ctx.durable) this.ctx.persist(Keys.lock(hex, t.seq), this.transferBytes(t));
+  }
+
 
   /** SPEC 5.2: check, lock durably, vote. Answers go to `from` (the gateway). The hot path: no closures, one hex. */
   onVoteRequest(from: Address, t: Transfer): void {
@@ -127,7 +143,7 @@ export class Custodian {
     const ring = ctx.ring;
     if (!ring.isCustodian(ctx.id, t.from)) return this.refuse(replyTo, id, Reason.NOT_CUSTODIAN, `not a custodian of the sender in epoch ${ctx.epoch}`);
     if (equal(t.from, t.to)) return this.refuse(replyTo, id, Reason.SELF_TRANSFER, 'sender and recipient are the same account');
-    const hex = toHex(t.from);
+    const hex = hexOf(t.from);
     let a = this.accounts.get(hex);
     if (!this.isSynced(a, t.from, hex)) {
       this.needSync(t.from, hex);
@@ -145,7 +161,7 @@ export class Custodian {
       const above = a.locks[t.seq + 1];
       if (above !== undefined && equal(above.prev, id)) {
         a.locks[t.seq] = t;
-        ctx.persist(Keys.lock(hex, t.seq), this.transferBytes(t));
+        this.persistLock(hex, t);
         return this.vote(replyTo, t, id);
       }
       return this.refuse(replyTo, id, Reason.SEQ_USED, `seq ${t.seq} already used (head is ${a.seq})`);
@@ -168,7 +184,7 @@ export class Custodian {
     a.headId = id;
     a.debited += t.amount;
     if (a.pins !== undefined) this.unpin(a, t.seq, hex);
-    ctx.persist(Keys.lock(hex, t.seq), this.transferBytes(t));
+    this.persistLock(hex, t);
     ctx.emit({ type: 'locked', transfer: t });
     this.vote(replyTo, t, id);
   }
@@ -183,16 +199,15 @@ export class Custodian {
     // The vote payload is written straight into one buffer (the hot path of a
     // custodian); tests check it equals payload(VoteCodec, ...) byte for byte.
     const prefix = this.votePrefix;
-    const buf = new Uint8Array(prefix.length + 112);
+    const buf = payloadBuffer(prefix.length + 112);
     buf.set(prefix, 0);
     const o = prefix.length;
     buf.set(id, o);
     buf.set(t.from, o + 32);
-    const dv = new DataView(buf.buffer);
-    dv.setBigUint64(o + 64, BigInt(t.seq));
-    dv.setBigUint64(o + 72, BigInt(ctx.epoch));
+    writeU64(buf, o + 64, t.seq);
+    writeU64(buf, o + 72, ctx.epoch);
     buf.set(ctx.id, o + 80);
-    const vote = bindNetwork({ transferId: id, from: t.from, seq: t.seq, epoch: ctx.epoch, voter: ctx.id, sig: ctx.signer.sign(buf) }, ctx.network);
+    const vote = bindNetwork({ transferId: id, from: t.from, seq: t.seq, epoch: ctx.epoch, voter: ctx.id, sig: slabCopy(ctx.signer.sign(buf)) }, ctx.network);
     // Recorded, so the gateway's verify and the vote's encoding reuse this payload.
     cachePayload(vote, ctx.network, buf, o);
     ctx.sendHex(replyTo, { type: 'vote', vote });
@@ -223,7 +238,7 @@ export class Custodian {
   onCertified(cert: Certificate): void {
     const t = cert.transfer;
     const ctx = this.ctx;
-    const hex = toHex(t.from);
+    const hex = hexOf(t.from);
     const a = this.accounts.get(hex);
     const id = transferId(t);
     if (a && a.certifiedSeq >= t.seq && a.locks[t.seq] !== undefined && equal(transferId(a.locks[t.seq]!), id)) return;
@@ -267,7 +282,7 @@ export class Custodian {
         a.head = t;
         a.headId = id;
       }
-      ctx.persist(Keys.lock(hex, t.seq), this.transferBytes(t));
+      this.persistLock(hex, t);
     } else if (locked === undefined && t.seq === a.seq + 1 && equal(t.prev, a.headId ?? ZERO32)) {
       // Certified without our vote (we were slow or down): the debit is final, so follow it.
       a.locks[t.seq] = t;
@@ -275,13 +290,13 @@ export class Custodian {
       a.head = t;
       a.headId = id;
       a.debited += t.amount;
-      ctx.persist(Keys.lock(hex, t.seq), this.transferBytes(t));
+      this.persistLock(hex, t);
     }
     if (a.pins !== undefined && a.locks[t.seq] !== undefined) this.unpin(a, t.seq, hex);
     if (t.seq > a.certifiedSeq && a.locks[t.seq] !== undefined) {
       a.certifiedSeq = t.seq;
       a.cert = cert;
-      ctx.persist(Keys.certified(hex), encodeWith(cert, writeCertificate));
+      if (ctx.durable) ctx.persist(Keys.certified(hex), recentEncoding(cert, ctx.network, () => encodeWith(cert, writeCertificate)));
     }
   }
 
@@ -290,20 +305,18 @@ export class Custodian {
     const ctx = this.ctx;
     const replyTo = 'node' in from ? from.node : undefined;
     const t = cert.transfer;
-    const answer = (code: ReasonCode, detail: string): void => {
-      if (replyTo !== undefined) ctx.sendHex(replyTo, { type: 'reject', transferId: transferId(t), code, detail });
-    };
     const id = transferId(t);
-    const idHex = toHex(id);
+    // hexOf: one string per id object (the k custodians of a simulated run share it).
+    const idHex = hexOf(id);
     if (!this.credits.has(idHex)) {
-      if (!ctx.ring.isCustodian(ctx.id, t.to)) return answer(Reason.NOT_CUSTODIAN, `not a custodian of the recipient in epoch ${ctx.epoch}`);
+      if (!ctx.ring.isCustodian(ctx.id, t.to)) return this.refuse(replyTo, id, Reason.NOT_CUSTODIAN, `not a custodian of the recipient in epoch ${ctx.epoch}`);
       try {
         checkCertificate(cert, ctx.check);
       } catch (e) {
-        if (e instanceof Rejection) return answer(e.code === Reason.BAD_SIGNATURE ? Reason.BAD_CERTIFICATE : e.code, e.message);
+        if (e instanceof Rejection) return this.refuse(replyTo, id, e.code === Reason.BAD_SIGNATURE ? Reason.BAD_CERTIFICATE : e.code, e.message);
         throw e;
       }
-      this.applyCredit(idHex, toHex(t.to), t.amount, true, t.to, id);
+      this.applyCredit(idHex, hexOf(t.to), t.amount, true, t.to, id);
     }
     if (replyTo === undefined) return;
     const receipt = sign(ReceiptCodec, ctx.network, ctx.signer, { transferId: id, to: t.to, amount: t.amount, epoch: ctx.epoch, custodian: ctx.id });
@@ -322,11 +335,14 @@ export class Custodian {
     a.credited += amount;
     a.credits.push(idHex);
     if (persist) {
-      const v = new Uint8Array(40);
-      v.set(to ?? fromHex(toHex_), 0);
-      new DataView(v.buffer).setBigUint64(32, amount);
-      this.ctx.persist(Keys.credit(idHex), v);
-      this.ctx.emit({ type: 'credited', transferId: id ?? fromHex(idHex), to: v.subarray(0, 32), amount });
+      const toBytes = to ?? fromHex(toHex_);
+      if (this.ctx.durable) {
+        const v = new Uint8Array(40);
+        v.set(toBytes, 0);
+        new DataView(v.buffer).setBigUint64(32, amount);
+        this.ctx.persist(Keys.credit(idHex), v);
+      }
+      this.ctx.emit({ type: 'credited', transferId: id ?? fromHex(idHex), to: toBytes, amount });
     }
     return true;
   }

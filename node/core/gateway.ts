@@ -3,7 +3,7 @@
 // the storage primary. Retries on tick; everything is idempotent by transfer id.
 // Gateway state is soft: after a crash the wallet resubmits and the custodians
 // answer the same votes and receipts again.
-import { equal, toHex, type Bytes } from './bytes.ts';
+import { equal, type Bytes } from './bytes.ts';
 import { Reason, type ReasonCode } from './errors.ts';
 import type { TransferStatus, TransferView } from './api.ts';
 import {
@@ -81,7 +81,7 @@ export class Gateway {
   }
 
   view(id: Bytes): TransferView | undefined {
-    const p = this.byId.get(toHex(id));
+    const p = this.byId.get(hexOf(id));
     if (!p) return undefined;
     return {
       transferId: p.id,
@@ -110,7 +110,8 @@ export class Gateway {
   submit(t: Transfer): void {
     const ctx = this.ctx;
     const id = transferId(t);
-    const idHex = toHex(id);
+    // hexOf (cached per id object) on every lookup: ids arrive as the same objects again and again.
+    const idHex = hexOf(id);
     let p = this.byId.get(idHex);
     if (p && p.reason === Reason.BAD_SIGNATURE) {
       // Ids do not cover the signature: a forged copy must not shadow the genuine transfer.
@@ -224,7 +225,7 @@ export class Gateway {
   }
 
   onVote(fromHex: string, v: Vote): void {
-    const p = this.byId.get(toHex(v.transferId));
+    const p = this.byId.get(hexOf(v.transferId));
     if (!p || p.phase !== 'voting') return;
     const ctx = this.ctx;
     const t = p.transfer;
@@ -249,7 +250,7 @@ export class Gateway {
   }
 
   onReject(fromHex: string, id: Bytes, code: ReasonCode, detail: string): void {
-    const p = this.byId.get(toHex(id));
+    const p = this.byId.get(hexOf(id));
     if (!p || p.phase !== 'voting') return;
     const ring = this.ctx.ring;
     if (!ring.custodians(p.transfer.from).some((c) => hexOf(c) === fromHex)) return;
@@ -272,7 +273,7 @@ export class Gateway {
 
   /** A custodian holds (from, seq) locked to another transfer: a double spend attempt (SPEC 5.2). */
   onConflict(fromHex: string, id: Bytes, locked: Transfer): void {
-    const p = this.byId.get(toHex(id));
+    const p = this.byId.get(hexOf(id));
     if (!p) return;
     const ctx = this.ctx;
     const t = p.transfer;
@@ -323,7 +324,7 @@ export class Gateway {
   }
 
   onReceipt(fromHex: string, x: Receipt): void {
-    const p = this.byId.get(toHex(x.transferId));
+    const p = this.byId.get(hexOf(x.transferId));
     if (!p || p.phase !== 'crediting') return;
     const ctx = this.ctx;
     const t = p.transfer;
@@ -343,7 +344,7 @@ export class Gateway {
   }
 
   onStored(id: Bytes): void {
-    const p = this.byId.get(toHex(id));
+    const p = this.byId.get(hexOf(id));
     if (!p || p.phase !== 'storing') return;
     p.phase = 'done';
     this.setStatus(p, 'stored');
@@ -352,8 +353,13 @@ export class Gateway {
     p.votes.clear();
     p.receipts.clear();
     p.rejects.clear();
+    const max = this.ctx.options.maxFinishedViews ?? MAX_FINISHED_VIEWS;
+    if (max === 0) {
+      this.byId.delete(p.idHex);
+      return;
+    }
     this.finished.push(p.idHex);
-    while (this.finished.length - this.finishedHead > MAX_FINISHED_VIEWS) {
+    while (this.finished.length - this.finishedHead > max) {
       const old = this.finished[this.finishedHead++]!;
       const q = this.byId.get(old);
       if (q && q.phase === 'done') this.byId.delete(old);

@@ -325,7 +325,7 @@ export class Handoff {
       return;
     }
     a.locks[t.seq] = t;
-    this.ctx.persist(Keys.lock(hex, t.seq), this.custodian.transferBytes(t));
+    this.custodian.persistLock(hex, t);
   }
 
   snapshot(hex: string, a: Account): void {

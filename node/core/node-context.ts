@@ -61,6 +61,8 @@ export class NodeContext {
   readonly random: Random;
   readonly options: NodeOptions;
   readonly mintHex: string;
+  /** Whether persist records are written at all (NodeOptions.durable). */
+  readonly durable: boolean;
   /** The current step's output; NodeMachine swaps in a fresh one per step. */
   out: Output<NodeEvent> = { send: [], persist: [], events: [] };
   /** Known epoch records by number, contiguous from 0 to current. */
@@ -79,6 +81,7 @@ export class NodeContext {
     this.clock = clock;
     this.random = random;
     this.options = options;
+    this.durable = options.durable !== false;
     this.mintHex = toHex(genesis.mintKey);
     this.records.push(genesis.epoch0);
     this.check = {
@@ -134,7 +137,7 @@ export class NodeContext {
     this.out.send.push({ to: { mint: true }, msg });
   }
   persist(key: string, value: Bytes | null): void {
-    this.out.persist.push({ key, value });
+    if (this.durable) this.out.persist.push({ key, value });
   }
   emit(e: NodeEvent): void {
     this.out.events.push(e);

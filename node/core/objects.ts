@@ -7,7 +7,7 @@ import { Reader, Writer, decodeAll } from './codec.ts';
 import { cachedPayload, giveScratch, setNetwork, takeScratch, transferId } from './signing.ts';
 
 export {
-  bindNetwork, cachePayload, epochHash, noticeHash, payload, receiptId, sign, transferId, transferIdHex, usePayloadSlabs, verify, voteId,
+  bindNetwork, cachePayload, epochHash, noticeHash, payload, payloadBuffer, receiptId, sign, slabCopy, transferId, transferIdHex, usePayloadSlabs, verify, voteId,
 } from './signing.ts';
 
 /** Limits, each with its reason. */

@@ -2,7 +2,7 @@
 // acknowledged; the node that receives it as primary forwards copies to the next
 // storage nodes. Any node answers a lookup, from its own store or by asking the
 // bundle's storage nodes.
-import { toHex, type Bytes } from './bytes.ts';
+import { type Bytes } from './bytes.ts';
 import { checkBundle } from './certificate.ts';
 import { Rejection } from './errors.ts';
 import { decodeWith, encodeWith, readBundle, transferId, writeBundle, type Bundle } from './objects.ts';
@@ -14,15 +14,23 @@ export const bundleKey = (idHex: string): string => `b/${idHex}`;
 const MAX_OPEN_LOOKUPS = 4096;
 
 /**
- * One encoding per bundle object: a bundle is stored by each of its storage nodes (in
- * the simulator, the same object at each), and its bytes never change. Read-only.
+ * Record encodings of recent objects (bundles, locked transfers, certificates), by
+ * object: in the simulator the k storage nodes of a bundle, or the k custodians of an
+ * account, get the same object within milliseconds and write the same bytes. Bounded,
+ * first in first out, not weak: these objects live as long as their nodes, and an
+ * encoding kept as long costs ~1.2 KB per bundle for nothing. A daemon's objects are
+ * its own (it never hits). Values are read-only.
  */
-const bundleBytes = new WeakMap<Bundle, Bytes>();
+const recent = new Map<object, { readonly network: string; readonly bytes: Bytes }>();
+const RECENT_KEEP = 8192;
 
-function encodeBundle(b: Bundle): Bytes {
-  let v = bundleBytes.get(b);
-  if (v === undefined) bundleBytes.set(b, (v = encodeWith(b, writeBundle)));
-  return v;
+export function recentEncoding(obj: object, network: string, encode: () => Bytes): Bytes {
+  const seen = recent.get(obj);
+  if (seen !== undefined && seen.network === network) return seen.bytes;
+  const bytes = encode();
+  if (recent.size >= RECENT_KEEP) recent.delete(recent.keys().next().value!);
+  recent.set(obj, { network, bytes });
+  return bytes;
 }
 
 export class Storage {
@@ -36,14 +44,15 @@ export class Storage {
   }
 
   get(id: Bytes): Bundle | undefined {
-    return this.bundles.get(toHex(id));
+    return this.bundles.get(hexOf(id));
   }
 
   /** Checks and stores; returns false (with a reject to `replyTo`) when the bundle does not hold. */
   store(bundle: Bundle, replyTo: string | undefined): boolean {
     const ctx = this.ctx;
     const id = transferId(bundle.certificate.transfer);
-    const idHex = toHex(id);
+    // hexOf: one string per id object, shared by the maps of every node that holds the bundle.
+    const idHex = hexOf(id);
     if (this.bundles.has(idHex)) return true;
     try {
       checkBundle(bundle, ctx.check);
@@ -53,7 +62,7 @@ export class Storage {
       return false;
     }
     this.bundles.set(idHex, bundle);
-    ctx.persist(bundleKey(idHex), encodeBundle(bundle));
+    if (ctx.durable) ctx.persist(bundleKey(idHex), recentEncoding(bundle, ctx.network, () => encodeWith(bundle, writeBundle)));
     ctx.emit({ type: 'stored', transferId: id });
     // Anyone who asked us for it while we lacked it gets it now.
     const w = this.waiting.get(idHex);
@@ -75,7 +84,7 @@ export class Storage {
   }
 
   onLookup(fromHex: string, id: Bytes): void {
-    const b = this.bundles.get(toHex(id)) ?? null;
+    const b = this.bundles.get(hexOf(id)) ?? null;
     this.ctx.sendHex(fromHex, { type: 'lookup-reply', transferId: id, bundle: b });
   }
 
@@ -83,9 +92,9 @@ export class Storage {
     void fromHex;
     if (bundle === null) return;
     const ctx = this.ctx;
-    if (toHex(transferId(bundle.certificate.transfer)) !== toHex(id)) return;
+    if (hexOf(transferId(bundle.certificate.transfer)) !== hexOf(id)) return;
     // Only bundles we asked for, or that we should hold (anti-entropy repair), are kept.
-    const idHex = toHex(id);
+    const idHex = hexOf(id);
     const mine = ctx.ring.storage(id).some((n) => ctx.isMe(n));
     if (!mine && !this.waiting.has(idHex)) return;
     this.store(bundle, undefined);
@@ -94,7 +103,7 @@ export class Storage {
   /** Asks the storage nodes of `id` for its bundle; the answer lands in this store. */
   lookup(id: Bytes): void {
     const ctx = this.ctx;
-    const idHex = toHex(id);
+    const idHex = hexOf(id);
     if (this.bundles.has(idHex)) return;
     if (!this.waiting.has(idHex)) {
       if (this.waiting.size >= MAX_OPEN_LOOKUPS) this.waiting.clear();
