@@ -300,11 +300,16 @@ export class Custodian {
     }
   }
 
-  /** SPEC 5.4: check the certificate, apply the credit once by transfer id, answer a receipt. */
+  /**
+   * SPEC 5.4: check the certificate, apply the credit once by transfer id, answer a
+   * receipt. A custodian of the sender too takes the request as SPEC 5.3's `certified`
+   * (the gateway sends it no separate one).
+   */
   onCreditRequest(from: Address, cert: Certificate): void {
     const ctx = this.ctx;
     const replyTo = 'node' in from ? from.node : undefined;
     const t = cert.transfer;
+    if (ctx.ring.isCustodian(ctx.id, t.from)) this.onCertified(cert);
     const id = transferId(t);
     // hexOf: one string per id object (the k custodians of a simulated run share it).
     const idHex = hexOf(id);

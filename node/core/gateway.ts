@@ -169,8 +169,13 @@ export class Gateway {
       }
     } else if (p.phase === 'crediting') {
       const cert = p.certificate!;
-      if (p.tries === 1) for (const c of ring.custodians(t.from)) ctx.sendTo(c, { type: 'certified', certificate: cert });
-      for (const c of ring.custodians(t.to)) {
+      const creditors = ring.custodians(t.to);
+      if (p.tries === 1) {
+        // A custodian of both accounts takes the credit request as `certified` too
+        // (Custodian.onCreditRequest): one message instead of two.
+        for (const c of ring.custodians(t.from)) if (!creditors.includes(c)) ctx.sendTo(c, { type: 'certified', certificate: cert });
+      }
+      for (const c of creditors) {
         if (p.receipts.has(hexOf(c))) continue;
         ctx.sendTo(c, { type: 'credit-request', certificate: cert });
       }

@@ -80,7 +80,9 @@ export class Storage {
     if (forward) {
       for (const n of ctx.ring.storage(id)) if (!ctx.isMe(n)) ctx.sendTo(n, { type: 'store', bundle, forward: false });
     }
-    if (fromHex !== undefined) ctx.sendHex(fromHex, { type: 'stored', transferId: id });
+    // Only a primary's store is acknowledged: the gateway waits on it. Forwarded copies
+    // (and handoff or repair copies) are answered by nobody; anti-entropy repairs a lost one.
+    if (fromHex !== undefined && forward) ctx.sendHex(fromHex, { type: 'stored', transferId: id });
   }
 
   onLookup(fromHex: string, id: Bytes): void {

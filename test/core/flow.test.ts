@@ -33,6 +33,48 @@ test('a transfer goes pending -> final -> credited -> stored, with k bundle repl
   for (const c of h.custodiansOf(bob.publicKey)) assert.is(h.nodes.get(c)!.account(bob.publicKey)!.balance, 40n);
 });
 
+test('a custodian of both accounts gets one credit request (no separate `certified`) and records the certificate; only the primary acknowledges a store', () => {
+  const h = new Harness({ nodes: 8, wire: true });
+  const alice = h.scheme.signer(secret('alice'));
+  h.issue(alice.publicKey, 100n);
+  h.run();
+  const from = h.custodiansOf(alice.publicKey);
+  // A recipient whose group shares some, not all, custodians with alice's.
+  let bob = h.scheme.signer(secret('bob0'));
+  for (let i = 1; i < 200; i++) {
+    const shared = h.custodiansOf(bob.publicKey).filter((c) => from.includes(c)).length;
+    if (shared > 0 && shared < from.length) break;
+    bob = h.scheme.signer(secret(`bob${i}`));
+  }
+  const to = h.custodiansOf(bob.publicKey);
+  const both = from.filter((c) => to.includes(c));
+  assert.ok(both.length > 0 && both.length < from.length, 'found a partly shared group');
+  const got = new Map<string, string[]>();
+  for (const [hex, node] of h.nodes) {
+    const receive = node.receive.bind(node);
+    node.receive = (f, m) => {
+      got.set(hex, [...(got.get(hex) ?? []), m.type]);
+      return receive(f, m);
+    };
+  }
+  const t = h.transfer(alice, bob.publicKey, 30n, 1);
+  h.submit(h.indexOf(h.outside([...from, ...to])), t);
+  h.run();
+  const id = transferId(t);
+  const count = (hex: string, type: string): number => (got.get(hex) ?? []).filter((x) => x === type).length;
+  for (const c of from) {
+    assert.is(count(c, 'certified') + count(c, 'credit-request'), 1, 'one message carries the certificate');
+    assert.is(count(c, 'certified'), both.includes(c) ? 0 : 1);
+    // Every custodian of alice holds the certificate (the handoff proof), however it came.
+    assert.ok(h.stores.get(c)!.get(`x/${toHex(alice.publicKey)}`) !== undefined, 'certificate recorded');
+  }
+  const storage = new Ring(h.genesis.epoch0).storage(id).map((b) => toHex(b));
+  const stored = [...got.entries()].filter(([, types]) => types.includes('stored')).map(([hex]) => hex);
+  assert.is(stored.length, 1, 'only the gateway hears `stored`');
+  assert.is(storedAt(h, id), storage.length);
+  assert.is(h.node(h.indexOf(h.outside([...from, ...to]))).transfer(id)!.status, 'stored');
+});
+
 test('rejected with the reason when more than k - q custodians refuse for a lasting reason', () => {
   const h = new Harness({ nodes: 8 });
   const alice = h.scheme.signer(secret('alice'));
