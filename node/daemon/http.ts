@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { decodeAddress, encodeAddress } from '../core/address.ts';
 import { fromHex, toHex, type Bytes } from '../core/bytes.ts';
+import { nativeBackend } from '../core/signature.ts';
 import { Reason, Rejection } from '../core/errors.ts';
 import type { GenesisJson } from '../core/genesis.ts';
 import type { AccountState } from '../core/handoff-codec.ts';
@@ -101,6 +102,8 @@ export function buildNodeHttp(d: NodeApiDeps): FastifyInstance {
       k: e.k,
       q: e.q,
       version: VERSION,
+      // Which native Ed25519 library this process loaded (libsodium, or node:crypto where its addon is missing).
+      ed25519: nativeBackend,
       uptimeSeconds: Math.round((Date.now() - d.startedAt) / 1000),
     };
   });

@@ -12,7 +12,7 @@ import { genesisFromJson, type Genesis, type GenesisJson } from '../core/genesis
 import { JoinCodec, sign, type EpochRecord } from '../core/objects.ts';
 import { Ring } from '../core/ring.ts';
 import { stateHistory } from '../core/history.ts';
-import { ed25519 } from '../core/signature.ts';
+import { ed25519, nativeBackend } from '../core/signature.ts';
 import type { NodeEvent, NodeInit, NodeMachineApi, TransferView } from '../core/api.ts';
 import type { Address } from '../core/ports.ts';
 import type { Message } from '../core/messages.ts';
@@ -231,7 +231,7 @@ export class NodeDaemon {
     this.shutdown.add(() => {
       if (this.joinTimer) clearInterval(this.joinTimer);
     });
-    this.log.info({ api: addr, peerId: this.p2p.peerId.toString(), nodeId: toHex(signer.publicKey), addrs: this.p2p.addrs(), epoch: this.machine.currentEpoch().epoch }, 'node started');
+    this.log.info({ api: addr, peerId: this.p2p.peerId.toString(), nodeId: toHex(signer.publicKey), addrs: this.p2p.addrs(), epoch: this.machine.currentEpoch().epoch, ed25519: nativeBackend }, 'node started');
   }
 
   get nodeId(): Bytes {

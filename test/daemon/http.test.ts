@@ -119,6 +119,7 @@ test('status and ring answer', async () => {
   const s = await call('GET', '/status');
   assert.is(s.status, 200);
   assert.is((s.body as { network?: string }).network, network);
+  assert.ok(['libsodium', 'openssl'].includes((s.body as { ed25519?: string }).ed25519 ?? ''), 'names its Ed25519 library');
   assert.is((await call('GET', '/ring')).status, 200);
 });
 
