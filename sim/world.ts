@@ -19,7 +19,8 @@ import { Host, type Role } from './host.ts';
 import { BundleInterner, SimStore } from './store.ts';
 import { Workload, type TxRecord } from './workload.ts';
 import { Checker } from './checker.ts';
-import { Samples, Series } from './metrics.ts';
+import type { Series } from './metrics.ts';
+import { Observations } from './observations.ts';
 import type { SimParams } from './params.ts';
 import { Adversaries } from './adversary.ts';
 import { scheduleFaults } from './faults.ts';
@@ -58,12 +59,14 @@ export class World {
   readonly durable: boolean;
   readonly workload: Workload;
   readonly checker: Checker;
-  readonly series = new Series();
-  readonly latency = { final: new Samples(), credited: new Samples(), stored: new Samples() };
+  /** Series, latencies, the double-spend timeline, reputation and membership, for the outputs. */
+  readonly obs: Observations;
+  readonly series: Series;
+  readonly latency: Observations['latency'];
   readonly adversaries: Adversaries;
-  readonly reputationLog: [number, number, number][] = [];
-  readonly evicted: string[] = [];
-  readonly admitted: string[] = [];
+  readonly reputationLog: Observations['reputationLog'];
+  readonly evicted: string[];
+  readonly admitted: string[];
   readonly errors: string[] = [];
   errorCount = 0;
   messages = 0;
@@ -132,6 +135,12 @@ export class World {
       checkLater: (rec, delay) => this.sched.after(delay, WALLET_CHECK, 0, 0, rec),
     });
     this.checker = new Checker(this.genesis.mintKey, this.workload);
+    this.obs = new Observations(this.workload);
+    this.series = this.obs.series;
+    this.latency = this.obs.latency;
+    this.reputationLog = this.obs.reputationLog;
+    this.evicted = this.obs.evicted;
+    this.admitted = this.obs.admitted;
     this.adversaries = new Adversaries(this);
     for (const h of this.hosts) this.start(h);
     this.sched.at(0, MINT_TICK, 0, 0, null);
@@ -284,21 +293,8 @@ export class World {
     if (ev.type === 'status') {
       const rec = this.workload.onStatus(hexOf(ev.transferId), ev.status, ev.reason, now);
       if (rec !== undefined) this.noteStatus(rec, now);
-    } else if (ev.type === 'notice-sent') {
-      this.series.add('notices', now);
-      if (h.honest && ev.notice.evidence.kind === 'double-spend') {
-        const t = ev.notice.evidence.t1;
-        const attempt = this.attemptFor(toHex(transferId(t)), toHex(transferId(ev.notice.evidence.t2)));
-        if (attempt && attempt.detectedAt === undefined) attempt.detectedAt = now;
-      }
-    }
+    } else if (ev.type === 'notice-sent') this.obs.onNotice(ev.notice, h.honest, now);
     this.checker.onNodeEvent(h, ev, now);
-  }
-
-  private attemptFor(a: string, b: string): import('./workload.ts').DoubleSpendAttempt | undefined {
-    const r = this.workload.byId.get(a) ?? this.workload.byId.get(b);
-    if (!r || r.kind !== 'double-spend') return undefined;
-    return this.workload.attemptOf.get(r.from);
   }
 
   private noteStatus(rec: TxRecord, now: number): void {
@@ -308,21 +304,7 @@ export class World {
       if (rec.status === 'credited' || rec.status === 'stored') this.maybeFunded();
       return;
     }
-    const s = rec.status;
-    if (s === 'final' || s === 'credited' || s === 'stored') {
-      if (rec.finalAt === now) {
-        this.series.add('final', now);
-        this.latency.final.add(now - rec.submittedAt);
-      }
-      if (rec.creditedAt === now) {
-        this.series.add('credited', now);
-        this.latency.credited.add(now - rec.submittedAt);
-      }
-      if (s === 'stored') {
-        this.series.add('stored', now);
-        this.latency.stored.add(now - rec.submittedAt);
-      }
-    } else if (s === 'rejected' || s === 'conflict') this.series.add(s, now);
+    this.obs.onTransferStatus(rec, now);
   }
 
   private maybeFunded(): void {
@@ -346,27 +328,7 @@ export class World {
   }
 
   private onMintEvent(ev: MintEvent, now: number): void {
-    switch (ev.type) {
-      case 'alert': {
-        this.series.add('alerts', now);
-        const e = ev.evidence;
-        if (e.kind === 'double-spend') {
-          const attempt = this.attemptFor(toHex(transferId(e.t1)), toHex(transferId(e.t2)));
-          if (attempt && attempt.alertAt === undefined) attempt.alertAt = now;
-        }
-        break;
-      }
-      case 'repudiation': this.series.add('repudiations', now); break;
-      case 'epoch': this.series.add('epochs', now); break;
-      case 'reputation': {
-        const i = this.hostByHex.get(toHex(ev.event.node));
-        if (i !== undefined) this.reputationLog.push([Math.round(now), i, ev.event.score]);
-        break;
-      }
-      case 'evicted': this.evicted.push(toHex(ev.node)); break;
-      case 'admitted': this.admitted.push(toHex(ev.node)); break;
-      default: break;
-    }
+    this.obs.onMintEvent(ev, now, (hex) => this.hostByHex.get(hex));
     this.checker.onMintEvent(ev, now, (hex) => {
       const i = this.hostByHex.get(hex);
       return i !== undefined && this.hosts[i]!.honest;
