@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { ApiError } from '../../node/daemon/http-client.ts';
 import type { Devnet } from '../../node/daemon/devnet.ts';
 import type { DevnetFile } from '../../node/daemon/devnet-file.ts';
-import { Account, get, post, tempDevnet, until } from './helpers.ts';
+import { Account, devnetLogs, get, post, tempDevnet, until } from './helpers.ts';
 
 let devnet: Devnet;
 let f: DevnetFile;
@@ -30,8 +30,15 @@ async function balancesAgree(a: Account, want: bigint): Promise<boolean> {
 
 test.before(async () => {
   devnet = tempDevnet(5);
-  f = await devnet.start();
-  network = ((await get(`${f.mint.api}/status`)) as { network: string }).network;
+  try {
+    f = await devnet.start();
+    network = ((await get(`${f.mint.api}/status`)) as { network: string }).network;
+  } catch (e) {
+    // uvu reports a failed hook only as "0 / N": say why, with the devnet's logs.
+    console.error('devnet start failed:', e);
+    console.error(devnetLogs(devnet));
+    throw e;
+  }
   alice = new Account(network);
   bob = new Account(network);
   carol = new Account(network);

@@ -1,6 +1,6 @@
 // Helpers for the end-to-end tests: a devnet in a temp dir, accounts that sign
 // transfers, and small polling utilities (bounded in time; no timing asserted).
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeAddress, encodeAddress } from '../../node/core/address.ts';
@@ -14,6 +14,20 @@ import { callJson } from '../../node/daemon/http-client.ts';
 export function tempDevnet(nodes: number, extra: Partial<DevnetOptions> = {}): Devnet {
   const dir = join(mkdtempSync(join(tmpdir(), 'ringmint-e2e-')), 'devnet');
   return new Devnet({ dir, nodes, fresh: true, logLevel: 'warn', epochIntervalMs: 1_000, ...extra });
+}
+
+/** The last lines of every process log of a devnet, for a test that failed to start it. */
+export function devnetLogs(devnet: Devnet, lines = 30): string {
+  let out = '';
+  try {
+    for (const f of readdirSync(devnet.dir).filter((n) => n.endsWith('.log')).sort()) {
+      const text = readFileSync(join(devnet.dir, f), 'utf8').trimEnd().split('\n');
+      out += `--- ${f} (last ${Math.min(lines, text.length)} lines)\n${text.slice(-lines).join('\n')}\n`;
+    }
+  } catch (e) {
+    out += `(logs unreadable: ${String(e)})\n`;
+  }
+  return out;
 }
 
 export class Account {
