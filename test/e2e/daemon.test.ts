@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { ApiError } from '../../node/daemon/http-client.ts';
 import type { Devnet } from '../../node/daemon/devnet.ts';
 import type { DevnetFile } from '../../node/daemon/devnet-file.ts';
-import { Account, devnetLogs, get, post, tempDevnet, until } from './helpers.ts';
+import { Account, get, loudly, post, tempDevnet, until } from './helpers.ts';
 
 let devnet: Devnet;
 let f: DevnetFile;
@@ -28,21 +28,14 @@ async function balancesAgree(a: Account, want: bigint): Promise<boolean> {
   return all.every((x) => BigInt(x.balance) === want);
 }
 
-test.before(async () => {
+test.before(loudly(async () => {
   devnet = tempDevnet(5);
-  try {
-    f = await devnet.start();
-    network = ((await get(`${f.mint.api}/status`)) as { network: string }).network;
-  } catch (e) {
-    // uvu reports a failed hook only as "0 / N": say why, with the devnet's logs.
-    console.error('devnet start failed:', e);
-    console.error(devnetLogs(devnet));
-    throw e;
-  }
+  f = await devnet.start();
+  network = ((await get(`${f.mint.api}/status`)) as { network: string }).network;
   alice = new Account(network);
   bob = new Account(network);
   carol = new Account(network);
-});
+}, () => devnet?.dir));
 
 test.after(async () => {
   await devnet?.stop();

@@ -16,12 +16,29 @@ export function tempDevnet(nodes: number, extra: Partial<DevnetOptions> = {}): D
   return new Devnet({ dir, nodes, fresh: true, logLevel: 'warn', epochIntervalMs: 1_000, ...extra });
 }
 
-/** The last lines of every process log of a devnet, for a test that failed to start it. */
-export function devnetLogs(devnet: Devnet, lines = 30): string {
+/**
+ * A test hook whose failure is printed: uvu reports a failed hook only as "0 / N".
+ * `dir`: a devnet dir whose process logs are printed with it.
+ */
+export function loudly(fn: () => Promise<void>, dir: () => string | undefined): () => Promise<void> {
+  return async () => {
+    try {
+      await fn();
+    } catch (e) {
+      const d = dir();
+      console.error('test setup failed:', e);
+      if (d !== undefined) console.error(devnetLogs(d));
+      throw e;
+    }
+  };
+}
+
+/** The last lines of every process log in a devnet dir, for a test that failed to start it. */
+export function devnetLogs(dir: string, lines = 30): string {
   let out = '';
   try {
-    for (const f of readdirSync(devnet.dir).filter((n) => n.endsWith('.log')).sort()) {
-      const text = readFileSync(join(devnet.dir, f), 'utf8').trimEnd().split('\n');
+    for (const f of readdirSync(dir).filter((n) => n.endsWith('.log')).sort()) {
+      const text = readFileSync(join(dir, f), 'utf8').trimEnd().split('\n');
       out += `--- ${f} (last ${Math.min(lines, text.length)} lines)\n${text.slice(-lines).join('\n')}\n`;
     }
   } catch (e) {

@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { loudly } from './helpers.ts';
 
 const NODE = process.execPath;
 const CLI = join(process.cwd(), 'cli', 'ringmint.ts');
@@ -52,7 +53,7 @@ async function statusOf(url: string): Promise<{ members?: number; epoch?: number
   }
 }
 
-test.before(async () => {
+test.before(loudly(async () => {
   // npm start, in its own folder
   devnet = spawn(NODE, [CLI, 'devnet', '--nodes', '4', '--dir', devnetDir], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   devnet.stdout!.on('data', (d) => (devnetOut += d));
@@ -71,7 +72,7 @@ test.before(async () => {
       await sleep(250);
     }
   }
-});
+}, () => devnetDir));
 
 test.after(async () => {
   if (devnet && devnet.exitCode === null) {
