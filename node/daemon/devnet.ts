@@ -43,17 +43,44 @@ export type DevnetOptions = {
   onLine?: (line: string) => void;
 };
 
-export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
+/**
+ * Listen ports are drawn from below every OS's ephemeral range (Linux 32768-60999,
+ * macOS and Windows 49152-65535). A port the OS picked for listen(0) is ephemeral:
+ * between our probe and the daemon's bind, any outgoing connection on the machine
+ * (the devnet's own dials) could take it, and the daemon would fail with EADDRINUSE.
+ */
+const PORT_RANGE = { from: 20_000, to: 32_000 } as const;
+/** Probes before falling back to an OS-picked port. */
+const PORT_TRIES = 50;
+/** Ports handed out by this process, never handed out twice. */
+const handedOut = new Set<number>();
+
+function probe(port: number): Promise<number | null> {
+  return new Promise((res) => {
     const s = createServer();
     s.unref();
-    s.on('error', rej);
-    s.listen(0, '127.0.0.1', () => {
+    s.once('error', () => res(null));
+    s.listen(port, '127.0.0.1', () => {
       const a = s.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => res(port));
+      const got = typeof a === 'object' && a ? a.port : null;
+      s.close(() => res(got));
     });
   });
+}
+
+export async function freePort(): Promise<number> {
+  for (let i = 0; i < PORT_TRIES; i++) {
+    const want = PORT_RANGE.from + Math.floor(Math.random() * (PORT_RANGE.to - PORT_RANGE.from));
+    if (handedOut.has(want)) continue;
+    if ((await probe(want)) === want) {
+      handedOut.add(want);
+      return want;
+    }
+  }
+  const any = await probe(0);
+  if (any === null) throw new Error('no free port on 127.0.0.1');
+  handedOut.add(any);
+  return any;
 }
 
 type Proc = { child: ChildProcess | null; args: string[]; log: string; stopping: boolean; exited: Promise<void> };
@@ -114,9 +141,15 @@ export class Devnet {
       mint: { api: `http://127.0.0.1:${mintApi}`, token: loadOrCreateToken(mintData), pid: this.mintProc.child!.pid!, peerId: mintPeer, multiaddr: mintAddr, data: mintData },
       nodes: [],
     };
-    await waitHttp(`${this.file.mint.api}/status`, READY_TIMEOUT_MS);
-    for (const d of nodeDirs) await this.addNodeProcess(d);
-    await this.waitReady();
+    try {
+      await waitHttp(`${this.file.mint.api}/status`, READY_TIMEOUT_MS);
+      for (const d of nodeDirs) await this.addNodeProcess(d);
+      await this.waitReady();
+    } catch (e) {
+      // A devnet that did not come up leaves no process behind (see the logs in dir).
+      await this.stop();
+      throw e;
+    }
     this.save();
     return this.file;
   }
