@@ -65,11 +65,11 @@ function plot(title: string, xLabel: string, yLabel: string, lines: Line[], opts
 
 export function renderReport(r: RunResult): string {
   const { summary: s, world: w } = r;
-  const sec = (col: Parameters<typeof w.series.column>[0]): [number, number][] => w.series.column(col).map((v, i) => [i, v]);
+  const sec = (col: Parameters<typeof w.obs.series.column>[0]): [number, number][] => w.obs.series.column(col).map((v, i) => [i, v]);
   const colors = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b'];
   // Reputation: every non-honest node, plus the honest nodes whose score moved (at most 6 lines).
   const byNode = new Map<number, [number, number][]>();
-  for (const [t, node, score] of w.reputationLog) {
+  for (const [t, node, score] of w.obs.reputationLog) {
     let pts = byNode.get(node);
     if (!pts) byNode.set(node, (pts = []));
     pts.push([t / 1000, score]);
@@ -93,9 +93,9 @@ ${plot('Throughput over time', 'virtual second', 'transfers / s', [
     { name: 'stored', color: colors[3]!, points: sec('stored') },
   ])}
 ${plot('Latency CDF (from wallet submission)', 'ms', 'fraction', [
-    { name: 'final', color: colors[2]!, points: w.latency.final.cdf() },
-    { name: 'credited', color: colors[4]!, points: w.latency.credited.cdf() },
-    { name: 'stored', color: colors[3]!, points: w.latency.stored.cdf() },
+    { name: 'final', color: colors[2]!, points: w.obs.latency.final.cdf() },
+    { name: 'credited', color: colors[4]!, points: w.obs.latency.credited.cdf() },
+    { name: 'stored', color: colors[3]!, points: w.obs.latency.stored.cdf() },
   ])}
 ${plot('Load per node (messages received, nodes sorted)', 'node rank', 'messages', [{ name: 'messages in', color: colors[0]!, points: load }], { bars: true })}
 ${plot('Reputation over time', 'virtual second', 'score', repLines)}

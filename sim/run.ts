@@ -30,7 +30,7 @@ export function runSimulation(params: SimParams, opts: RunOptions): RunResult {
   const rss = process.memoryUsage.rss();
   if (rss > peak) peak = rss;
   const summary = buildSummary(w, (performance.now() - t0) / 1000, peak / (1024 * 1024));
-  return { summary, timeseries: w.series.csv(), world: w };
+  return { summary, timeseries: w.obs.series.csv(), world: w };
 }
 
 export function writeOutputs(dir: string, r: RunResult): void {

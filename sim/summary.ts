@@ -73,11 +73,11 @@ export function buildSummary(w: World, wallSeconds: number, peakRssMB: number): 
     scenario: w.params.name,
     params: w.params,
     transfers: { arrivals: wl.arrivals, submitted: wl.submitted, final, credited, stored, rejected, conflict, pending, skipped: wl.skipped, resubmits: wl.resubmits },
-    latencyMs: { final: w.latency.final.summary(), credited: w.latency.credited.summary(), stored: w.latency.stored.summary() },
+    latencyMs: { final: w.obs.latency.final.summary(), credited: w.obs.latency.credited.summary(), stored: w.obs.latency.stored.summary() },
     doubleSpend: { attempted: wl.attempts.length, certifiedBoth, detected, alerted, alertLatencyMs: { p50: alertLat.pct(50), p99: alertLat.pct(99) } },
     reputation: {
       honestMin: round(honestMin), falseAccuserMax: accuserMax === null ? null : round(accuserMax), equivocatorMax: equivMax === null ? null : round(equivMax),
-      evicted: w.evicted.map((hex) => nodeName(w, hex)), admitted: w.admitted.length, events: w.reputationLog.length,
+      evicted: w.obs.evicted.map((hex) => nodeName(w, hex)), admitted: w.obs.admitted.length, events: w.obs.reputationLog.length,
     },
     load: { accountsPerNode: percentiles([...perNode.values()]), messagesPerNode: percentiles(w.hosts.map((h) => h.messagesIn)) },
     network: { messages: w.messages, bytes: w.bytes, dropped: w.net.dropped, duplicated: w.net.duplicated, reordered: w.net.reordered },

@@ -19,7 +19,6 @@ import { Host, type Role } from './host.ts';
 import { BundleInterner, SimStore } from './store.ts';
 import { Workload, type TxRecord } from './workload.ts';
 import { Checker } from './checker.ts';
-import type { Series } from './metrics.ts';
 import { Observations } from './observations.ts';
 import type { SimParams } from './params.ts';
 import { Adversaries } from './adversary.ts';
@@ -61,12 +60,7 @@ export class World {
   readonly checker: Checker;
   /** Series, latencies, the double-spend timeline, reputation and membership, for the outputs. */
   readonly obs: Observations;
-  readonly series: Series;
-  readonly latency: Observations['latency'];
   readonly adversaries: Adversaries;
-  readonly reputationLog: Observations['reputationLog'];
-  readonly evicted: string[];
-  readonly admitted: string[];
   readonly errors: string[] = [];
   errorCount = 0;
   messages = 0;
@@ -136,11 +130,6 @@ export class World {
     });
     this.checker = new Checker(this.genesis.mintKey, this.workload);
     this.obs = new Observations(this.workload);
-    this.series = this.obs.series;
-    this.latency = this.obs.latency;
-    this.reputationLog = this.obs.reputationLog;
-    this.evicted = this.obs.evicted;
-    this.admitted = this.obs.admitted;
     this.adversaries = new Adversaries(this);
     for (const h of this.hosts) this.start(h);
     this.sched.at(0, MINT_TICK, 0, 0, null);
@@ -268,7 +257,7 @@ export class World {
 
   /** Hands a transfer to a random gateway, as a wallet's POST would; returns the gateway. */
   submit(t: Transfer, avoid = -1, first = false): number {
-    if (first) this.series.add('submitted', this.sched.time);
+    if (first) this.obs.series.add('submitted', this.sched.time);
     let g = this.rng.int(this.hosts.length);
     for (let tries = 0; tries < 8 && (g === avoid || this.hosts[g]!.left); tries++) g = this.rng.int(this.hosts.length);
     const n = this.net.delays(WALLET, g, true, this.delayBuf);
@@ -339,11 +328,11 @@ export class World {
   route(from: number, to: Address, msg: Message): void {
     const now = this.sched.time;
     this.messages++;
-    this.series.add('messages', now);
+    this.obs.series.add('messages', now);
     if (this.params.measureBytes) {
       const size = wireSize(msg);
       this.bytes += size;
-      this.series.add('bytes', now, size);
+      this.obs.series.add('bytes', now, size);
     }
     if (from >= 0) this.hosts[from]!.messagesOut++;
     if ('node' in to) {
@@ -354,11 +343,11 @@ export class World {
         return;
       }
       const n = this.net.delays(from, i, false, this.delayBuf);
-      if (n === 0) this.series.add('dropped', now);
+      if (n === 0) this.obs.series.add('dropped', now);
       for (let c = 0; c < n; c++) this.sched.after(this.delayBuf[c]!, DELIVER, i, from, msg);
     } else if ('mint' in to) {
       const n = this.net.delays(from, MINT, false, this.delayBuf);
-      if (n === 0) this.series.add('dropped', now);
+      if (n === 0) this.obs.series.add('dropped', now);
       for (let c = 0; c < n; c++) this.sched.after(this.delayBuf[c]!, MINT_DELIVER, 0, from, msg);
     } else {
       // The mint's gossip topics reach every node (the mesh repeats what one link loses).
@@ -472,9 +461,9 @@ export class World {
     const sec = Math.floor(s.time / 1000) - 1;
     let up = 0;
     for (const h of this.hosts) if (h.up) up++;
-    this.series.set('nodesUp', sec, up);
-    this.series.set('inFlight', sec, this.workload.inFlight);
-    this.series.set('events', sec, s.executed);
+    this.obs.series.set('nodesUp', sec, up);
+    this.obs.series.set('inFlight', sec, this.workload.inFlight);
+    this.obs.series.set('events', sec, s.executed);
     const p = this.params;
     const w = this.workload;
     // Funding gives up waiting after the time it should take plus the drain time.
