@@ -22,6 +22,7 @@ import { libp2pKey, nodeIdOfPeer, peerIdOfNode } from './keys.ts';
 import type { Transport } from './driver.ts';
 import { labelled, type DaemonMetrics } from './metrics.ts';
 import { deferYamuxWindowUpdates } from './yamux-window.ts';
+import { noiseCrypto } from './noise-crypto.ts';
 
 export const MSG_PROTOCOL = '/ringmint/1/msg';
 export const KAD_PROTOCOL = '/ringmint/1/kad';
@@ -86,7 +87,7 @@ export class P2PHost implements Transport {
       privateKey,
       addresses: { listen: [...init.listen] },
       transports: [tcp()],
-      connectionEncrypters: [noise()],
+      connectionEncrypters: [noise({ crypto: noiseCrypto })],
       streamMuxers: [yamux()],
       connectionManager: { inboundConnectionThreshold: INBOUND_CONNECTION_THRESHOLD, maxIncomingPendingConnections: 256, maxConnections: 1_000 },
       metrics: prometheusMetrics({ registry: init.metrics.registry, preserveExistingMetrics: true, collectDefaultMetrics: false }),

@@ -49,6 +49,33 @@ test('the same signature with another key or message is checked again and refuse
   assert.is(c.hits(), 1);
 });
 
+test("a caller's buffer changed after a check does not change what the cache answers", () => {
+  const inner = counting();
+  const c = cachingScheme(inner);
+  const m = Uint8Array.from(msg);
+  assert.ok(c.verify(kp.publicKey, m, sig));
+  m[0]! ^= 1; // e.g. a receive buffer reused for the next frame
+  assert.not.ok(c.verify(kp.publicKey, m, sig));
+  assert.ok(c.verify(kp.publicKey, msg, sig));
+  assert.is(inner.calls, 2);
+});
+
+test('signatures that share a cache slot are told apart by their full bytes', () => {
+  let calls = 0;
+  const acceptAll: SignatureScheme = { name: 'ed25519', signer: ed25519.signer, verify: () => (calls++, true) };
+  const c = cachingScheme(acceptAll);
+  const a = new Uint8Array(64).fill(7);
+  const b = Uint8Array.from(a);
+  b[63] = 8; // same R prefix and S prefix, another signature
+  assert.ok(c.verify(kp.publicKey, msg, a));
+  assert.ok(c.verify(kp.publicKey, msg, b));
+  assert.is(calls, 2);
+  assert.ok(c.verify(kp.publicKey, msg, b));
+  assert.is(calls, 2);
+  assert.ok(c.verify(kp.publicKey, msg, a)); // b took the slot: a is checked again
+  assert.is(calls, 3);
+});
+
 test('failures are not remembered', () => {
   const inner = counting();
   const c = cachingScheme(inner);
