@@ -103,11 +103,12 @@ const COUNTERS = {
   finals: 'ringmint_vote_latency_seconds_count',
   commitSeconds: 'ringmint_store_commit_seconds_sum',
   dropped: 'ringmint_messages_dropped_total',
+  writes: 'ringmint_stream_writes_total',
 } as const;
 type Counters = Record<keyof typeof COUNTERS, number>;
 
 async function counters(apis: readonly string[]): Promise<Counters> {
-  const sum: Counters = { messages: 0, steps: 0, batches: 0, verifications: 0, finalSeconds: 0, finals: 0, commitSeconds: 0, dropped: 0 };
+  const sum: Counters = { messages: 0, steps: 0, batches: 0, verifications: 0, finalSeconds: 0, finals: 0, commitSeconds: 0, dropped: 0, writes: 0 };
   for (const api of apis) {
     const text = (await callJson<string>('GET', `${api}/metrics`)).body;
     for (const line of String(text).split('\n')) {
@@ -244,6 +245,8 @@ export function registerBenchDevnet(bench: Command): void {
           systemCpuMsPerTransfer: done > 0 ? Number(((cpu1.system - cpu0.system) / done).toFixed(3)) : null,
           verifyPerSec,
           messagesPerTransfer: per('messages'),
+          // peer-stream writes per transfer: messages / writes is how well a turn of the event loop coalesces frames
+          streamWritesPerTransfer: per('writes'),
           stepsPerTransfer: per('steps'),
           syncedBatchesPerTransfer: per('batches'),
           verificationsPerTransfer: per('verifications'),

@@ -32,6 +32,7 @@ export function createMetrics(role: 'node' | 'mint') {
     commitRecords: new Counter({ name: 'ringmint_store_records_total', help: 'records written', registers: r }),
     messagesOut: new Counter({ name: 'ringmint_messages_sent_total', help: 'protocol messages sent, by type', labelNames: ['type'], registers: r }),
     messagesIn: new Counter({ name: 'ringmint_messages_received_total', help: 'protocol messages received, by type', labelNames: ['type'], registers: r }),
+    streamWrites: new Counter({ name: 'ringmint_stream_writes_total', help: 'writes to peer streams (each carries every frame queued for that peer in one turn of the event loop)', registers: r }),
     messagesDropped: new Counter({ name: 'ringmint_messages_dropped_total', help: 'messages dropped, by why', labelNames: ['why'], registers: r }),
     transfers: new Counter({ name: 'ringmint_transfers_total', help: 'transfers reaching a status at this gateway', labelNames: ['status'], registers: r }),
     voteLatency: new Histogram({ name: 'ringmint_vote_latency_seconds', help: 'gateway: submit to certificate', buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5], registers: r }),

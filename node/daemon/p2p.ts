@@ -300,6 +300,7 @@ export class P2PHost implements Transport {
       off += f.length;
     }
     link.queue = [];
+    this.init.metrics.streamWrites.inc();
     try {
       stream.send(out);
     } catch (e) {
