@@ -58,9 +58,12 @@ const FINAL_REASONS = new Set<ReasonCode>([
 
 /**
  * Finished transfers whose views a gateway keeps for GET /transfers/:id; past
- * this the oldest are forgotten (a storage node still answers for stored ones).
+ * this the oldest are forgotten (a storage node still answers for stored ones,
+ * without the gateway's times). A view with its objects holds ~9 KB of heap
+ * (`bench flow`), so 16,384 bound it to ~150 MB: minutes of a busy gateway's
+ * transfers, far longer than a wallet polls one.
  */
-export const MAX_FINISHED_VIEWS = 1 << 20;
+export const MAX_FINISHED_VIEWS = 1 << 14;
 
 export class Gateway {
   private readonly ctx: NodeContext;
