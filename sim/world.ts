@@ -157,6 +157,8 @@ export class World {
         // Nothing here reads a finished transfer's view (statuses come as events; bundles from storage).
         maxFinishedViews: 0,
         durable: this.durable,
+        // The k replicas of a bundle share one object here; encoding it per replica would be extra work.
+        compactBundles: false,
       },
     });
     h.up = true;

@@ -71,8 +71,7 @@ export class AntiEntropy {
     }
     this.sendDigests('accounts', accounts);
     const bundles = new Map<string, Entry[]>();
-    for (const b of this.storage.bundles.values()) {
-      const id = transferId(b.certificate.transfer);
+    for (const id of this.storage.ids()) {
       const set = ring.storage(id);
       if (!set.some((n) => ctx.isMe(n))) continue;
       for (const n of set) {
@@ -112,7 +111,7 @@ export class AntiEntropy {
       }
     } else {
       for (const e of d.entries) {
-        if (this.storage.bundles.has(hexOf(e.key))) continue;
+        if (this.storage.has(hexOf(e.key))) continue;
         if (!ring.storage(e.key).some((n) => ctx.isMe(n))) continue;
         ctx.sendHex(fromHex, { type: 'lookup', transferId: e.key });
       }

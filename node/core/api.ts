@@ -67,6 +67,13 @@ export type NodeOptions = {
    * simulator's runs without restarts); a daemon is always durable (SPEC 8).
    */
   readonly durable?: boolean;
+  /**
+   * Stored bundles kept in memory as their encoded bytes (~1.6 KB), decoded when read,
+   * rather than as objects (~9 KB with their signatures' payloads and ids): a node holds
+   * every bundle it stores for good. Default true. The simulator turns it off: there the
+   * k replicas of a bundle share one object, and encoding it would be extra work.
+   */
+  readonly compactBundles?: boolean;
 };
 
 export const DEFAULT_NODE_OPTIONS: NodeOptions = { retryMs: 1_000, maxRetries: 30, antiEntropyMs: 30_000 };

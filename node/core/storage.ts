@@ -2,7 +2,7 @@
 // acknowledged; the node that receives it as primary forwards copies to the next
 // storage nodes. Any node answers a lookup, from its own store or by asking the
 // bundle's storage nodes.
-import { type Bytes } from './bytes.ts';
+import { fromHex, type Bytes } from './bytes.ts';
 import { checkBundle } from './certificate.ts';
 import { Rejection } from './errors.ts';
 import { decodeWith, encodeWith, readBundle, transferId, writeBundle, type Bundle } from './objects.ts';
@@ -33,18 +33,48 @@ export function recentEncoding(obj: object, network: string, encode: () => Bytes
   return bytes;
 }
 
+/** A stored bundle: the object, or (NodeOptions.compactBundles) its id and encoding. */
+type Shelved = Bundle | { readonly id: Bytes; readonly bytes: Bytes };
+
 export class Storage {
   private readonly ctx: NodeContext;
-  readonly bundles = new Map<string, Bundle>();
+  /** Stored bundles by transfer id hex. */
+  private readonly bundles = new Map<string, Shelved>();
+  private readonly compact: boolean;
   /** Transfer id hex -> peers (hex) that asked us and wait for a lookup-reply. */
   private readonly waiting = new Map<string, Set<string>>();
 
   constructor(ctx: NodeContext) {
     this.ctx = ctx;
+    this.compact = ctx.options.compactBundles !== false;
   }
 
+  /** The stored bundle (a fresh object each call when bundles are kept compact). */
   get(id: Bytes): Bundle | undefined {
-    return this.bundles.get(hexOf(id));
+    const s = this.bundles.get(hexOf(id));
+    return s === undefined ? undefined : this.unshelve(s);
+  }
+
+  has(idHex: string): boolean {
+    return this.bundles.has(idHex);
+  }
+
+  get size(): number {
+    return this.bundles.size;
+  }
+
+  /** Transfer ids of every stored bundle. */
+  *ids(): Iterable<Bytes> {
+    for (const s of this.bundles.values()) yield 'bytes' in s ? s.id : transferId(s.certificate.transfer);
+  }
+
+  private unshelve(s: Shelved): Bundle {
+    return 'bytes' in s ? decodeWith(this.ctx.network, s.bytes, readBundle) : s;
+  }
+
+  private shelve(idHex: string, id: Bytes, bundle: Bundle, encoding: Bytes | null): void {
+    if (!this.compact) this.bundles.set(idHex, bundle);
+    else this.bundles.set(idHex, { id, bytes: encoding ?? encodeWith(bundle, writeBundle) });
   }
 
   /** Checks and stores; returns false (with a reject to `replyTo`) when the bundle does not hold. */
@@ -61,8 +91,9 @@ export class Storage {
       if (replyTo !== undefined) ctx.sendHex(replyTo, { type: 'reject', transferId: id, code: e.code, detail: e.message });
       return false;
     }
-    this.bundles.set(idHex, bundle);
-    if (ctx.durable) ctx.persist(bundleKey(idHex), recentEncoding(bundle, ctx.network, () => encodeWith(bundle, writeBundle)));
+    const encoding = ctx.durable ? recentEncoding(bundle, ctx.network, () => encodeWith(bundle, writeBundle)) : null;
+    this.shelve(idHex, id, bundle, encoding);
+    if (encoding !== null) ctx.persist(bundleKey(idHex), encoding);
     ctx.emit({ type: 'stored', transferId: id });
     // Anyone who asked us for it while we lacked it gets it now.
     const w = this.waiting.get(idHex);
@@ -86,8 +117,7 @@ export class Storage {
   }
 
   onLookup(fromHex: string, id: Bytes): void {
-    const b = this.bundles.get(hexOf(id)) ?? null;
-    this.ctx.sendHex(fromHex, { type: 'lookup-reply', transferId: id, bundle: b });
+    this.ctx.sendHex(fromHex, { type: 'lookup-reply', transferId: id, bundle: this.get(id) ?? null });
   }
 
   onLookupReply(fromHex: string, id: Bytes, bundle: Bundle | null): void {
@@ -120,17 +150,20 @@ export class Storage {
     const prev = ctx.ringOf(prevEpoch);
     if (!prev) return;
     const ring = ctx.ring;
-    for (const b of this.bundles.values()) {
-      const id = transferId(b.certificate.transfer);
+    for (const s of this.bundles.values()) {
+      const id = 'bytes' in s ? s.id : transferId(s.certificate.transfer);
       const before = new Set(prev.storage(id).map(hexOf));
+      let b: Bundle | null = null; // decoded only if some new member needs it
       for (const n of ring.storage(id)) {
         const h = hexOf(n);
-        if (h !== ctx.idHex && !before.has(h)) ctx.sendHex(h, { type: 'store', bundle: b, forward: false });
+        if (h !== ctx.idHex && !before.has(h)) ctx.sendHex(h, { type: 'store', bundle: (b ??= this.unshelve(s)), forward: false });
       }
     }
   }
 
   restore(idHex: string, value: Bytes): void {
-    this.bundles.set(idHex, decodeWith(this.ctx.network, value, readBundle));
+    // Compact: kept as read, undecoded (this node's own encoding, written when it stored the bundle).
+    if (this.compact) this.bundles.set(idHex, { id: fromHex(idHex), bytes: value });
+    else this.bundles.set(idHex, decodeWith(this.ctx.network, value, readBundle));
   }
 }
