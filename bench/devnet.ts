@@ -39,6 +39,16 @@ function cpuMs(pid: number): { user: number; system: number } {
   }
 }
 
+/** Peak resident memory (VmHWM) of a process in MB, from /proc (Linux); 0 where unreadable. */
+function peakRssMB(pid: number): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Math.round(Number(m[1]) / 1024) : 0;
+  } catch {
+    return 0;
+  }
+}
+
 function cpuOf(pids: readonly number[]): { user: number; system: number } {
   const sum = { user: 0, system: 0 };
   for (const p of pids) {
@@ -255,6 +265,8 @@ export function registerBenchDevnet(bench: Command): void {
           syncedBatchMeanMs: counted1.batches > counted0.batches ? Number((((counted1.commitSeconds - counted0.commitSeconds) / (counted1.batches - counted0.batches)) * 1000).toFixed(3)) : null,
           // protocol messages dropped by the daemons during the load (queue full, unreachable peer, malformed)
           droppedMessages: counted1.dropped - counted0.dropped,
+          // the largest node's peak resident memory over the whole run (start, funding, load)
+          nodePeakRssMB: Math.max(...f.nodes.map((n) => peakRssMB(n.pid))),
           clientCpuMsPerTransfer: done > 0 ? Number(((client.user + client.system) / 1000 / done).toFixed(3)) : null,
           transfers: done,
           failed,
