@@ -215,18 +215,23 @@ export class P2PHost implements Transport {
       this.init.log.warn({ type: msg.type, bytes: bytes.length }, 'message over 64 KiB not sent');
       return;
     }
-    const nodeId = 'mint' in to ? this.init.mintKey : fromHex(to.node);
-    if (equal(nodeId, this.selfId())) {
+    // Peers by lower-case hex, as machines address them (no parse and re-format per message).
+    const peerHex = 'mint' in to ? this.mintHex() : to.node;
+    if (peerHex === this.selfHex()) {
       // A machine addressing itself (e.g. a gateway that is also a custodian): loop back, after this step.
-      queueMicrotask(() => this.deliver(this.init.role === 'mint' ? { mint: true } : { node: toHex(nodeId) }, bytes));
+      queueMicrotask(() => this.deliver(this.init.role === 'mint' ? { mint: true } : { node: peerHex }, bytes));
       return;
     }
-    this.enqueue(toHex(nodeId), encodeFrame(bytes));
+    this.enqueue(peerHex, encodeFrame(bytes));
   }
 
-  private selfIdCache: Bytes | null = null;
-  private selfId(): Bytes {
-    return (this.selfIdCache ??= nodeIdOfPeer(this.peerId)!);
+  private selfHexCache: string | null = null;
+  private selfHex(): string {
+    return (this.selfHexCache ??= toHex(nodeIdOfPeer(this.peerId)!));
+  }
+  private mintHexCache: string | null = null;
+  private mintHex(): string {
+    return (this.mintHexCache ??= toHex(this.init.mintKey));
   }
 
   private enqueue(peerHex: string, frame: Uint8Array): void {
