@@ -1,4 +1,5 @@
 // Small byte helpers shared by the codec, objects and ring.
+import { Memo } from './memo.ts';
 
 export type Bytes = Uint8Array;
 
@@ -14,7 +15,7 @@ export function toHex(b: Bytes): string {
  * Hex of a byte string, cached per Bytes object (ids, keys and ring members are the
  * same objects again and again). Only for bytes that are never mutated.
  */
-const hexCache = new WeakMap<Bytes, string>();
+const hexCache = new Memo<string>('hex');
 export function hexOf(b: Bytes): string {
   let h = hexCache.get(b);
   if (h === undefined) hexCache.set(b, (h = toHex(b)));

@@ -3,6 +3,7 @@
 // of the recipient, storage nodes and wallets all use these same checks.
 import { equal, hexOf } from './bytes.ts';
 import { Reason, Rejection } from './errors.ts';
+import { Memo } from './memo.ts';
 import { ReceiptCodec, TransferCodec, VoteCodec, transferId, verify, type Bundle, type Certificate } from './objects.ts';
 import type { Ring } from './ring.ts';
 import type { Verifier } from './signature.ts';
@@ -37,8 +38,8 @@ type Passed = {
   readonly more: readonly { readonly epoch: number; readonly ring: Ring }[] | null;
   readonly voters: readonly string[];
 };
-const passedCertificates = new WeakMap<Certificate, Passed>();
-const passedBundles = new WeakMap<Bundle, Passed>();
+const passedCertificates = new Memo<Passed>('passed-certificate');
+const passedBundles = new Memo<Passed>('passed-bundle');
 /** Kept once per certificate and bundle for the whole run in the simulator: one shared empty list. */
 const NO_VOTERS: readonly string[] = [];
 

@@ -6,9 +6,17 @@ import { sha256 } from './hash.ts';
 import { EpochCodec, epochHash, verify, type EpochRecord } from './objects.ts';
 import { Reason, Rejection } from './errors.ts';
 import type { Verifier } from './signature.ts';
+import { Memo } from './memo.ts';
 
 const ACCT = utf8('acct');
 const RCPT = utf8('rcpt');
+
+/**
+ * Custodians and storage sets by key object (accounts and ids arrive as the same Bytes
+ * again and again), for the ring that computed them: another epoch's ring recomputes.
+ */
+const custodianMemo = new Memo<{ readonly ring: Ring; readonly list: Bytes[] }>('custodians');
+const storageMemo = new Memo<{ readonly ring: Ring; readonly list: Bytes[] }>('storage');
 
 export function position(id: Bytes): Bytes {
   return sha256(id);
@@ -48,9 +56,6 @@ export class Ring {
   private readonly memberSet: Set<string>;
   private readonly custodianCache = new Map<string, Bytes[]>();
   private static readonly CACHE_LIMIT = 1 << 20;
-  /** Weak: an entry lives as long as the key's Bytes object, so these need no bound. */
-  private readonly custodianByObject = new WeakMap<Bytes, Bytes[]>();
-  private readonly storageByObject = new WeakMap<Bytes, Bytes[]>();
 
   constructor(epoch: EpochRecord) {
     this.epoch = epoch;
@@ -89,16 +94,16 @@ export class Ring {
 
   custodians(account: Bytes): Bytes[] {
     // First by object (accounts arrive as the same Bytes again and again), then by value.
-    let c = this.custodianByObject.get(account);
-    if (c !== undefined) return c;
+    const m = custodianMemo.get(account);
+    if (m !== undefined && m.ring === this) return m.list;
     const key = hexOf(account);
-    c = this.custodianCache.get(key);
+    let c = this.custodianCache.get(key);
     if (c === undefined) {
       if (this.custodianCache.size >= Ring.CACHE_LIMIT) this.custodianCache.clear();
       c = this.successors(concat(ACCT, account), this.k);
       this.custodianCache.set(key, c);
     }
-    this.custodianByObject.set(account, c);
+    custodianMemo.set(account, { ring: this, list: c });
     return c;
   }
 
@@ -113,8 +118,10 @@ export class Ring {
 
   /** storage(R): the first is the storage primary, the rest the next storage nodes. Callers must not mutate it. */
   storage(transferId: Bytes): Bytes[] {
-    let s = this.storageByObject.get(transferId);
-    if (s === undefined) this.storageByObject.set(transferId, (s = this.successors(concat(RCPT, transferId), this.k)));
+    const m = storageMemo.get(transferId);
+    if (m !== undefined && m.ring === this) return m.list;
+    const s = this.successors(concat(RCPT, transferId), this.k);
+    storageMemo.set(transferId, { ring: this, list: s });
     return s;
   }
 }

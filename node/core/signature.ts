@@ -14,6 +14,7 @@ import { createRequire } from 'node:module';
 import { createPrivateKey, createPublicKey, randomBytes, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import { equal, type Bytes } from './bytes.ts';
 import { sha256 } from './hash.ts';
+import { Memo } from './memo.ts';
 
 ed.hashes.sha512 = sha512;
 
@@ -209,7 +210,7 @@ export const fastScheme: SignatureScheme = {
     return {
       publicKey,
       sign: (message) => {
-        const sig = fastSignature(publicKey, message);
+        const sig = fastSignature(publicKey, message, new Uint8Array(SIGNATURE_BYTES));
         remember(sig, publicKey, message);
         return sig;
       },
@@ -221,7 +222,8 @@ export const fastScheme: SignatureScheme = {
     // verified for this very message object and an equal key needs no second hash.
     const seen = verified.get(signature);
     if (seen !== undefined && seen.message === message && seen.length === message.length && equal(seen.publicKey, publicKey)) return true;
-    const expect = fastSignature(publicKey, message);
+    // Into a scratch buffer: a check allocates nothing (a run verifies millions).
+    const expect = fastSignature(publicKey, message, verifyScratch);
     for (let i = 0; i < SIGNATURE_BYTES; i++) if (expect[i] !== signature[i]) return false;
     remember(signature, publicKey, message);
     return true;
@@ -229,16 +231,18 @@ export const fastScheme: SignatureScheme = {
 };
 
 /**
- * Signatures known good, by signature object (weak: gone with the object). Protocol
+ * Signatures known good, kept on the signature object (gone with it; see memo.ts). Protocol
  * objects are immutable once signed or decoded (their payloads are cached the same way).
  */
-const verified = new WeakMap<Bytes, { publicKey: Bytes; message: Bytes; length: number }>();
+const verified = new Memo<{ publicKey: Bytes; message: Bytes; length: number }>('verified');
 function remember(signature: Bytes, publicKey: Bytes, message: Bytes): void {
   verified.set(signature, { publicKey, message, length: message.length });
 }
 
-/** Four independent 32-bit multiply-xor lanes over key then message, spread to 64 bytes. */
-function fastSignature(publicKey: Bytes, message: Bytes): Bytes {
+const verifyScratch = new Uint8Array(SIGNATURE_BYTES);
+
+/** Four independent 32-bit multiply-xor lanes over key then message, spread to the 64 bytes of `out`. */
+function fastSignature(publicKey: Bytes, message: Bytes, out: Uint8Array): Bytes {
   let a = 0x811c9dc5 ^ message.length;
   let b = 0x3c6ef372;
   let c = 0x9e3779b9;
@@ -257,7 +261,6 @@ function fastSignature(publicKey: Bytes, message: Bytes): Bytes {
     c = Math.imul(c + v, 0xcc9e2d51) ^ (c >>> 13);
     d = (Math.imul(d ^ v, 0x1b873593) + (d >>> 16)) | 0;
   }
-  const out = new Uint8Array(SIGNATURE_BYTES);
   for (let w = 0; w < 16; w++) {
     // Every output word depends on all four lanes (murmur3's finaliser).
     let h = (w & 3) === 0 ? a : (w & 3) === 1 ? b : (w & 3) === 2 ? c : d;

@@ -7,6 +7,7 @@
 import { toHex, type Bytes } from './bytes.ts';
 import { sha256 } from './hash.ts';
 import { Writer } from './codec.ts';
+import { Memo } from './memo.ts';
 import type { Signer, Verifier } from './signature.ts';
 import {
   EpochCodec, NoticeCodec, ReceiptCodec, TransferCodec, VoteCodec,
@@ -18,7 +19,7 @@ import {
  * Payloads and ids are computed once per object: hashing and encoding are on the hot path.
  * `body` is where the body starts in the payload, so the wire encoding can copy it.
  */
-const payloadCache = new WeakMap<object, { network: string; payload: Bytes; body: number }>();
+const payloadCache = new Memo<{ network: string; payload: Bytes; body: number }>('payload');
 
 /**
  * Scratch writers, one per nesting level (writing a notice computes transfer ids,
@@ -118,8 +119,8 @@ export function cachePayload(obj: object, network: string, p: Bytes, bodyStart: 
 }
 
 /** The network an object was decoded or signed under, so ids need no network argument. */
-const networkOf = new WeakMap<object, string>();
-const idCache = new WeakMap<object, { network: string; id: Bytes }>();
+const networkOf = new Memo<string>('network');
+const idCache = new Memo<{ network: string; id: Bytes }>('id');
 
 /** Binds an object's network; an id cached under another network is dropped, so ids can skip the network lookup. */
 export function setNetwork(obj: object, network: string): void {
