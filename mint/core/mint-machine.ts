@@ -234,6 +234,8 @@ export class MintMachine implements MintMachineApi {
     const now = this.clock.now();
     const cur = this.chain.current;
     if (now - cur.issuedAt < this.options.epochIntervalMs) return out;
+    // Nobody to admit or evict: no new epoch, and no scan of every member (100,000 in a large simulation).
+    if (this.admission.pending().length === 0 && !this.book.anyEvictable()) return out;
     const members = cur.members.map(toHex);
     const evicted = members.filter((m) => this.book.shouldEvict(m));
     const memberSet = new Set(members);

@@ -107,6 +107,12 @@ export class ReputationBook {
   shouldEvict(node: string): boolean {
     return this.banned.has(node) || this.score(node) < this.params.evict;
   }
+  /** Whether shouldEvict can hold for any node (the epoch tick skips its scan of every member when not). */
+  anyEvictable(): boolean {
+    if (this.banned.size > 0 || 0 < this.params.evict) return true;
+    for (const s of this.scores.values()) if (s < this.params.evict) return true;
+    return false;
+  }
   all(): ReadonlyMap<string, number> {
     return this.scores;
   }
