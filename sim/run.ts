@@ -6,6 +6,7 @@ import { World, type Machines } from './world.ts';
 import { buildSummary, summaryJson, type Summary } from './summary.ts';
 import { renderReport } from './report.ts';
 import type { SimParams } from './params.ts';
+import { tuneGcForSimulation } from './gc-tuning.ts';
 
 export type RunResult = { summary: Summary; timeseries: string; world: World };
 
@@ -16,6 +17,7 @@ export type RunOptions = {
 };
 
 export function runSimulation(params: SimParams, opts: RunOptions): RunResult {
+  tuneGcForSimulation();
   const t0 = performance.now();
   let peak = process.memoryUsage.rss();
   const w = new World(params, opts.machines);
