@@ -10,6 +10,7 @@ import { realMachines } from './machines.ts';
 import { summaryJson } from './summary.ts';
 import { runSweep } from './sweep.ts';
 import { startProgress } from './progress.ts';
+import { reexecForLargeRun } from './gc-tuning.ts';
 
 const scenarioDir = join(dirname(fileURLToPath(import.meta.url)), 'scenarios');
 
@@ -70,6 +71,11 @@ export function registerSim(program: Command): void {
       .option('--out <dir>', 'write summary.json, timeseries.csv and report.html here'),
   ).action((scenario: string | undefined, flags: RunFlags) => {
     const params = resolveParams(loadScenario(scenario), flagOverrides(flags));
+    const status = reexecForLargeRun(params);
+    if (status !== null) {
+      process.exitCode = status;
+      return;
+    }
     const progress = flags.json ? null : startProgress(params);
     const r = runSimulation(params, { machines: realMachines, onSecond: progress?.update });
     progress?.stop();

@@ -1,7 +1,10 @@
 // V8 garbage-collector settings for a simulation process. A run keeps nearly every
 // object it makes to its end (a 100,000-node, 1,000,000-transfer run holds ~10 GB),
 // so collector heuristics made for short-lived garbage cost it most of its time.
-import { setFlagsFromString } from 'node:v8';
+// Only the GC's schedule changes, never what a run computes.
+import { spawnSync } from 'node:child_process';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+import type { SimParams } from './params.ts';
 
 let tuned = false;
 
@@ -10,10 +13,41 @@ let tuned = false;
  * heap's own growth limit instead of their own: by default every ~64 MB of new
  * ArrayBuffer memory starts a full mark of the whole heap ("external memory
  * pressure"), which in a multi-GB run marked gigabytes of live objects every few
- * seconds of wall time. Only the GC's schedule changes, never what a run computes.
+ * seconds of wall time.
  */
 export function tuneGcForSimulation(): void {
   if (tuned) return;
   tuned = true;
   setFlagsFromString('--external-memory-accounted-in-global-limit');
+}
+
+/** Runs this small get no re-exec (its ~0.1 s start would dominate them). */
+const LARGE_RUN_OBJECTS = 100_000;
+/** Share of the heap limit the old generation may reach before its first full GC. */
+const INITIAL_OLD_SHARE = 0.4;
+const INITIAL_OLD_MAX_MB = 8192;
+const CHILD_ENV = 'RINGMINT_SIM_TUNED';
+
+/**
+ * For a large run, starts this same command again in a child process whose old
+ * generation starts large (--initial-old-space-size; V8 reads it only at start):
+ * the heap then grows to 40 % of its limit (at most 8 GB) before the first full
+ * mark-compact. Every full GC marks all live objects, ~3 s per GB here, and the
+ * default schedule ran one at each ~1.5x growth of the heap; in a run that only
+ * grows, those marks find little garbage. Returns the child's exit status, or
+ * null when this process should run the simulation itself (small run, already
+ * the child, or the flag was given).
+ */
+export function reexecForLargeRun(p: SimParams): number | null {
+  if (process.env[CHILD_ENV] !== undefined) return null;
+  if (process.execArgv.some((a) => a.startsWith('--initial-old-space-size'))) return null;
+  if (p.nodes + p.accounts + p.transfers < LARGE_RUN_OBJECTS) return null;
+  const limitMb = getHeapStatistics().heap_size_limit / (1024 * 1024);
+  const initialMb = Math.floor(Math.min(limitMb * INITIAL_OLD_SHARE, INITIAL_OLD_MAX_MB));
+  const r = spawnSync(process.execPath, [...process.execArgv, `--initial-old-space-size=${initialMb}`, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+    env: { ...process.env, [CHILD_ENV]: String(initialMb) },
+  });
+  if (r.error) throw r.error;
+  return r.status ?? 1;
 }
