@@ -7,10 +7,11 @@ import { equal, type Bytes } from './bytes.ts';
 import { Reason, type ReasonCode } from './errors.ts';
 import type { TransferStatus, TransferView } from './api.ts';
 import {
-  NoticeCodec, ReceiptCodec, TransferCodec, VoteCodec, doubleSpendEvidence, equivocationEvidence, sign, transferId, verify,
+  NoticeCodec, ReceiptCodec, TransferCodec, VoteCodec, decodeWith, doubleSpendEvidence, encodeWith, equivocationEvidence, readBundle, sign, transferId, verify, writeBundle,
   type Bundle, type Certificate, type Evidence, type Receipt, type Transfer, type Vote,
 } from './objects.ts';
 import { hexOf, type NodeContext } from './node-context.ts';
+import { recentEncoding } from './storage.ts';
 
 type Phase = 'voting' | 'crediting' | 'storing' | 'done';
 
@@ -29,6 +30,11 @@ type Pending = {
   certificate?: Certificate;
   receipts: Map<string, Receipt>;
   bundle?: Bundle;
+  /**
+   * A stored transfer's bundle, encoded: a finished view keeps these ~1.6 KB instead of
+   * the certificate and bundle objects (~9 KB with their memos), and decodes on view().
+   */
+  storedBundle?: Bytes;
   times: Partial<Record<TransferStatus, number>>;
   tries: number;
   nextTry: number;
@@ -86,13 +92,15 @@ export class Gateway {
   view(id: Bytes): TransferView | undefined {
     const p = this.byId.get(hexOf(id));
     if (!p) return undefined;
+    const bundle = p.storedBundle !== undefined ? decodeWith(this.ctx.network, p.storedBundle, readBundle) : p.bundle;
+    const certificate = bundle?.certificate ?? p.certificate;
     return {
       transferId: p.id,
       status: p.status,
       ...(p.reason !== undefined ? { reason: p.reason, detail: p.detail ?? '' } : {}),
       transfer: p.transfer,
-      ...(p.certificate ? { certificate: p.certificate } : {}),
-      ...(p.bundle ? { bundle: p.bundle } : {}),
+      ...(certificate ? { certificate } : {}),
+      ...(bundle ? { bundle } : {}),
       times: { ...p.times },
     };
   }
@@ -366,6 +374,10 @@ export class Gateway {
       this.byId.delete(p.idHex);
       return;
     }
+    const b = p.bundle!;
+    p.storedBundle = recentEncoding(b, this.ctx.network, () => encodeWith(b, writeBundle));
+    p.bundle = undefined;
+    p.certificate = undefined;
     this.finished.push(p.idHex);
     while (this.finished.length - this.finishedHead > max) {
       const old = this.finished[this.finishedHead++]!;
