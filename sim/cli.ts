@@ -69,9 +69,9 @@ export function registerSim(program: Command): void {
     sim.command('run [scenario]')
       .description(`run one scenario (shipped: ${scenarioNames().join(', ')}; or a path to a JSON file)`)
       .option('--out <dir>', 'write summary.json, timeseries.csv and report.html here'),
-  ).action((scenario: string | undefined, flags: RunFlags) => {
+  ).action(async (scenario: string | undefined, flags: RunFlags) => {
     const params = resolveParams(loadScenario(scenario), flagOverrides(flags));
-    const status = reexecForLargeRun(params);
+    const status = await reexecForLargeRun(params);
     if (status !== null) {
       process.exitCode = status;
       return;

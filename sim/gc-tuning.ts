@@ -2,7 +2,9 @@
 // object it makes to its end (a 100,000-node, 1,000,000-transfer run holds ~10 GB),
 // so collector heuristics made for short-lived garbage cost it most of its time.
 // Only the GC's schedule changes, never what a run computes.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { constants } from 'node:os';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import type { SimParams } from './params.ts';
 
@@ -38,16 +40,24 @@ const CHILD_ENV = 'RINGMINT_SIM_TUNED';
  * null when this process should run the simulation itself (small run, already
  * the child, or the flag was given).
  */
-export function reexecForLargeRun(p: SimParams): number | null {
+export async function reexecForLargeRun(p: SimParams): Promise<number | null> {
   if (process.env[CHILD_ENV] !== undefined) return null;
   if (process.execArgv.some((a) => a.startsWith('--initial-old-space-size'))) return null;
   if (p.nodes + p.accounts + p.transfers < LARGE_RUN_OBJECTS) return null;
   const limitMb = getHeapStatistics().heap_size_limit / (1024 * 1024);
   const initialMb = Math.floor(Math.min(limitMb * INITIAL_OLD_SHARE, INITIAL_OLD_MAX_MB));
-  const r = spawnSync(process.execPath, [...process.execArgv, `--initial-old-space-size=${initialMb}`, ...process.argv.slice(1)], {
+  const child = spawn(process.execPath, [...process.execArgv, `--initial-old-space-size=${initialMb}`, ...process.argv.slice(1)], {
     stdio: 'inherit',
     env: { ...process.env, [CHILD_ENV]: String(initialMb) },
   });
-  if (r.error) throw r.error;
-  return r.status ?? 1;
+  // A signal sent to this process alone (kill PID, a supervisor) must stop the run too.
+  const forward = (sig: NodeJS.Signals): void => void child.kill(sig);
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  for (const s of signals) process.on(s, forward);
+  try {
+    const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+    return code ?? 128 + (signal ? constants.signals[signal] : 0);
+  } finally {
+    for (const s of signals) process.off(s, forward);
+  }
 }
