@@ -12,10 +12,10 @@ let tuned = false;
 
 /**
  * Off-heap bytes (the ArrayBuffers behind payload slabs and hashes) count toward the
- * heap's own growth limit instead of their own: by default every ~64 MB of new
- * ArrayBuffer memory starts a full mark of the whole heap ("external memory
- * pressure"), which in a multi-GB run marked gigabytes of live objects every few
- * seconds of wall time.
+ * heap's own growth limit instead of their own: by default ArrayBuffer memory
+ * growing past a limit set at the previous full GC starts another full mark of the
+ * whole heap ("external memory pressure"), which in a multi-GB run marked gigabytes
+ * of live objects every few seconds of wall time.
  */
 export function tuneGcForSimulation(): void {
   if (tuned) return;
@@ -23,9 +23,9 @@ export function tuneGcForSimulation(): void {
   setFlagsFromString('--external-memory-accounted-in-global-limit');
 }
 
-/** Runs this small get no re-exec (its ~0.1 s start would dominate them). */
+/** Smaller runs are not re-executed: the child's start (~0.1 s) would weigh more than its gain. */
 const LARGE_RUN_OBJECTS = 100_000;
-/** Share of the heap limit the old generation may reach before its first full GC, and a cap: at 6 GB a 100,000-node, 1,000,000-transfer run peaked at 12.8 GB RSS. */
+/** Share of the heap limit the old generation may reach before its first full GC, and a cap (at 6 GB the 100,000-node, 1,000,000-transfer run peaked at 13.5 GB RSS). */
 const INITIAL_OLD_SHARE = 0.4;
 const INITIAL_OLD_MAX_MB = 6144;
 const CHILD_ENV = 'RINGMINT_SIM_TUNED';
