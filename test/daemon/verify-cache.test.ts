@@ -76,6 +76,19 @@ test('signatures that share a cache slot are told apart by their full bytes', ()
   assert.is(calls, 3);
 });
 
+test('over many inserts exactly the last `limit` signatures stay', () => {
+  let calls = 0;
+  const acceptAll: SignatureScheme = { name: 'ed25519', signer: ed25519.signer, verify: () => (calls++, true) };
+  const c = cachingScheme(acceptAll, 8);
+  const sigs = Array.from({ length: 50 }, (_, i) => new Uint8Array(64).fill(i + 1));
+  for (const g of sigs) c.verify(kp.publicKey, msg, g);
+  assert.is(calls, 50);
+  for (let i = 42; i < 50; i++) assert.ok(c.verify(kp.publicKey, msg, sigs[i]!));
+  assert.is(calls, 50, 'the last 8 are hits');
+  assert.ok(c.verify(kp.publicKey, msg, sigs[41]!));
+  assert.is(calls, 51, 'the 9th from last was dropped');
+});
+
 test('failures are not remembered', () => {
   const inner = counting();
   const c = cachingScheme(inner);
@@ -86,7 +99,7 @@ test('failures are not remembered', () => {
   assert.is(inner.calls, 2);
 });
 
-test('past the bound the oldest half is dropped', () => {
+test('past the bound the oldest are dropped', () => {
   const inner = counting();
   const c = cachingScheme(inner, 4);
   const s = ed25519.signer(kp.secretKey);
