@@ -65,9 +65,9 @@ const FINAL_REASONS = new Set<ReasonCode>([
 /**
  * Finished transfers whose views a gateway keeps for GET /transfers/:id; past
  * this the oldest are forgotten (a storage node still answers for stored ones,
- * without the gateway's times). A view with its objects holds ~9 KB of heap
- * (`bench flow`), so 16,384 bound it to ~150 MB: minutes of a busy gateway's
- * transfers, far longer than a wallet polls one.
+ * without the gateway's times). A finished view holds its transfer and its bundle
+ * encoded (~3 KB; it held ~9 KB of objects before), so 16,384 of them are ~50 MB:
+ * minutes of a busy gateway's transfers, far longer than a wallet polls one.
  */
 export const MAX_FINISHED_VIEWS = 1 << 14;
 

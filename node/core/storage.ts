@@ -71,10 +71,6 @@ export class Storage {
     return this.bundles.has(idHex);
   }
 
-  get size(): number {
-    return this.bundles.size;
-  }
-
   /** Transfer ids of every stored bundle. */
   *ids(): Iterable<Bytes> {
     for (const s of this.bundles.values()) yield 'bytes' in s ? s.id : transferId(s.certificate.transfer);
