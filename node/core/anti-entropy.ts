@@ -4,7 +4,6 @@
 import { equal, fromHex, type Bytes } from './bytes.ts';
 import { sha256 } from './hash.ts';
 import { MAX_DIGEST_ENTRIES, type Digest } from './handoff-codec.ts';
-import { transferId } from './objects.ts';
 import type { Account, Custodian } from './custodian.ts';
 import type { Handoff } from './handoff.ts';
 import type { Storage } from './storage.ts';

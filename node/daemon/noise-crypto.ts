@@ -5,10 +5,10 @@
 // call. The handshake (X25519, HKDF, SHA-256) keeps the package's code: it runs once
 // per connection. Same RFC 8439 construction, so peers using either interoperate
 // (test/daemon/noise-crypto.test.ts).
-import { createRequire } from 'node:module';
 import type { ICryptoInterface } from '@chainsafe/libp2p-noise';
 import { defaultCrypto } from '@chainsafe/libp2p-noise/crypto';
 import type { Uint8ArrayList } from 'uint8arraylist';
+import { sodium as sodiumAddon } from '../core/signature.ts';
 
 const TAG_BYTES = 16;
 
@@ -18,13 +18,8 @@ type SodiumAead = {
   crypto_aead_chacha20poly1305_ietf_decrypt(m: Uint8Array, nsec: null, c: Uint8Array, ad: Uint8Array | null, npub: Uint8Array, k: Uint8Array): number;
 };
 
-const sodium: SodiumAead | null = (() => {
-  try {
-    return createRequire(import.meta.url)('sodium-native') as SodiumAead;
-  } catch {
-    return null;
-  }
-})();
+/** The addon signature.ts loaded (one load, one fallback decision), seen through the AEAD calls used here. */
+const sodium = sodiumAddon as unknown as SodiumAead | null;
 
 const flat = (b: Uint8Array | Uint8ArrayList): Uint8Array => (b instanceof Uint8Array ? b : b.subarray());
 
