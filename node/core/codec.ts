@@ -105,6 +105,10 @@ export class Writer {
   finish(): Bytes {
     return this.buf.slice(0, this.n);
   }
+  /** The bytes written, as a view valid only until the writer is next written or reset. */
+  written(): Bytes {
+    return this.buf.subarray(0, this.n);
+  }
   /**
    * The bytes written, as a view into a shared slab: many small long-lived results
    * (signing payloads) without an ArrayBuffer each. Large results get their own buffer.

@@ -28,6 +28,12 @@ export interface Signer {
 
 export interface Verifier {
   verify(publicKey: Bytes, message: Bytes, signature: Bytes): boolean;
+  /**
+   * Whether the verifier keeps a reference to `message` after verify returns (the
+   * simulator's scheme remembers message objects). One that does not may be handed a
+   * view into a scratch buffer, so a check of a decoded vote or receipt allocates nothing.
+   */
+  readonly keepsMessage?: boolean;
 }
 
 export interface SignatureScheme extends Verifier {
@@ -205,6 +211,7 @@ export const ed25519: SignatureScheme = {
  */
 export const fastScheme: SignatureScheme = {
   name: 'fast',
+  keepsMessage: true,
   signer(secretKey: Bytes): Signer {
     const publicKey = sha256(secretKey);
     return {

@@ -86,6 +86,7 @@ export function cachingScheme(inner: SignatureScheme, limit = VERIFY_CACHE_ENTRI
     },
     hits: () => hits,
     checks: () => checks,
+    keepsMessage: inner.keepsMessage,
     verify(publicKey, message, signature) {
       const known = seen.get(slotOf(signature));
       if (known !== undefined && holds(known, publicKey, message, signature)) {

@@ -8,10 +8,11 @@ import { Writer } from '../../node/core/codec.ts';
 import { ed25519 } from '../../node/core/signature.ts';
 import {
   bindNetwork, decodeWith, doubleSpendEvidence, encodeWith, equivocationEvidence, EpochCodec, NoticeCodec, payload, readNotice,
-  readTransfer, ReceiptCodec, sign, transferId, TransferCodec, verify, VoteCodec, voteId, writeNotice, writeTransfer,
+  readReceipt, readTransfer, readVote, ReceiptCodec, sign, transferId, TransferCodec, verify, VoteCodec, voteId, writeNotice, writeReceipt, writeTransfer, writeVote,
   type Evidence, type Notice, type Receipt, type Transfer,
 } from '../../node/core/objects.ts';
-import { codeOf, keyOf, NET, transfer, vote } from './vectors/fixtures.ts';
+import { cachedPayload } from '../../node/core/signing.ts';
+import { codeOf, keyOf, NET, receipt, transfer, vote } from './vectors/fixtures.ts';
 
 const alice = keyOf('alice');
 const bob = keyOf('bob');
@@ -86,6 +87,34 @@ test('domain separation: a vote signature never verifies as a receipt, though th
   assert.is(toHex(receiptBody), toHex(voteBody)); // only the tag tells them apart
   assert.ok(verify(VoteCodec, NET, ed25519, c1.publicKey, v));
   assert.not.ok(verify(ReceiptCodec, NET, ed25519, c1.publicKey, asReceipt));
+});
+
+test('a decoded vote or receipt verifies from scratch bytes (nothing cached) exactly as a signed one does', () => {
+  const c1 = keyOf('c1');
+  const t = lunch();
+  const v = vote(c1, t, 3);
+  const x = receipt(c1, t, 3);
+  const v2 = decodeWith(NET, encodeWith(v, writeVote), readVote);
+  const x2 = decodeWith(NET, encodeWith(x, writeReceipt), readReceipt);
+  assert.is(cachedPayload(v2), undefined);
+  assert.ok(verify(VoteCodec, NET, ed25519, c1.publicKey, v2));
+  assert.ok(verify(ReceiptCodec, NET, ed25519, c1.publicKey, x2));
+  // The scratch path leaves no memo behind, and its payload is the signed one's, byte for byte.
+  assert.is(cachedPayload(v2), undefined);
+  assert.is(toHex(payload(VoteCodec, NET, v2)), toHex(payload(VoteCodec, NET, v)));
+  // Any altered field, another key, network or domain still fails.
+  const v3 = decodeWith(NET, encodeWith({ ...v, seq: v.seq + 1 }, writeVote), readVote);
+  assert.not.ok(verify(VoteCodec, NET, ed25519, c1.publicKey, v3));
+  assert.not.ok(verify(VoteCodec, NET, ed25519, keyOf('c2').publicKey, decodeWith(NET, encodeWith(v, writeVote), readVote)));
+  assert.not.ok(verify(VoteCodec, 'testnet2', ed25519, c1.publicKey, decodeWith(NET, encodeWith(v, writeVote), readVote)));
+  const d = decodeWith(NET, encodeWith(v, writeVote), readVote);
+  assert.not.ok(verify(ReceiptCodec, NET, ed25519, c1.publicKey, { transferId: d.transferId, to: d.from, amount: BigInt(d.seq), epoch: d.epoch, custodian: d.voter, sig: d.sig }));
+  // A verifier that keeps the message it was handed gets the object's own payload, never a scratch view.
+  let kept: Uint8Array | null = null;
+  const keeper = { keepsMessage: true, verify: (k: Uint8Array, m: Uint8Array, s: Uint8Array) => ((kept = m), ed25519.verify(k, m, s)) };
+  const v4 = decodeWith(NET, encodeWith(v, writeVote), readVote);
+  assert.ok(verify(VoteCodec, NET, keeper, c1.publicKey, v4));
+  assert.is(kept, cachedPayload(v4)?.payload);
 });
 
 test('domain separation: another network id fails verification', () => {
