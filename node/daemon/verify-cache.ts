@@ -5,7 +5,7 @@
 // with copies of the signature, key and message they verified, so a hit means exactly
 // this key made exactly this signature over exactly these bytes. (Comparing ~200
 // bytes costs far less than hashing them: a SHA-256 key per check was ~1.3 % of a
-// node's CPU.) Entries are found by 48 bits of the signature; two signatures sharing
+// node's CPU.) Entries are found by 32 bits of the signature; two signatures sharing
 // them take turns in one slot, which costs a verification, never a wrong answer.
 import type { SignatureScheme } from '../core/signature.ts';
 
@@ -13,59 +13,102 @@ import type { SignatureScheme } from '../core/signature.ts';
  * Verified signatures remembered; past it the oldest are dropped (a cache, never
  * a source of truth). A transfer needs its signatures for the seconds it takes to
  * store; 65,536 is ~9,000 transfers (7 signatures each), ~10 s at 1,000 transfers/s,
- * and ~30 MB with the copies.
+ * and 27 MB of entries (418 bytes each).
  */
 export const VERIFY_CACHE_ENTRIES = 65_536;
 
 /**
- * One copy per entry, signature ‖ key ‖ message in one Buffer: Buffer#compare checks
- * each range natively (a JS byte loop over ~300 bytes per hit was ~1.5 % of CPU), and
- * one object per entry instead of three keeps the cache light for the GC.
+ * Largest message an entry holds. The hot ones are far smaller (a vote's payload is
+ * ~150 bytes, a transfer's at most ~250 with a 64-byte memo); notices and epoch records
+ * are rare and larger, and are checked without the cache.
  */
-type Verified = Buffer;
+export const MAX_CACHED_MESSAGE_BYTES = 320;
 const SIG = 64;
 const KEY = 32;
+/** An entry: u16 message length ‖ signature ‖ key ‖ message, in fixed-size slots of one Buffer. */
+const ENTRY_BYTES = 2 + SIG + KEY + MAX_CACHED_MESSAGE_BYTES;
 
-function holds(v: Verified, publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
-  return (
-    signature.length === SIG && publicKey.length === KEY && v.length === SIG + KEY + message.length &&
-    v.compare(signature, 0, SIG, 0, SIG) === 0 &&
-    v.compare(publicKey, 0, KEY, SIG, SIG + KEY) === 0 &&
-    v.compare(message, 0, message.length, SIG + KEY) === 0
-  );
+/** 32 bits of R: signatures are uniform, and a small integer key allocates nothing. */
+function keyOf(signature: Uint8Array): number {
+  return (signature[0]! | (signature[1]! << 8) | (signature[2]! << 16) | (signature[3]! << 24)) >>> 0;
 }
 
-/** 32 bits of R and 16 of S, as one number (a Map keyed by numbers allocates nothing per lookup). */
-function slotOf(signature: Uint8Array): number {
-  if (signature.length < 34) return -1;
-  const r = (signature[0]! | (signature[1]! << 8) | (signature[2]! << 16) | (signature[3]! << 24)) >>> 0;
-  return r * 65_536 + (signature[32]! | (signature[33]! << 8));
-}
-
+/**
+ * Entries live in a ring of fixed slots in one Buffer, found through an open-addressing
+ * table of typed arrays: no allocation per check or insert. (A Map of one Buffer per
+ * entry allocated a Buffer and a heap-number key per insert and rehashed itself every
+ * ~65,000 inserts: about a third of all the bytes a node allocated, and its GC.) Each
+ * hit compares the full signature, key and message natively; two signatures sharing a
+ * key take turns in the table, which costs a verification, never a wrong answer.
+ */
 export function cachingScheme(inner: SignatureScheme, limit = VERIFY_CACHE_ENTRIES): SignatureScheme & { hits: () => number; checks: () => number } {
-  const seen = new Map<number, Verified>();
   let hits = 0;
   let checks = 0;
-  // Slots in insertion order, a ring: one out per one in, oldest first. (Dropping half
-  // at once stalled a step ~9 ms at each wrap; Map#keys().next() after deletes scans
-  // the holes V8 leaves, ~20 µs per insert at this size.)
-  const order = new Float64Array(limit);
+  const ring = Buffer.alloc(limit * ENTRY_BYTES);
+  const entryKey = new Uint32Array(limit);
+  // Entries in insertion order, a ring: one out per one in, oldest first.
   let head = 0;
   let filled = 0;
-  const remember = (publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): void => {
-    if (signature.length !== SIG || publicKey.length !== KEY) return;
-    const v = Buffer.allocUnsafe(SIG + KEY + message.length);
-    v.set(signature, 0);
-    v.set(publicKey, SIG);
-    v.set(message, SIG + KEY);
-    const slot = slotOf(signature);
-    if (!seen.has(slot)) {
-      if (filled === limit) seen.delete(order[head]!);
-      else filled++;
-      order[head] = slot;
-      head = (head + 1) % limit;
+  // Linear probing at load <= 1/2, with backward-shift deletion (no tombstones to sweep).
+  let size = 2;
+  while (size < limit * 2) size *= 2;
+  const mask = size - 1;
+  const tableKey = new Uint32Array(size);
+  const tableEntry = new Int32Array(size).fill(-1);
+  const home = (k: number): number => (Math.imul(k, 0x9e3779b1) >>> 0) & mask;
+
+  const find = (k: number): number => {
+    for (let i = home(k); tableEntry[i]! >= 0; i = (i + 1) & mask) if (tableKey[i] === k) return i;
+    return -1;
+  };
+  const put = (k: number, e: number): void => {
+    let i = home(k);
+    while (tableEntry[i]! >= 0 && tableKey[i] !== k) i = (i + 1) & mask;
+    tableKey[i] = k;
+    tableEntry[i] = e;
+  };
+  const remove = (slot: number): void => {
+    let i = slot;
+    tableEntry[i] = -1;
+    for (let j = (i + 1) & mask; tableEntry[j]! >= 0; j = (j + 1) & mask) {
+      const h = home(tableKey[j]!);
+      // The entry at j may move back to the hole at i unless its home lies cyclically in (i, j].
+      const stays = i <= j ? h > i && h <= j : h > i || h <= j;
+      if (stays) continue;
+      tableKey[i] = tableKey[j]!;
+      tableEntry[i] = tableEntry[j]!;
+      tableEntry[j] = -1;
+      i = j;
     }
-    seen.set(slot, v);
+  };
+
+  const holds = (e: number, publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean => {
+    const o = e * ENTRY_BYTES;
+    return (
+      signature.length === SIG && publicKey.length === KEY && ring.readUInt16LE(o) === message.length &&
+      ring.compare(signature, 0, SIG, o + 2, o + 2 + SIG) === 0 &&
+      ring.compare(publicKey, 0, KEY, o + 2 + SIG, o + 2 + SIG + KEY) === 0 &&
+      ring.compare(message, 0, message.length, o + 2 + SIG + KEY, o + 2 + SIG + KEY + message.length) === 0
+    );
+  };
+
+  const remember = (publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): void => {
+    if (signature.length !== SIG || publicKey.length !== KEY || message.length > MAX_CACHED_MESSAGE_BYTES) return;
+    const e = head;
+    if (filled === limit) {
+      // The oldest entry goes, unless a newer signature with its key took its place.
+      const slot = find(entryKey[e]!);
+      if (slot >= 0 && tableEntry[slot] === e) remove(slot);
+    } else filled++;
+    const o = e * ENTRY_BYTES;
+    ring.writeUInt16LE(message.length, o);
+    ring.set(signature, o + 2);
+    ring.set(publicKey, o + 2 + SIG);
+    ring.set(message, o + 2 + SIG + KEY);
+    const k = keyOf(signature);
+    entryKey[e] = k;
+    put(k, e);
+    head = head + 1 === limit ? 0 : head + 1;
   };
   return {
     name: inner.name,
@@ -88,8 +131,8 @@ export function cachingScheme(inner: SignatureScheme, limit = VERIFY_CACHE_ENTRI
     checks: () => checks,
     keepsMessage: inner.keepsMessage,
     verify(publicKey, message, signature) {
-      const known = seen.get(slotOf(signature));
-      if (known !== undefined && holds(known, publicKey, message, signature)) {
+      const slot = signature.length === SIG ? find(keyOf(signature)) : -1;
+      if (slot >= 0 && holds(tableEntry[slot]!, publicKey, message, signature)) {
         hits++;
         return true;
       }

@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ed25519, generateKeyPair, type SignatureScheme } from '../../node/core/signature.ts';
-import { cachingScheme } from '../../node/daemon/verify-cache.ts';
+import { cachingScheme, MAX_CACHED_MESSAGE_BYTES } from '../../node/daemon/verify-cache.ts';
 
 /** ed25519 that counts the verifications that reach it. */
 function counting(): SignatureScheme & { calls: number } {
@@ -129,3 +129,51 @@ test("the node's own signatures count as verified; others' still reach the inner
 });
 
 test.run();
+
+test('a message longer than an entry holds is checked every time, and answered right', () => {
+  const inner = counting();
+  const c = cachingScheme(inner);
+  const s = ed25519.signer(kp.secretKey);
+  const long = new Uint8Array(MAX_CACHED_MESSAGE_BYTES + 1).fill(3);
+  const longSig = s.sign(long);
+  assert.ok(c.verify(kp.publicKey, long, longSig));
+  assert.ok(c.verify(kp.publicKey, long, longSig));
+  assert.is(inner.calls, 2);
+  const exact = long.subarray(1);
+  const exactSig = s.sign(exact);
+  assert.ok(c.verify(kp.publicKey, exact, exactSig));
+  assert.ok(c.verify(kp.publicKey, exact, exactSig));
+  assert.is(inner.calls, 3, 'a message of exactly the largest size is kept');
+});
+
+test('under churn with colliding keys the cache answers exactly as a model of it does', () => {
+  // The model: the last `limit` inserts, each key naming its newest entry while that entry is kept.
+  for (const limit of [1, 3, 16, 64]) {
+    let calls = 0;
+    const acceptAll: SignatureScheme = { name: 'ed25519', signer: ed25519.signer, verify: () => (calls++, true) };
+    const c = cachingScheme(acceptAll, limit);
+    const entries: { key: number; sig: string }[] = [];
+    const newest = new Map<number, number>(); // key -> absolute insert number
+    let inserted = 0;
+    let seed = 12345 + limit;
+    const rand = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n);
+    for (let op = 0; op < 20_000; op++) {
+      // Few distinct keys (first 4 bytes) and few tails: long probe chains, collisions and repeats.
+      const sig = new Uint8Array(64);
+      const key = rand(limit * 3 + 2);
+      new DataView(sig.buffer).setUint32(0, key * 2654435761 >>> 0, true);
+      sig[63] = rand(3);
+      const k = new DataView(sig.buffer).getUint32(0, true);
+      const hex = Buffer.from(sig).toString('hex');
+      const e = newest.get(k);
+      const modelHit = e !== undefined && e >= inserted - limit && entries[e]!.sig === hex;
+      const before = calls;
+      assert.ok(c.verify(kp.publicKey, msg, sig));
+      assert.is(calls === before, modelHit, `op ${op}, limit ${limit}`);
+      if (!modelHit) {
+        entries.push({ key: k, sig: hex });
+        newest.set(k, inserted++);
+      }
+    }
+  }
+});
