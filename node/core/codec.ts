@@ -125,6 +125,16 @@ export class Writer {
     slabOff = (slabOff + n + 7) & ~7;
     return out;
   }
+  /** Overwrites 4 bytes already written at `at` (a length prefix known only after its body). */
+  patchU32(at: number, v: number): this {
+    this.view.setUint32(at, v);
+    return this;
+  }
+  /** Drops everything written after the first `n` bytes (undoes a failed encode). */
+  truncate(n: number): this {
+    if (n < this.n) this.n = n;
+    return this;
+  }
   /** Empties the writer, keeping its buffer: scratch writers are reused across encodes. */
   reset(): this {
     this.n = 0;

@@ -15,9 +15,10 @@ import { multiaddr } from '@multiformats/multiaddr';
 import type { Connection, PeerId, Stream } from '@libp2p/interface';
 import type { Logger } from 'pino';
 import { equal, toHex, fromHex, type Bytes } from '../core/bytes.ts';
-import { decodeMessage, encodeMessage, type Message } from '../core/messages.ts';
+import { decodeMessage, encodeMessage, writeMessage, type Message } from '../core/messages.ts';
+import { Writer } from '../core/codec.ts';
 import type { Address } from '../core/ports.ts';
-import { encodeFrame, FrameDecoder, MAX_FRAME_BYTES } from './framing.ts';
+import { FrameDecoder, MAX_FRAME_BYTES } from './framing.ts';
 import { libp2pKey, nodeIdOfPeer, peerIdOfNode } from './keys.ts';
 import type { Transport } from './driver.ts';
 import { labelled, type DaemonMetrics } from './metrics.ts';
@@ -60,7 +61,15 @@ export type P2PInit = {
   readonly onMessage: (from: Address, msg: Message) => void;
 };
 
-type Link = { stream: Stream | null; opening: boolean; queue: Uint8Array[]; flushScheduled: boolean; retryAt: number };
+/**
+ * One peer's outbound side. Frames waiting for the next write are encoded straight
+ * into `pending` (length prefix, then the message), so a message costs no buffer of
+ * its own: one allocation per write, not three per message (encode, frame, join).
+ */
+type Link = { stream: Stream | null; opening: boolean; pending: Writer; frames: number; flushScheduled: boolean; retryAt: number };
+/** A peer's pending writer keeps at most this much buffer between writes (a burst may grow it further). */
+const PENDING_KEEP_BYTES = 1 << 20;
+const FRAME_HEADER_BYTES = 4;
 
 export class P2PHost implements Transport {
   readonly node: Libp2p;
@@ -204,25 +213,21 @@ export class P2PHost implements Transport {
 
   send(to: Address, msg: Message): void {
     if (this.stopped) return;
-    const bytes = encodeMessage(msg);
     if ('broadcast' in to) {
+      const bytes = encodeMessage(msg);
       const topic = msg.type === 'epoch' ? Topics.epochs : msg.type === 'alert' ? Topics.alerts : Topics.repudiations;
       this.pubsub().publish(topic, bytes).catch((e: unknown) => this.init.log.warn({ err: String(e), topic }, 'gossip publish failed'));
-      return;
-    }
-    if (bytes.length > MAX_FRAME_BYTES) {
-      this.init.metrics.messagesDropped.inc({ why: 'oversized-out' });
-      this.init.log.warn({ type: msg.type, bytes: bytes.length }, 'message over 64 KiB not sent');
       return;
     }
     // Peers by lower-case hex, as machines address them (no parse and re-format per message).
     const peerHex = 'mint' in to ? this.mintHex() : to.node;
     if (peerHex === this.selfHex()) {
+      const bytes = encodeMessage(msg);
       // A machine addressing itself (e.g. a gateway that is also a custodian): loop back, after this step.
       queueMicrotask(() => this.deliver(this.init.role === 'mint' ? { mint: true } : { node: peerHex }, bytes));
       return;
     }
-    this.enqueue(peerHex, encodeFrame(bytes));
+    this.enqueue(peerHex, msg);
   }
 
   private selfHexCache: string | null = null;
@@ -234,14 +239,31 @@ export class P2PHost implements Transport {
     return (this.mintHexCache ??= toHex(this.init.mintKey));
   }
 
-  private enqueue(peerHex: string, frame: Uint8Array): void {
+  private enqueue(peerHex: string, msg: Message): void {
     let link = this.links.get(peerHex);
-    if (link === undefined) this.links.set(peerHex, (link = { stream: null, opening: false, queue: [], flushScheduled: false, retryAt: 0 }));
-    if (link.queue.length >= MAX_QUEUED_FRAMES) {
+    if (link === undefined) this.links.set(peerHex, (link = { stream: null, opening: false, pending: new Writer(4096), frames: 0, flushScheduled: false, retryAt: 0 }));
+    if (link.frames >= MAX_QUEUED_FRAMES) {
       this.init.metrics.messagesDropped.inc({ why: 'queue-full' });
       return;
     }
-    link.queue.push(frame);
+    const w = link.pending;
+    const start = w.length;
+    try {
+      w.u32(0);
+      writeMessage(w, msg);
+    } catch (e) {
+      w.truncate(start);
+      throw e;
+    }
+    const size = w.length - start - FRAME_HEADER_BYTES;
+    if (size > MAX_FRAME_BYTES) {
+      w.truncate(start);
+      this.init.metrics.messagesDropped.inc({ why: 'oversized-out' });
+      this.init.log.warn({ type: msg.type, bytes: size }, 'message over 64 KiB not sent');
+      return;
+    }
+    w.patchU32(start, size);
+    link.frames++;
     if (link.stream === null) {
       this.open(peerHex, link);
       return;
@@ -256,12 +278,18 @@ export class P2PHost implements Transport {
     }
   }
 
+  /** Drops the frames waiting for a peer (counted), e.g. when it cannot be dialled. */
+  private dropPending(link: Link): void {
+    this.init.metrics.messagesDropped.inc({ why: 'unreachable' }, link.frames);
+    link.pending.reset();
+    link.frames = 0;
+  }
+
   private open(peerHex: string, link: Link): void {
     if (link.opening || this.stopped) return;
     if (Date.now() < link.retryAt) {
       // Too soon after a failed dial: drop what is queued (the protocol retries) rather than hold it forever.
-      this.init.metrics.messagesDropped.inc({ why: 'unreachable' }, link.queue.length);
-      link.queue = [];
+      this.dropPending(link);
       return;
     }
     link.opening = true;
@@ -281,8 +309,7 @@ export class P2PHost implements Transport {
       .catch((e: unknown) => {
         link.opening = false;
         link.retryAt = Date.now() + REDIAL_BACKOFF_MS;
-        this.init.metrics.messagesDropped.inc({ why: 'unreachable' }, link.queue.length);
-        link.queue = [];
+        this.dropPending(link);
         this.init.log.debug({ err: String(e), peer: peerHex.slice(0, 16) }, 'dial failed');
       });
   }
@@ -290,21 +317,16 @@ export class P2PHost implements Transport {
   private flush(link: Link): void {
     link.flushScheduled = false;
     const stream = link.stream;
-    if (stream === null || link.queue.length === 0) return;
+    if (stream === null || link.frames === 0) return;
     if (stream.status !== 'open' || stream.writeStatus !== 'writable') {
       link.stream = null;
       return;
     }
     if (stream.writableNeedsDrain) return; // 'drain' calls flush again
-    let total = 0;
-    for (const f of link.queue) total += f.length;
-    const out = new Uint8Array(total);
-    let off = 0;
-    for (const f of link.queue) {
-      out.set(f, off);
-      off += f.length;
-    }
-    link.queue = [];
+    const out = link.pending.finish();
+    if (link.pending.capacity > PENDING_KEEP_BYTES) link.pending = new Writer(4096);
+    else link.pending.reset();
+    link.frames = 0;
     this.init.metrics.streamWrites.inc();
     try {
       stream.send(out);

@@ -85,4 +85,34 @@ test('messages by node id over one reused stream; garbage is dropped and counted
   }
 });
 
+test('a message over 64 KiB, or one that fails to encode, is not sent; the frames around it arrive whole', async () => {
+  const gotB: { from: Address; msg: Message }[] = [];
+  const b = await host(gotB);
+  const a = await host([], b.h.addrs());
+  try {
+    const to = { node: toHex(b.kp.publicKey) };
+    const lookup = (i: number): Message => ({ type: 'lookup', transferId: new Uint8Array(32).fill(i) });
+    // 2,100 sorted members: a 67 KB epoch record, over the frame limit
+    const members = Array.from({ length: 2_100 }, (_, i) => {
+      const m = new Uint8Array(32);
+      new DataView(m.buffer).setUint32(0, i + 1);
+      return m;
+    });
+    const record = { network, epoch: 1, members, k: 4, q: 3, prev: new Uint8Array(32), issuedAt: 0, sig: new Uint8Array(64) };
+    a.h.send(to, lookup(1));
+    a.h.send(to, { type: 'epoch', record });
+    a.h.send(to, lookup(2));
+    assert.throws(() => a.h.send(to, { type: 'epoch', record: { ...record, members: [members[1]!, members[0]!] } }), /sorted/);
+    a.h.send(to, lookup(3));
+    await until('3 lookups at b', () => gotB.length === 3);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(gotB.map((m) => (m.msg.type === 'lookup' ? m.msg.transferId[0] : -1)), [1, 2, 3]);
+    const dropped = await a.metrics.messagesDropped.get();
+    assert.ok(dropped.values.some((v) => v.labels.why === 'oversized-out' && v.value === 1));
+  } finally {
+    await a.h.stop();
+    await b.h.stop();
+  }
+});
+
 test.run();
