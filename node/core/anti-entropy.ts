@@ -4,6 +4,14 @@
 import { equal, fromHex, type Bytes } from './bytes.ts';
 import { sha256 } from './hash.ts';
 import { MAX_DIGEST_ENTRIES, type Digest } from './handoff-codec.ts';
+
+/**
+ * Bundles stored before the last round that one round names again (beyond those new
+ * since it): four digest messages' worth, so a store of up to 3,840 bundles is fully
+ * compared every round, and a larger one over ceil(n / 3,840) rounds (a million in
+ * ~261 rounds, ~2 h at the default 30 s) at a bounded cost per round.
+ */
+export const MAX_SWEPT_BUNDLES_PER_ROUND = 4 * MAX_DIGEST_ENTRIES;
 import type { Account, Custodian } from './custodian.ts';
 import type { Handoff } from './handoff.ts';
 import type { Storage } from './storage.ts';
@@ -30,6 +38,11 @@ export class AntiEntropy {
   private readonly handoff: Handoff;
   private readonly storage: Storage;
   private nextAt: number;
+  /** Bundles stored as of the last round: those after it are new to this round. */
+  private digested = 0;
+  /** Where the sweep over older bundles goes on next round. */
+  private sweepAt = 0;
+  private firstRound = true;
 
   constructor(ctx: NodeContext, custodian: Custodian, handoff: Handoff, storage: Storage) {
     this.ctx = ctx;
@@ -70,7 +83,7 @@ export class AntiEntropy {
     }
     this.sendDigests('accounts', accounts);
     const bundles = new Map<string, Entry[]>();
-    for (const id of this.storage.ids()) {
+    for (const id of this.bundlesThisRound()) {
       const set = ring.storage(id);
       if (!set.some((n) => ctx.isMe(n))) continue;
       for (const n of set) {
@@ -82,6 +95,35 @@ export class AntiEntropy {
       }
     }
     this.sendDigests('bundles', bundles);
+  }
+
+  /**
+   * The bundles this round names: every one stored since the last round, and a slice
+   * of the older ones that the next rounds continue (all of them while they fit in
+   * MAX_SWEPT_BUNDLES_PER_ROUND). A round's digests then grow with the store rate, not
+   * with all the store has ever held: naming every bundle every round grew without
+   * bound (a day at 500 transfers/s is ~40 M ids per peer per round).
+   */
+  private bundlesThisRound(): Bytes[] {
+    // What a restarted node holds counts as old: it is swept, not named all at once.
+    if (this.firstRound) {
+      this.firstRound = false;
+      this.digested = this.storage.count;
+    }
+    const sweep = this.ctx.options.sweptBundlesPerRound ?? MAX_SWEPT_BUNDLES_PER_ROUND;
+    const old = this.digested;
+    const total = this.storage.count;
+    this.digested = total;
+    let swept: Bytes[];
+    if (old <= sweep) swept = this.storage.idsBetween(0, old);
+    else {
+      const from = this.sweepAt % old;
+      const to = from + sweep;
+      swept = to <= old ? this.storage.idsBetween(from, to) : [...this.storage.idsBetween(from, old), ...this.storage.idsBetween(0, to - old)];
+      this.sweepAt = to % old;
+    }
+    const fresh = this.storage.idsBetween(old, total);
+    return swept.length === 0 ? fresh : fresh.length === 0 ? swept : [...swept, ...fresh];
   }
 
   private sendDigests(kind: Digest['kind'], byPeer: Map<string, Entry[]>): void {

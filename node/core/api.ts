@@ -74,6 +74,8 @@ export type NodeOptions = {
    * k replicas of a bundle share one object, and encoding it would be extra work.
    */
   readonly compactBundles?: boolean;
+  /** Bundles stored before the last anti-entropy round that one round names again (default MAX_SWEPT_BUNDLES_PER_ROUND). */
+  readonly sweptBundlesPerRound?: number;
 };
 
 export const DEFAULT_NODE_OPTIONS: NodeOptions = { retryMs: 1_000, maxRetries: 30, antiEntropyMs: 30_000 };

@@ -52,6 +52,8 @@ export class Storage {
   private readonly ctx: NodeContext;
   /** Stored bundles by transfer id hex. */
   private readonly bundles = new Map<string, Shelved>();
+  /** Ids in store order (bundles are never removed): anti-entropy names recent ones and sweeps the rest. */
+  private readonly order: Bytes[] = [];
   private readonly compact: boolean;
   /** Transfer id hex -> peers (hex) that asked us and wait for a lookup-reply. */
   private readonly waiting = new Map<string, Set<string>>();
@@ -71,9 +73,19 @@ export class Storage {
     return this.bundles.has(idHex);
   }
 
-  /** Transfer ids of every stored bundle. */
+  /** Transfer ids of every stored bundle, in the order they were stored. */
   *ids(): Iterable<Bytes> {
     for (const s of this.bundles.values()) yield 'bytes' in s ? s.id : transferId(s.certificate.transfer);
+  }
+
+  /** How many bundles are stored. */
+  get count(): number {
+    return this.order.length;
+  }
+
+  /** The transfer ids of the bundles stored `from`-th to `to`-th (0-based, `to` excluded), in store order. */
+  idsBetween(from: number, to: number): Bytes[] {
+    return this.order.slice(from, to);
   }
 
   private unshelve(s: Shelved): Bundle {
@@ -81,6 +93,7 @@ export class Storage {
   }
 
   private shelve(idHex: string, id: Bytes, bundle: Bundle, encoding: Bytes | null): void {
+    if (!this.bundles.has(idHex)) this.order.push(id);
     if (!this.compact) this.bundles.set(idHex, bundle);
     else this.bundles.set(idHex, { id, bytes: encoding ?? encodeWith(bundle, writeBundle) });
   }
@@ -170,6 +183,7 @@ export class Storage {
   }
 
   restore(idHex: string, value: Bytes): void {
+    if (!this.bundles.has(idHex)) this.order.push(fromHex(idHex));
     // Compact: kept as read, undecoded (this node's own encoding, written when it stored the bundle).
     if (this.compact) this.bundles.set(idHex, { id: fromHex(idHex), bytes: value });
     else this.bundles.set(idHex, decodeWith(this.ctx.network, value, readBundle));

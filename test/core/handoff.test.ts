@@ -199,4 +199,39 @@ test('anti-entropy: a custodian that missed a credit and a storage node that mis
   assert.ok(h.nodes.get(missing)!.bundle(transferId(t)), 'bundle repaired');
 });
 
+test('anti-entropy sweeps a store larger than a round: each round names its new bundles and a slice of the rest; a lost one is found', () => {
+  const SWEEP = 3;
+  const h = new Harness({ nodes: 6, options: { antiEntropyMs: 2_000, sweptBundlesPerRound: SWEEP } });
+  const alice = h.scheme.signer(secret('alice'));
+  const ids: Bytes[] = [];
+  for (let i = 0; i < 12; i++) ids.push(transferId(h.issue(alice.publicKey, 10n, i % 6)));
+  h.settle(3);
+  const ring = new Ring(h.genesis.epoch0);
+  const holders = (id: Bytes) => ring.storage(id).map(toHex);
+  // The node holding the most bundles, and one bundle it shares with a replica that loses it.
+  const counts = [...h.nodes.keys()].map((hex) => ({ hex, n: ids.filter((id) => holders(id).includes(hex)).length }));
+  const big = counts.sort((a, b) => b.n - a.n)[0]!;
+  assert.ok(big.n > 2 * SWEEP, `a store over two sweeps (${big.n})`);
+  const lost = ids.find((id) => holders(id).includes(big.hex))!;
+  const loser = holders(lost).find((x) => x !== big.hex)!;
+  h.stores.get(loser)!.apply([{ key: `b/${toHex(lost)}`, value: null }]);
+  h.restart(loser);
+  assert.is(h.nodes.get(loser)!.bundle(lost), undefined);
+  // With no new bundles, each digest names at most SWEEP bundles; in turn they name all of them.
+  const named = new Set<string>();
+  let digests = 0;
+  h.holdIf = (from, _to, msg: Message) => {
+    if ('node' in from && from.node === big.hex && msg.type === 'digest' && msg.digest.kind === 'bundles') {
+      digests++;
+      assert.ok(msg.digest.entries.length <= SWEEP, `a digest of ${msg.digest.entries.length} bundles`);
+      for (const e of msg.digest.entries) named.add(toHex(e.key));
+    }
+    return false;
+  };
+  h.settle(Math.ceil(big.n / SWEEP) * 4 + 4, 500);
+  assert.ok(digests > 0);
+  assert.is(named.size, big.n, 'every bundle it holds was named within the cycle');
+  assert.ok(h.nodes.get(loser)!.bundle(lost), 'the lost bundle was repaired');
+});
+
 test.run();
