@@ -43,6 +43,8 @@ export class AntiEntropy {
   /** Where the sweep over older bundles goes on next round. */
   private sweepAt = 0;
   private firstRound = true;
+  /** Per account sent in part: which page of its older credits goes next. */
+  private readonly sweepPages = new Map<string, number>();
 
   constructor(ctx: NodeContext, custodian: Custodian, handoff: Handoff, storage: Storage) {
     this.ctx = ctx;
@@ -147,6 +149,14 @@ export class AntiEntropy {
         const a = this.custodian.accounts.get(hex);
         if (equal(accountHash(a), e.hash)) continue;
         // Both directions: ours to them, theirs to us; the merge keeps the union.
+        if (a !== undefined && this.handoff.sentInPart(a)) {
+          // A long credit history goes in part, and a pull would fetch the peer's whole
+          // one: its own round's digest brings its part instead, as this one brings ours.
+          const page = this.sweepPages.get(hex) ?? 0;
+          this.sweepPages.set(hex, page + 1);
+          this.handoff.sendState(fromHex, e.key, hex, ctx.epoch, page);
+          continue;
+        }
         if (a) this.handoff.sendState(fromHex, e.key, hex, ctx.epoch);
         ctx.sendHex(fromHex, { type: 'account-pull', account: e.key, epoch: ctx.epoch });
       }

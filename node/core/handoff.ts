@@ -44,6 +44,12 @@ const MAX_DEFERRED_PULLS = 1 << 14;
 const MAX_PINS = 16;
 
 /** f + 1: reporters needed so that at least one is honest. */
+/**
+ * Pages of credits an anti-entropy state holds at most (the latest, one older). An
+ * account with no more credits than this is sent whole, as at a handoff.
+ */
+export const ANTI_ENTROPY_PAGES = 2;
+
 function threshold(ring: Ring): number {
   return ring.k - ring.q + 1;
 }
@@ -102,8 +108,14 @@ export class Handoff {
     }
   }
 
-  /** This replica's state of an account, in pages of credits. */
-  states(account: Bytes, hex: string): AccountState[] {
+  /**
+   * This replica's state of an account, in pages of credits: every credit (a handoff,
+   * which counts a reporter as finished once its last page is in), or for anti-entropy
+   * at most two pages, the latest credits and one older page that the next rounds
+   * rotate through (`sweepPage`), none marked finished. A replica's credits grow with
+   * every payment to the account; sending them all each round grew without bound.
+   */
+  states(account: Bytes, hex: string, sweepPage?: number): AccountState[] {
     const a = this.custodian.accounts.get(hex);
     const base = {
       account,
@@ -117,6 +129,14 @@ export class Handoff {
     };
     const ids = a?.credits ?? [];
     const out: AccountState[] = [];
+    const page = (from: number, to: number) => ids.slice(from, to).map((id) => ({ transferId: fromHex(id), amount: this.custodian.credits.get(id)!.amount }));
+    if (sweepPage !== undefined && ids.length > ANTI_ENTROPY_PAGES * MAX_CREDITS_PER_STATE) {
+      const older = ids.length - MAX_CREDITS_PER_STATE;
+      const from = (sweepPage % Math.ceil(older / MAX_CREDITS_PER_STATE)) * MAX_CREDITS_PER_STATE;
+      out.push({ ...base, credits: page(older, ids.length), more: true });
+      out.push({ ...base, credits: page(from, Math.min(from + MAX_CREDITS_PER_STATE, older)), more: true });
+      return out;
+    }
     for (let i = 0; i === 0 || i < ids.length; i += MAX_CREDITS_PER_STATE) {
       const page = ids.slice(i, i + MAX_CREDITS_PER_STATE).map((id) => ({ transferId: fromHex(id), amount: this.custodian.credits.get(id)!.amount }));
       out.push({ ...base, credits: page, more: i + MAX_CREDITS_PER_STATE < ids.length });
@@ -124,8 +144,13 @@ export class Handoff {
     return out;
   }
 
-  sendState(toHex_: string, account: Bytes, hex: string, epoch: number): void {
-    for (const state of this.states(account, hex)) this.ctx.sendHex(toHex_, { type: 'account-state', state, epoch });
+  sendState(toHex_: string, account: Bytes, hex: string, epoch: number, sweepPage?: number): void {
+    for (const state of this.states(account, hex, sweepPage)) this.ctx.sendHex(toHex_, { type: 'account-state', state, epoch });
+  }
+
+  /** Whether anti-entropy sends this account in part (see states): more credits than ANTI_ENTROPY_PAGES pages. */
+  sentInPart(a: { readonly credits: readonly string[] }): boolean {
+    return a.credits.length > ANTI_ENTROPY_PAGES * MAX_CREDITS_PER_STATE;
   }
 
   /**

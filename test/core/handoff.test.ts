@@ -8,6 +8,8 @@ import type { Message } from '../../node/core/messages.ts';
 import { VoteCodec, sign, transferId, type Certificate, type Transfer } from '../../node/core/objects.ts';
 import type { Signer } from '../../node/core/signature.ts';
 import { Ring } from '../../node/core/ring.ts';
+import { ANTI_ENTROPY_PAGES } from '../../node/core/handoff.ts';
+import { MAX_CREDITS_PER_STATE } from '../../node/core/handoff-codec.ts';
 
 function fundMany(h: Harness, n: number, amount: bigint): Signer[] {
   const ws = Array.from({ length: n }, (_, i) => h.scheme.signer(secret(`w${i}`)));
@@ -232,6 +234,36 @@ test('anti-entropy sweeps a store larger than a round: each round names its new 
   assert.ok(digests > 0);
   assert.is(named.size, big.n, 'every bundle it holds was named within the cycle');
   assert.ok(h.nodes.get(loser)!.bundle(lost), 'the lost bundle was repaired');
+});
+
+test('anti-entropy sends a long credit history in part, the latest and a rotating older page, and still repairs an old credit', () => {
+  const h = new Harness({ nodes: 5, options: { antiEntropyMs: 2_000, retryMs: 60_000 } });
+  const bob = h.scheme.signer(secret('bob'));
+  const custodians = h.custodiansOf(bob.publicKey);
+  const behind = custodians[3]!;
+  const n = ANTI_ENTROPY_PAGES * MAX_CREDITS_PER_STATE + 300;
+  // One credit in the second page of the older ones misses a replica (down); the rest reach all.
+  const missedAt = MAX_CREDITS_PER_STATE + 100;
+  for (let i = 0; i < n; i++) {
+    if (i === missedAt) h.down.add(behind);
+    h.issue(bob.publicKey, 1n, h.indexOf(h.outside([behind])));
+    h.run();
+    h.down.delete(behind);
+  }
+  assert.is(h.nodes.get(behind)!.account(bob.publicKey)!.balance, BigInt(n - 1), 'one old credit missing');
+  let states = 0;
+  h.holdIf = (from, to, msg: Message) => {
+    if (to === behind && msg.type === 'account-state' && toHex(msg.state.account) === toHex(bob.publicKey)) {
+      states++;
+      assert.ok(msg.state.more, 'never a finished (whole) state');
+      assert.ok(msg.state.credits.length <= MAX_CREDITS_PER_STATE);
+    }
+    if (msg.type === 'account-pull' && 'node' in from && from.node === behind && toHex(msg.account) === toHex(bob.publicKey)) assert.unreachable('no pull of a long history');
+    return false;
+  };
+  h.settle(30, 500);
+  assert.ok(states > 0);
+  for (const c of custodians) assert.is(h.nodes.get(c)!.account(bob.publicKey)!.balance, BigInt(n), `balance at ${c.slice(0, 8)}`);
 });
 
 test.run();
