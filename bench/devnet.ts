@@ -12,6 +12,7 @@ import { ZERO32, type Bytes } from '../node/core/bytes.ts';
 import { transferToJson, type TransferJson } from '../node/core/json.ts';
 import { sign, transferId, TransferCodec } from '../node/core/objects.ts';
 import { ed25519, generateKeyPair } from '../node/core/signature.ts';
+import { SKIP_SIGNATURE_CHECKS_ENV, UNVERIFIED_NETWORK_PREFIX } from '../node/daemon/verify-cache.ts';
 import { printJson } from '../cli/output.ts';
 import { Devnet } from '../node/daemon/devnet.ts';
 import { callJson } from '../node/daemon/http-client.ts';
@@ -151,9 +152,10 @@ export function registerBenchDevnet(bench: Command): void {
     .option('--accounts <n>', 'funded sending accounts = concurrent clients', '64')
     .option('--target-tps <n>', 'pre-signs enough transfers for this rate (x3 headroom)', '1000')
     .option('--pause-ms <ms>', 'each client pauses this long after each final transfer (open-loop-like low load: latency without queueing)', '0')
+    .option('--skip-signature-checks', 'measure the daemons without their signature checks (a network named unverified-bench-*: never valid elsewhere)')
     .option('--keep', 'keep the devnet dir')
     .option('--json', 'only the JSON line')
-    .action(async (o: { nodes: string; seconds: string; accounts: string; targetTps: string; pauseMs: string; keep?: boolean; json?: boolean }) => {
+    .action(async (o: { nodes: string; seconds: string; accounts: string; targetTps: string; pauseMs: string; skipSignatureChecks?: boolean; keep?: boolean; json?: boolean }) => {
       const say = (s: string) => (o.json ? process.stderr.write(s + '\n') : console.log(s));
       const seconds = Number(o.seconds);
       const accounts = Number(o.accounts);
@@ -161,7 +163,10 @@ export function registerBenchDevnet(bench: Command): void {
       const verifyPerSec = measureVerify();
       say(`ed25519 verify: ${verifyPerSec}/s on one core`);
       const root = mkdtempSync(join(tmpdir(), 'ringmint-bench-'));
-      const devnet = new Devnet({ dir: join(root, 'devnet'), nodes: Number(o.nodes), fresh: true, logLevel: 'warn', onLine: say });
+      // The daemons inherit this environment; they skip checks only on the unverified-bench- network as well.
+      if (o.skipSignatureChecks) process.env[SKIP_SIGNATURE_CHECKS_ENV] = '1';
+      const network = o.skipSignatureChecks ? `${UNVERIFIED_NETWORK_PREFIX}devnet` : undefined;
+      const devnet = new Devnet({ dir: join(root, 'devnet'), nodes: Number(o.nodes), fresh: true, logLevel: 'warn', onLine: say, ...(network ? { network } : {}) });
       const stop = () => void devnet.stop().finally(() => process.exit(130));
       process.once('SIGINT', stop);
       try {
@@ -275,6 +280,7 @@ export function registerBenchDevnet(bench: Command): void {
           nodes: f.nodes.length,
           clients: accounts,
           wait: 'final',
+          signatureChecks: o.skipSignatureChecks ? 'skipped' : 'on',
         };
         say(`${done} final transfers in ${elapsed.toFixed(1)} s: ${result.tps}/s, p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, ${result.cpuMsPerTransfer} CPU ms per transfer (all daemons), ${failed} failed/retried`);
         printJson(result);

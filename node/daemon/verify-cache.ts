@@ -143,3 +143,23 @@ export function cachingScheme(inner: SignatureScheme, limit = VERIFY_CACHE_ENTRI
     },
   };
 }
+
+/**
+ * A benchmark knob, for measuring what a node costs besides its signature checks (see
+ * `bench devnet --skip-signature-checks`). Checks are skipped only on a network whose id
+ * starts with UNVERIFIED_NETWORK_PREFIX *and* with SKIP_SIGNATURE_CHECKS_ENV=1: every
+ * signed payload carries the network id, so nothing signed there is valid on a real
+ * network, and a real network's daemons never skip, whatever their environment says.
+ */
+export const UNVERIFIED_NETWORK_PREFIX = 'unverified-bench-';
+export const SKIP_SIGNATURE_CHECKS_ENV = 'RINGMINT_BENCH_SKIP_SIGNATURE_CHECKS';
+
+export function skipsSignatureChecks(network: string, env: Readonly<Record<string, string | undefined>>): boolean {
+  return network.startsWith(UNVERIFIED_NETWORK_PREFIX) && env[SKIP_SIGNATURE_CHECKS_ENV] === '1';
+}
+
+/** The daemon's scheme: real Ed25519 behind the cache, or (the benchmark knob above) checks that always pass. */
+export function daemonScheme(inner: SignatureScheme, network: string, env: Readonly<Record<string, string | undefined>>): ReturnType<typeof cachingScheme> {
+  if (!skipsSignatureChecks(network, env)) return cachingScheme(inner);
+  return cachingScheme({ name: inner.name, signer: inner.signer, verify: () => true });
+}

@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ed25519, generateKeyPair, type SignatureScheme } from '../../node/core/signature.ts';
-import { cachingScheme, MAX_CACHED_MESSAGE_BYTES } from '../../node/daemon/verify-cache.ts';
+import { cachingScheme, daemonScheme, MAX_CACHED_MESSAGE_BYTES, SKIP_SIGNATURE_CHECKS_ENV, skipsSignatureChecks, UNVERIFIED_NETWORK_PREFIX } from '../../node/daemon/verify-cache.ts';
 
 /** ed25519 that counts the verifications that reach it. */
 function counting(): SignatureScheme & { calls: number } {
@@ -175,5 +175,27 @@ test('under churn with colliding keys the cache answers exactly as a model of it
         newest.set(k, inserted++);
       }
     }
+  }
+});
+
+test('signature checks are skipped only on an unverified-bench- network with the benchmark variable set', () => {
+  const bad = Uint8Array.from(sig);
+  bad[0]! ^= 1;
+  const on = { [SKIP_SIGNATURE_CHECKS_ENV]: '1' };
+  const cases: [string, Record<string, string>, boolean][] = [
+    ['ringmint-devnet', on, false],
+    ['ringmint-devnet', {}, false],
+    [`${UNVERIFIED_NETWORK_PREFIX}devnet`, {}, false],
+    [`${UNVERIFIED_NETWORK_PREFIX}devnet`, { [SKIP_SIGNATURE_CHECKS_ENV]: 'yes' }, false],
+    [`x-${UNVERIFIED_NETWORK_PREFIX}devnet`, on, false],
+    [`${UNVERIFIED_NETWORK_PREFIX}devnet`, on, true],
+  ];
+  for (const [network, env, skips] of cases) {
+    assert.is(skipsSignatureChecks(network, env), skips, `${network} ${JSON.stringify(env)}`);
+    const scheme = daemonScheme(ed25519, network, env);
+    assert.is(scheme.verify(kp.publicKey, msg, bad), skips, `a bad signature on ${network}`);
+    assert.ok(scheme.verify(kp.publicKey, msg, sig));
+    // Signing stays real either way.
+    assert.ok(ed25519.verify(kp.publicKey, msg, scheme.signer(kp.secretKey).sign(msg)));
   }
 });
