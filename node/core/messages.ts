@@ -13,6 +13,7 @@ import {
   type Alert, type Bundle, type Certificate, type EpochRecord, type JoinRequest, type Notice, type Receipt, type Repudiation, type Transfer, type Vote,
 } from './objects.ts';
 import { AccountStateCodec, DigestCodec, type AccountState, type Digest } from './handoff-codec.ts';
+import { finalSignature } from './batch-signature.ts';
 
 export type Message =
   // gateway -> custodians(from): please lock (from, seq) to this transfer
@@ -160,17 +161,30 @@ export function readMessage(r: Reader): Message {
 // (the simulator). test/sim/message-size.test.ts checks them against encodeMessage
 // for every message type.
 const TRANSFER_FIXED = 32 + 32 + 8 + 8 + 32 + 2 + 64;
-const VOTE_BYTES = 32 + 32 + 8 + 8 + 32 + 64;
-const RECEIPT_BYTES = 32 + 32 + 8 + 8 + 32 + 64;
+// Votes and receipts: body, then u8 depth and a signature of 64 bytes (plain) or more (batch).
+const VOTE_BODY = 32 + 32 + 8 + 8 + 32 + 1;
+const RECEIPT_BODY = 32 + 32 + 8 + 8 + 32 + 1;
+const voteSize = (v: Vote) => VOTE_BODY + finalSignature(v.sig).length;
+const receiptSize = (x: Receipt) => RECEIPT_BODY + finalSignature(x.sig).length;
+function votesSize(vs: readonly Vote[]): number {
+  let n = 0;
+  for (let i = 0; i < vs.length; i++) n += voteSize(vs[i]!);
+  return n;
+}
+function receiptsSize(xs: readonly Receipt[]): number {
+  let n = 0;
+  for (let i = 0; i < xs.length; i++) n += receiptSize(xs[i]!);
+  return n;
+}
 
 function transferSize(t: Transfer): number {
   return TRANSFER_FIXED + t.memo.length;
 }
 function certificateSize(c: Certificate): number {
-  return transferSize(c.transfer) + 1 + VOTE_BYTES * c.votes.length;
+  return transferSize(c.transfer) + 1 + votesSize(c.votes);
 }
 function bundleSize(b: Bundle): number {
-  return certificateSize(b.certificate) + 1 + RECEIPT_BYTES * b.receipts.length;
+  return certificateSize(b.certificate) + 1 + receiptsSize(b.receipts);
 }
 
 /** encodeMessage(m).length, computed from field lengths for the frequent types (no encoding). */
@@ -178,8 +192,8 @@ export function messageSize(m: Message): number {
   switch (m.type) {
     case 'vote-request':
     case 'submit': return 1 + transferSize(m.transfer);
-    case 'vote': return 1 + VOTE_BYTES;
-    case 'receipt': return 1 + RECEIPT_BYTES;
+    case 'vote': return 1 + voteSize(m.vote);
+    case 'receipt': return 1 + receiptSize(m.receipt);
     case 'conflict': return 1 + 32 + transferSize(m.locked);
     case 'certified':
     case 'credit-request': return 1 + certificateSize(m.certificate);

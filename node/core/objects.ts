@@ -5,6 +5,7 @@ import { Reason, Rejection } from './errors.ts';
 import { compare, type Bytes } from './bytes.ts';
 import { Reader, Writer, decodeAll } from './codec.ts';
 import { cachedPayload, giveScratch, setNetwork, takeScratch, transferId } from './signing.ts';
+import { batchDepth, canonicalBatchSignature, finalSignature, MAX_BATCH_DEPTH } from './batch-signature.ts';
 
 export {
   bindNetwork, cachePayload, epochHash, noticeHash, payload, payloadBuffer, receiptId, sign, slabCopy, transferId, transferIdHex, usePayloadSlabs, verify, voteId,
@@ -93,7 +94,8 @@ export type JoinBody = Omit<JoinRequest, 'sig'>;
 
 // ---------------------------------------------------------------- body layouts
 
-export type BodyCodec<B> = { readonly tag: string; write(w: Writer, b: B): void; read(r: Reader): B };
+/** `batchable`: objects of this type may carry a batch signature (batch-signature.ts), encoded u8 depth ‖ signature bytes. */
+export type BodyCodec<B> = { readonly tag: string; readonly batchable?: true; write(w: Writer, b: B): void; read(r: Reader): B };
 
 function memoOk(memo: Bytes): void {
   if (memo.length > Limits.MEMO_BYTES) throw new Rejection(Reason.BAD_MEMO, `memo of ${memo.length} bytes exceeds ${Limits.MEMO_BYTES}`);
@@ -119,6 +121,7 @@ export const TransferCodec: BodyCodec<TransferBody> = {
 
 export const VoteCodec: BodyCodec<VoteBody> = {
   tag: 'vote',
+  batchable: true,
   write(w, v) {
     w.fixed(v.transferId, 32).fixed(v.from, 32).u64n(v.seq).u64n(v.epoch).fixed(v.voter, 32);
   },
@@ -129,6 +132,7 @@ export const VoteCodec: BodyCodec<VoteBody> = {
 
 export const ReceiptCodec: BodyCodec<ReceiptBody> = {
   tag: 'receipt',
+  batchable: true,
   write(w, x) {
     w.fixed(x.transferId, 32).fixed(x.to, 32).u64(x.amount).u64n(x.epoch).fixed(x.custodian, 32);
   },
@@ -257,7 +261,22 @@ function writeSigned<B>(codec: BodyCodec<B>, w: Writer, obj: B & { sig: Bytes })
   const cached = cachedPayload(obj);
   if (cached !== undefined) w.raw(cached.payload.subarray(cached.body));
   else codec.write(w, obj);
-  w.fixed(obj.sig, 64);
+  const sig = finalSignature(obj.sig);
+  if (codec.batchable !== true) {
+    w.fixed(sig, 64);
+    return;
+  }
+  const depth = batchDepth(sig);
+  if (depth < 0) throw new RangeError(`a ${codec.tag} signature of ${sig.length} bytes`);
+  w.u8(depth).raw(sig);
+}
+
+function readBatchableSignature(r: Reader): Bytes {
+  const depth = r.u8();
+  if (depth > MAX_BATCH_DEPTH) throw new Rejection(Reason.NON_CANONICAL, `batch signature depth ${depth}`);
+  const sig = r.fixed(depth === 0 ? 64 : 64 + 2 + 32 * depth);
+  if (!canonicalBatchSignature(sig)) throw new Rejection(Reason.NON_CANONICAL, 'batch signature index out of range');
+  return sig;
 }
 
 /** Decoding state: the network of the bytes being read (messages always carry it). */
@@ -265,7 +284,7 @@ let readingNetwork = '';
 
 function readSigned<B>(codec: BodyCodec<B>, r: Reader): B & { sig: Bytes } {
   const body = codec.read(r);
-  const obj = { ...body, sig: r.fixed(64) };
+  const obj = { ...body, sig: codec.batchable === true ? readBatchableSignature(r) : r.fixed(64) };
   setNetwork(obj, readingNetwork);
   return obj;
 }

@@ -147,6 +147,7 @@ type Sodium = {
   crypto_sign_verify_detached(sig: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean;
   crypto_sign_detached(sig: Uint8Array, message: Uint8Array, secretKey: Uint8Array): void;
   crypto_sign_seed_keypair(publicKey: Uint8Array, secretKey: Uint8Array, seed: Uint8Array): void;
+  crypto_hash_sha256(out: Uint8Array, input: Uint8Array): void;
 };
 
 /**

@@ -13,6 +13,7 @@ import { JoinCodec, sign, type EpochRecord } from '../core/objects.ts';
 import { Ring } from '../core/ring.ts';
 import { stateHistory } from '../core/history.ts';
 import { ed25519, nativeBackend } from '../core/signature.ts';
+import { BatchSigner } from '../core/batch-signature.ts';
 import type { NodeEvent, NodeInit, NodeMachineApi, TransferView } from '../core/api.ts';
 import type { Address } from '../core/ports.ts';
 import type { Message } from '../core/messages.ts';
@@ -138,7 +139,9 @@ export class NodeDaemon {
     // One scheme for signing and checking, so this node's own signatures count as verified.
     const scheme = daemonScheme(ed25519, genesis.network, process.env);
     if (skipsSignatureChecks(genesis.network, process.env)) this.log.warn({ network: genesis.network }, 'signature checks are OFF (a benchmark network, never a real one)');
-    const signer = scheme.signer(key.secretKey);
+    // Votes and receipts are signed in batches, once per synced write's worth (see
+    // node/core/batch-signature.ts); the cache remembers each batch signature it makes.
+    const signer = new BatchSigner(scheme.signer(key.secretKey), genesis.network);
     let counted = { checks: 0, hits: 0 };
     new Counter({
       name: 'ringmint_signature_verifications_total',
