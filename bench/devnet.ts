@@ -115,11 +115,13 @@ const COUNTERS = {
   commitSeconds: 'ringmint_store_commit_seconds_sum',
   dropped: 'ringmint_messages_dropped_total',
   writes: 'ringmint_stream_writes_total',
+  signatures: 'ringmint_batch_signatures_total',
+  batchSigned: 'ringmint_batch_signed_objects_total',
 } as const;
 type Counters = Record<keyof typeof COUNTERS, number>;
 
 async function counters(apis: readonly string[]): Promise<Counters> {
-  const sum: Counters = { messages: 0, steps: 0, batches: 0, verifications: 0, finalSeconds: 0, finals: 0, commitSeconds: 0, dropped: 0, writes: 0 };
+  const sum: Counters = { messages: 0, steps: 0, batches: 0, verifications: 0, finalSeconds: 0, finals: 0, commitSeconds: 0, dropped: 0, writes: 0, signatures: 0, batchSigned: 0 };
   for (const api of apis) {
     const text = (await callJson<string>('GET', `${api}/metrics`)).body;
     for (const line of String(text).split('\n')) {
@@ -265,6 +267,9 @@ export function registerBenchDevnet(bench: Command): void {
           stepsPerTransfer: per('steps'),
           syncedBatchesPerTransfer: per('batches'),
           verificationsPerTransfer: per('verifications'),
+          // Ed25519 signatures the nodes made over batches of votes and receipts, and the mean batch
+          batchSignaturesPerTransfer: per('signatures'),
+          meanSignatureBatch: counted1.signatures > counted0.signatures ? Number(((counted1.batchSigned - counted0.batchSigned) / (counted1.signatures - counted0.signatures)).toFixed(1)) : null,
           // mean gateway time from submit to final (the rest of p50 is HTTP and the client), and of one synced batch
           gatewayFinalMeanMs: counted1.finals > counted0.finals ? Number((((counted1.finalSeconds - counted0.finalSeconds) / (counted1.finals - counted0.finals)) * 1000).toFixed(2)) : null,
           syncedBatchMeanMs: counted1.batches > counted0.batches ? Number((((counted1.commitSeconds - counted0.commitSeconds) / (counted1.batches - counted0.batches)) * 1000).toFixed(3)) : null,

@@ -155,6 +155,25 @@ export class NodeDaemon {
         counted = now;
       },
     });
+    let batched = { batches: 0, objects: 0 };
+    new Counter({
+      name: 'ringmint_batch_signatures_total',
+      help: 'Ed25519 signatures made over a batch of votes and receipts (a batch of one is a plain signature)',
+      registers: [this.metrics.registry],
+      collect() {
+        this.inc(signer.batches - batched.batches);
+        batched = { batches: signer.batches, objects: batched.objects };
+      },
+    });
+    new Counter({
+      name: 'ringmint_batch_signed_objects_total',
+      help: 'votes and receipts signed in batches; divided by ringmint_batch_signatures_total, the mean batch size',
+      registers: [this.metrics.registry],
+      collect() {
+        this.inc(signer.objects - batched.objects);
+        batched = { batches: batched.batches, objects: signer.objects };
+      },
+    });
 
     this.store = await Store.open(join(this.dataDir, 'db'));
     this.shutdown.add(() => this.store.close());
