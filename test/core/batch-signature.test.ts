@@ -140,6 +140,23 @@ test('behind the verified-signature cache, a batch costs one Ed25519 check howev
   assert.is(calls, 1);
 });
 
+test('a proof seen before is answered without the walk or the root check; a changed copy is still refused', () => {
+  let calls = 0;
+  const counting: SignatureScheme = { name: 'ed25519', signer: ed25519.signer, verify: (k, m, s) => (calls++, ed25519.verify(k, m, s)) };
+  const signer = new BatchSigner(custodian, NET);
+  const [v] = votesOf(signer, 4);
+  const bytes = encodeWith(v!, writeVote);
+  assert.ok(verify(VoteCodec, NET, counting, custodian.publicKey, decodeWith(NET, bytes, readVote)));
+  assert.is(calls, 1);
+  assert.ok(verify(VoteCodec, NET, counting, custodian.publicKey, decodeWith(NET, bytes, readVote)), 'a fresh decode');
+  assert.is(calls, 1);
+  const changed = Uint8Array.from(bytes);
+  changed[changed.length - 1]! ^= 1; // the last sibling
+  assert.not.ok(verify(VoteCodec, NET, counting, custodian.publicKey, decodeWith(NET, changed, readVote)));
+  assert.not.ok(verify(VoteCodec, NET, counting, bob.publicKey, decodeWith(NET, bytes, readVote)), 'another key');
+  assert.not.ok(verify(VoteCodec, 'othernet', counting, custodian.publicKey, decodeWith(NET, bytes, readVote)), 'another network');
+});
+
 test('messageSize counts batch signatures exactly, and messages carrying them round-trip', () => {
   const signer = new BatchSigner(custodian, NET);
   const other = new BatchSigner(keyOf('custodian2'), NET);
