@@ -87,7 +87,8 @@ export function payloadBuffer(n: number): Bytes {
  * its first check.
  */
 export function slabCopy(b: Bytes): Bytes {
-  if (!slabPayloads) return b;
+  // An empty signature is a batch placeholder: its identity is what resolves it.
+  if (!slabPayloads || b.length === 0) return b;
   const out = payloadBuffer(b.length);
   out.set(b);
   return out;

@@ -10,7 +10,7 @@ import {
 } from '../../node/core/batch-signature.ts';
 import { decodeMessage, encodeMessage, messageSize, type Message } from '../../node/core/messages.ts';
 import {
-  decodeWith, encodeWith, payload, readReceipt, readVote, ReceiptCodec, sign, TransferCodec, transferId, verify, VoteCodec,
+  decodeWith, encodeWith, payload, readReceipt, readVote, ReceiptCodec, sign, TransferCodec, transferId, usePayloadSlabs, verify, VoteCodec,
   writeReceipt, writeVote, type Receipt, type Vote,
 } from '../../node/core/objects.ts';
 import { ed25519, nobleVerify, type SignatureScheme } from '../../node/core/signature.ts';
@@ -172,6 +172,17 @@ test('messageSize counts batch signatures exactly, and messages carrying them ro
     const bytes = encodeMessage(m);
     assert.is(messageSize(m), bytes.length);
     assert.equal(encodeMessage(decodeMessage(NET, bytes)), bytes);
+  }
+});
+
+test('placeholders survive payload slabs (the simulator\'s allocation mode)', () => {
+  usePayloadSlabs(true);
+  try {
+    const signer = new BatchSigner(custodian, NET);
+    const votes = votesOf(signer, 3).map(wire);
+    for (const v of votes) assert.ok(verify(VoteCodec, NET, ed25519, custodian.publicKey, v));
+  } finally {
+    usePayloadSlabs(false);
   }
 });
 
