@@ -7,6 +7,9 @@ import { ApiError } from '../../node/daemon/http-client.ts';
 import type { Devnet } from '../../node/daemon/devnet.ts';
 import type { DevnetFile } from '../../node/daemon/devnet-file.ts';
 import { Account, get, loudly, post, tempDevnet, until } from './helpers.ts';
+import { readGenesisFile } from '../../node/daemon/node-daemon.ts';
+import { bundleFromHex } from '../../node/core/json.ts';
+import { verifyBundle } from '../../cli/wallet/verify.ts';
 
 let devnet: Devnet;
 let f: DevnetFile;
@@ -232,6 +235,31 @@ test('/metrics is Prometheus text with ringmint metrics', async () => {
   const text = await res.text();
   assert.ok(text.includes('ringmint_transfers_total'));
   assert.ok(text.includes('ringmint_event_loop_lag_seconds'));
+});
+
+test('a burst of issuances: votes and receipts are signed in batches, and every bundle verifies offline', async () => {
+  // Pipelined issuances (one chain of mint seqs) keep the custodians busy enough to batch.
+  const to = [alice, bob, carol];
+  const results = await Promise.all(
+    Array.from({ length: 24 }, (_, i) => post(`${f.mint.api}/issue?wait=stored&timeoutMs=30000`, { to: to[i % 3]!.address, amount: '1' }, f.mint.token)),
+  );
+  for (const r of results) assert.is(r.body.status, 'stored', JSON.stringify(r.body));
+  const metrics = await everyNode(async (i) => (await fetch(`${nodeApi(i)}/metrics`)).text());
+  const total = (name: string) => metrics.reduce((n, text) => n + Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? 0), 0);
+  assert.ok(total('ringmint_batch_signatures_total') > 0);
+  assert.ok(total('ringmint_batch_signed_objects_total') > total('ringmint_batch_signatures_total'), 'some batch signed more than one object');
+  // Each bundle, as any node serves it, passes the wallet's offline check.
+  const { genesis } = readGenesisFile(f.genesis);
+  let batched = 0;
+  for (const r of results) {
+    const id = r.body.transferId as string;
+    const rc = (await until(`receipt ${id.slice(0, 8)}`, () => get(`${nodeApi(0)}/receipts/${id}`).catch(() => undefined))) as { bundle: string };
+    const v = await verifyBundle(rc.bundle, genesis, async (n) => (await get(`${nodeApi(0)}/epochs/${n}`)).record as string, id);
+    assert.ok(v.valid, JSON.stringify(v));
+    const b = bundleFromHex(rc.bundle, network);
+    if ([...b.certificate.votes, ...b.receipts].some((o) => o.sig.length > 64)) batched++;
+  }
+  assert.ok(batched > 0, 'some bundle carries batch signatures');
 });
 
 test.run();
