@@ -8,7 +8,7 @@ import { equal, toHex, type Bytes } from './bytes.ts';
 import { sha256 } from './hash.ts';
 import { Writer } from './codec.ts';
 import { Memo } from './memo.ts';
-import { finalSignature, SIGNATURE_BYTES, verifyBatchSignature } from './batch-signature.ts';
+import { finalSignature, leafOf, SIGNATURE_BYTES, verifyBatchSignature } from './batch-signature.ts';
 import type { Signer, Verifier } from './signature.ts';
 import {
   EpochCodec, NoticeCodec, ReceiptCodec, TransferCodec, VoteCodec,
@@ -191,12 +191,12 @@ function verifyBatch<B>(codec: BodyCodec<B>, network: string, verifier: Verifier
   const cachedId = idCache.get(obj);
   if (cachedId !== undefined && cachedId.network === network) return verifyBatchSignature(verifier, network, signerKey, cachedId.id, sig);
   const known = payloadCache.get(obj);
-  if (known !== undefined && known.network === network) return verifyBatchSignature(verifier, network, signerKey, sha256(known.payload), sig);
+  if (known !== undefined && known.network === network) return verifyBatchSignature(verifier, network, signerKey, leafOf(known.payload), sig);
   const w = takeScratch();
   try {
     w.var(tagBytes(codec.tag)).var(networkBytes(network));
     codec.write(w, obj);
-    return verifyBatchSignature(verifier, network, signerKey, sha256(w.written()), sig);
+    return verifyBatchSignature(verifier, network, signerKey, leafOf(w.written()), sig);
   } finally {
     giveScratch(w);
   }
