@@ -74,7 +74,9 @@ interiorInput[0] = INTERIOR[0]!;
 function interior(left: Bytes, right: Bytes): Bytes {
   interiorInput.set(left, 1);
   interiorInput.set(right, 33);
-  return sha256(interiorInput);
+  const out = new Uint8Array(32);
+  hashInto(out, interiorInput);
+  return out;
 }
 
 /**
@@ -257,7 +259,7 @@ export class BatchSigner implements Signer {
     // levels[0] = leaves, padded with the last leaf to a power of two (a duplicate leaf
     // proves nothing new: its payload is one this signer signed anyway).
     const levels: Bytes[][] = [];
-    let level: Bytes[] = batch.map((b) => sha256(b.payload));
+    let level: Bytes[] = batch.map((b) => leafOf(b.payload).slice());
     while (level.length < 1 << depth) level.push(level[level.length - 1]!);
     levels.push(level);
     while (level.length > 1) {

@@ -174,11 +174,16 @@ export function verify<B>(codec: BodyCodec<B>, network: string, verifier: Verifi
   if ((cached !== undefined && cached.network === network) || codec === (TransferCodec as unknown) || verifier.keepsMessage === true) {
     return verifier.verify(signerKey, payload(codec, network, obj), sig);
   }
+  return withScratchPayload(codec, network, obj, (p) => verifier.verify(signerKey, p, sig));
+}
+
+/** Hands `use` the object's signing payload written into a scratch writer, valid only during the call. */
+function withScratchPayload<B, R>(codec: BodyCodec<B>, network: string, obj: B, use: (payload: Bytes) => R): R {
   const w = takeScratch();
   try {
     w.var(tagBytes(codec.tag)).var(networkBytes(network));
     codec.write(w, obj);
-    return verifier.verify(signerKey, w.written(), sig);
+    return use(w.written());
   } finally {
     giveScratch(w);
   }
@@ -192,14 +197,7 @@ function verifyBatch<B>(codec: BodyCodec<B>, network: string, verifier: Verifier
   if (cachedId !== undefined && cachedId.network === network) return verifyBatchSignature(verifier, network, signerKey, cachedId.id, sig);
   const known = payloadCache.get(obj);
   if (known !== undefined && known.network === network) return verifyBatchSignature(verifier, network, signerKey, leafOf(known.payload), sig);
-  const w = takeScratch();
-  try {
-    w.var(tagBytes(codec.tag)).var(networkBytes(network));
-    codec.write(w, obj);
-    return verifyBatchSignature(verifier, network, signerKey, leafOf(w.written()), sig);
-  } finally {
-    giveScratch(w);
-  }
+  return withScratchPayload(codec, network, obj, (p) => verifyBatchSignature(verifier, network, signerKey, leafOf(p), sig));
 }
 
 function netOf(obj: object): string {

@@ -45,3 +45,18 @@ export function createMetrics(role: 'node' | 'mint') {
     httpRequests: new Counter({ name: 'ringmint_http_requests_total', help: 'HTTP requests, by route and status code', labelNames: ['route', 'code'], registers: r }),
   };
 }
+
+/** A counter that follows a running total kept elsewhere (read at each scrape). */
+export function countFrom(registry: Registry, name: string, help: string, total: () => number): Counter {
+  let seen = 0;
+  return new Counter({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      const now = total();
+      this.inc(now - seen);
+      seen = now;
+    },
+  });
+}

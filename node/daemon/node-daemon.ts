@@ -21,7 +21,7 @@ import { Store } from './store.ts';
 import { daemonScheme, skipsSignatureChecks } from './verify-cache.ts';
 import { Driver } from './driver.ts';
 import { P2PHost } from './p2p.ts';
-import { createMetrics } from './metrics.ts';
+import { countFrom, createMetrics } from './metrics.ts';
 import { buildNodeHttp, reached, replicaOfState, type ReplicaView } from './http.ts';
 import { Queries } from './queries.ts';
 import { loadOrCreateKey } from './keys.ts';
@@ -155,25 +155,8 @@ export class NodeDaemon {
         counted = now;
       },
     });
-    let batched = { batches: 0, objects: 0 };
-    new Counter({
-      name: 'ringmint_batch_signatures_total',
-      help: 'Ed25519 signatures made over a batch of votes and receipts (a batch of one is a plain signature)',
-      registers: [this.metrics.registry],
-      collect() {
-        this.inc(signer.batches - batched.batches);
-        batched = { batches: signer.batches, objects: batched.objects };
-      },
-    });
-    new Counter({
-      name: 'ringmint_batch_signed_objects_total',
-      help: 'votes and receipts signed in batches; divided by ringmint_batch_signatures_total, the mean batch size',
-      registers: [this.metrics.registry],
-      collect() {
-        this.inc(signer.objects - batched.objects);
-        batched = { batches: batched.batches, objects: signer.objects };
-      },
-    });
+    countFrom(this.metrics.registry, 'ringmint_batch_signatures_total', 'Ed25519 signatures made over a batch of votes and receipts (a batch of one is a plain signature)', () => signer.batches);
+    countFrom(this.metrics.registry, 'ringmint_batch_signed_objects_total', 'votes and receipts signed in batches; divided by ringmint_batch_signatures_total, the mean batch size', () => signer.objects);
 
     this.store = await Store.open(join(this.dataDir, 'db'));
     this.shutdown.add(() => this.store.close());
