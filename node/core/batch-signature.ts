@@ -208,22 +208,35 @@ export function finalSignature(sig: Bytes): Bytes {
   if (done !== undefined) return done;
   const signer = pendingIn.get(sig);
   if (signer === undefined) return sig;
-  signer.seal();
+  signer.resolve(sig);
   return resolved.get(sig)!;
 }
 
+type Pending = { readonly payload: Bytes; readonly placeholder: Bytes; readonly n: number };
+
 /**
  * A signer that batches the votes and receipts it signs: each gets a placeholder, and
- * the whole batch is signed once, when the first of them is encoded or checked (in a
- * daemon: when the synced write that held them back is done and their answers go out).
- * A batch of one gets a plain signature. Other payloads are signed at once. Protocol
- * code sees a Signer as before; only the timing of the Ed25519 work changes.
+ * a batch is signed once, when the first of it is encoded or checked (in a daemon: when
+ * the synced write that held its answers back is done and they go out). A batch of one
+ * is a plain signature. Other payloads are signed at once. Protocol code sees a Signer
+ * as before; only the timing of the Ed25519 work changes.
+ *
+ * Gated (a daemon's driver calls gate(), mark() after each step and release() once that
+ * step's writes are durable), a batch holds only released objects. It must: an object's
+ * proof carries the hashes of its neighbours, and a vote's payload is predictable, so
+ * whoever gets one object of a batch can rebuild a neighbour's signed vote. Were that
+ * vote's lock not yet durable, a crash could make an honest custodian vote twice (I5,
+ * I7). An unreleased object that must be resolved early gets a plain signature alone.
  */
 export class BatchSigner implements Signer {
   readonly publicKey: Bytes;
   private readonly inner: Signer;
   private readonly network: string;
-  private pending: { readonly payload: Bytes; readonly placeholder: Bytes }[] = [];
+  private pending: Pending[] = [];
+  /** Objects signed so far (their running number). */
+  private signed = 0;
+  /** Objects numbered below this may be sealed together (ungated: all). */
+  private released = Number.POSITIVE_INFINITY;
   /** Batches sealed and objects signed in them, for metrics. */
   batches = 0;
   objects = 0;
@@ -238,16 +251,50 @@ export class BatchSigner implements Signer {
     if (!isBatchablePayload(payload)) return this.inner.sign(payload);
     const placeholder = new Uint8Array(0);
     pendingIn.set(placeholder, this);
-    this.pending.push({ payload, placeholder });
+    this.pending.push({ payload, placeholder, n: this.signed++ });
     if (this.pending.length >= MAX_BATCH_OBJECTS) this.seal();
     return placeholder;
   }
 
-  /** Signs every pending object (idempotent when none are pending). */
+  /** From now on, objects wait for release() before they share a batch. */
+  gate(): void {
+    this.released = this.signed;
+  }
+
+  /** The running number to release once the writes of everything signed so far are durable. */
+  mark(): number {
+    return this.signed;
+  }
+
+  /** Objects signed before `mark` may now share a batch. */
+  release(mark: number): void {
+    if (mark > this.released) this.released = mark;
+  }
+
+  /** Resolves one placeholder: with its released peers in a batch, or alone if it is not released. */
+  resolve(placeholder: Bytes): void {
+    const i = this.pending.findIndex((p) => p.placeholder === placeholder);
+    if (i < 0) return;
+    const p = this.pending[i]!;
+    if (p.n < this.released) {
+      this.seal();
+      return;
+    }
+    this.pending.splice(i, 1);
+    this.signBatch([p]);
+  }
+
+  /** Signs every released pending object, in batches of at most MAX_BATCH_OBJECTS (idempotent). */
   seal(): void {
-    const batch = this.pending;
-    if (batch.length === 0) return;
-    this.pending = [];
+    let cut = 0;
+    while (cut < this.pending.length && this.pending[cut]!.n < this.released) cut++;
+    if (cut === 0) return;
+    const ready = this.pending.slice(0, cut);
+    this.pending = this.pending.slice(cut);
+    for (let i = 0; i < ready.length; i += MAX_BATCH_OBJECTS) this.signBatch(ready.slice(i, i + MAX_BATCH_OBJECTS));
+  }
+
+  private signBatch(batch: readonly Pending[]): void {
     this.batches++;
     this.objects += batch.length;
     if (batch.length === 1) {

@@ -19,7 +19,13 @@ export const TICK_MS = 100;
 /** Event-loop lag is sampled over this window. */
 const LAG_WINDOW_MS = 5_000;
 
-type Entry<E> = { output: Output<E>; ready: boolean; failed: boolean; done: () => void };
+type Entry<E> = { output: Output<E>; ready: boolean; failed: boolean; done: () => void; mark: number };
+
+/** A batching signer's gate (core/batch-signature.ts): what a step signed is released once its writes are durable. */
+export interface SignatureBatches {
+  mark(): number;
+  release(mark: number): void;
+}
 
 export type DriverInit<E> = {
   readonly store: Store;
@@ -30,6 +36,8 @@ export type DriverInit<E> = {
   readonly log: Logger;
   /** A write to disk failed: the daemon must stop rather than send unbacked answers. */
   readonly onFatal: (e: unknown) => void;
+  /** The node's batching signer, if any: objects share a batch only once their steps are durable. */
+  readonly batches?: SignatureBatches;
 };
 
 export class Driver<E> {
@@ -39,6 +47,7 @@ export class Driver<E> {
   private lagTimer: NodeJS.Timeout | null = null;
   private lag: ReturnType<typeof monitorEventLoopDelay> | null = null;
   private stopped = false;
+  private flushQueued = false;
   private readonly stepsOf: (kind: string) => { inc(): void };
   private readonly sentOf: (type: string) => { inc(): void };
 
@@ -83,13 +92,22 @@ export class Driver<E> {
     this.stepsOf(kind).inc();
     this.init.metrics.stepSeconds.observe((performance.now() - started) / 1000);
     if (output.send.length === 0 && output.persist.length === 0 && output.events.length === 0) return Promise.resolve();
+    const mark = this.init.batches?.mark() ?? 0;
     return new Promise<void>((done) => {
-      const entry: Entry<E> = { output, ready: false, failed: false, done };
+      const entry: Entry<E> = { output, ready: false, failed: false, done, mark };
       this.pending.push(entry);
       this.init.store.commit(output.persist).then(
         () => {
           entry.ready = true;
-          this.flush();
+          // After the other steps of the same synced batch are marked ready too (their
+          // callbacks are already queued): one flush sends them all, in one signature batch.
+          if (!this.flushQueued) {
+            this.flushQueued = true;
+            queueMicrotask(() => {
+              this.flushQueued = false;
+              this.flush();
+            });
+          }
         },
         (e: unknown) => {
           entry.failed = true;
@@ -102,6 +120,11 @@ export class Driver<E> {
 
   /** Delivers ready outputs in step order. */
   private flush(): void {
+    // The ready steps at the front are durable, and so is all before them: what they
+    // signed may share one batch, sealed when their first answer is encoded.
+    let last = -1;
+    while (last + 1 < this.pending.length && this.pending[last + 1]!.ready) last++;
+    if (last >= 0) this.init.batches?.release(this.pending[last]!.mark);
     while (this.pending.length > 0 && this.pending[0]!.ready) {
       const { output, done } = this.pending.shift()!;
       for (const o of output.send) {

@@ -142,6 +142,7 @@ export class NodeDaemon {
     // Votes and receipts are signed in batches, once per synced write's worth (see
     // node/core/batch-signature.ts); the cache remembers each batch signature it makes.
     const signer = new BatchSigner(scheme.signer(key.secretKey), genesis.network);
+    signer.gate(); // the driver releases what a step signed once its writes are durable
     let counted = { checks: 0, hits: 0 };
     new Counter({
       name: 'ringmint_signature_verifications_total',
@@ -203,6 +204,7 @@ export class NodeDaemon {
       metrics: this.metrics,
       log: this.log.child({ part: 'driver' }),
       onFatal: () => void this.close().finally(() => process.exit(70)),
+      batches: signer,
     });
     this.driver.start();
     this.shutdown.add(() => this.driver.stop());

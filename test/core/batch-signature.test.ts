@@ -186,6 +186,29 @@ test('placeholders survive payload slabs (the simulator\'s allocation mode)', ()
   }
 });
 
+test('gated: a batch holds only released objects; an unreleased one resolved early is signed alone', () => {
+  const signer = new BatchSigner(custodian, NET);
+  signer.gate();
+  const first = votesOf(signer, 3);
+  const m1 = signer.mark();
+  const second = votesOf(signer, 3);
+  // Nothing released yet: an object resolved now gets a plain signature of its own.
+  const early = wire(second[0]!);
+  assert.is(batchDepth(early.sig), 0);
+  assert.is(signer.objects, 1);
+  signer.release(m1);
+  const a = first.map(wire);
+  assert.ok(a.every((v) => batchDepth(v.sig) === 2), 'the three released ones, together');
+  assert.is(signer.objects, 4, 'the unreleased two wait');
+  signer.release(signer.mark());
+  const b = second.slice(1).map(wire);
+  assert.ok(b.every((v) => batchDepth(v.sig) === 1));
+  for (const v of [early, ...a, ...b]) assert.ok(verify(VoteCodec, NET, ed25519, custodian.publicKey, v));
+  signer.release(m1); // a lower mark never takes a release back
+  const late = votesOf(signer, 2);
+  assert.is(batchDepth(wire(late[0]!).sig), 0, 'signed after the last release: alone');
+});
+
 /** Sanity: the placeholders are what protocol code holds until the batch is sealed. */
 test('a placeholder outside any batch stays empty (never a valid signature)', () => {
   const lone: Bytes = new Uint8Array(0);
