@@ -12,10 +12,17 @@ import { MAX_DIGEST_ENTRIES, type Digest } from './handoff-codec.ts';
  * ~261 rounds, ~2 h at the default 30 s) at a bounded cost per round.
  */
 export const MAX_SWEPT_BUNDLES_PER_ROUND = 4 * MAX_DIGEST_ENTRIES;
+
+/** Unchanged accounts one round names again (see accountsThisRound): four digest messages' worth. */
+export const MAX_SWEPT_ACCOUNTS_PER_ROUND = 4 * MAX_DIGEST_ENTRIES;
+
+/** The account hash this node last named in a digest, kept on the account. */
+const namedHash = new Memo<Bytes>('namedHash');
 import type { Account, Custodian } from './custodian.ts';
 import type { Handoff } from './handoff.ts';
 import type { Storage } from './storage.ts';
 import { hexOf, type NodeContext } from './node-context.ts';
+import { Memo } from './memo.ts';
 
 type Entry = { readonly key: Bytes; readonly hash: Bytes };
 
@@ -42,6 +49,8 @@ export class AntiEntropy {
   private digested = 0;
   /** Where the sweep over older bundles goes on next round. */
   private sweepAt = 0;
+  /** Where the sweep over unchanged accounts goes on next round. */
+  private accountSweepAt = 0;
   private firstRound = true;
   /** Per account sent in part: which page of its older credits goes next. */
   private readonly sweepPages = new Map<string, number>();
@@ -71,10 +80,7 @@ export class AntiEntropy {
     const ctx = this.ctx;
     const ring = ctx.ring;
     const accounts = new Map<string, Entry[]>();
-    for (const [hex, a] of this.custodian.accounts) {
-      const account = fromHex(hex);
-      if (!ring.isCustodian(ctx.id, account) || !this.custodian.isSynced(a, account, hex)) continue;
-      const hash = accountHash(a);
+    for (const { account, hash } of this.accountsThisRound()) {
       for (const c of ring.custodians(account)) {
         const h = hexOf(c);
         if (h === ctx.idHex) continue;
@@ -97,6 +103,39 @@ export class AntiEntropy {
       }
     }
     this.sendDigests('bundles', bundles);
+  }
+
+  /**
+   * The accounts this round names: those whose state changed since this node last named
+   * them, and a slice of the rest that the next rounds continue (all of them while they
+   * fit in MAX_SWEPT_ACCOUNTS_PER_ROUND). A quiet account that a peer lacks or differs on
+   * is still compared within ceil(n / 3,840) rounds; a round no longer names every
+   * account a node holds, however many.
+   */
+  private accountsThisRound(): { account: Bytes; hash: Bytes }[] {
+    const ctx = this.ctx;
+    const ring = ctx.ring;
+    const sweep = ctx.options.sweptAccountsPerRound ?? MAX_SWEPT_ACCOUNTS_PER_ROUND;
+    const eligible: { account: Bytes; a: Account; hash: Bytes }[] = [];
+    for (const [hex, a] of this.custodian.accounts) {
+      const account = fromHex(hex);
+      if (!ring.isCustodian(ctx.id, account) || !this.custodian.isSynced(a, account, hex)) continue;
+      eligible.push({ account, a, hash: accountHash(a) });
+    }
+    const n = eligible.length;
+    const whole = n <= sweep;
+    const from = whole ? 0 : this.accountSweepAt % n;
+    const out: { account: Bytes; hash: Bytes }[] = [];
+    for (let i = 0; i < n; i++) {
+      const e = eligible[i]!;
+      const swept = whole || (i - from + n) % n < sweep;
+      const last = namedHash.get(e.a);
+      if (!swept && last !== undefined && equal(last, e.hash)) continue;
+      namedHash.set(e.a, e.hash);
+      out.push(e);
+    }
+    if (!whole) this.accountSweepAt = (from + sweep) % n;
+    return out;
   }
 
   /**

@@ -76,6 +76,8 @@ export type NodeOptions = {
   readonly compactBundles?: boolean;
   /** Bundles stored before the last anti-entropy round that one round names again (default MAX_SWEPT_BUNDLES_PER_ROUND). */
   readonly sweptBundlesPerRound?: number;
+  /** Accounts unchanged since the last anti-entropy round that one round names again (default MAX_SWEPT_ACCOUNTS_PER_ROUND). */
+  readonly sweptAccountsPerRound?: number;
 };
 
 export const DEFAULT_NODE_OPTIONS: NodeOptions = { retryMs: 1_000, maxRetries: 30, antiEntropyMs: 30_000 };

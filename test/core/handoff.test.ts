@@ -266,4 +266,36 @@ test('anti-entropy sends a long credit history in part, the latest and a rotatin
   for (const c of custodians) assert.is(h.nodes.get(c)!.account(bob.publicKey)!.balance, BigInt(n), `balance at ${c.slice(0, 8)}`);
 });
 
+test('anti-entropy sweeps many quiet accounts a slice per round, and still repairs a credit a replica missed', () => {
+  const SWEEP = 2;
+  const h = new Harness({ nodes: 5, options: { antiEntropyMs: 2_000, retryMs: 60_000, sweptAccountsPerRound: SWEEP } });
+  const owners = Array.from({ length: 10 }, (_, i) => h.scheme.signer(secret(`owner-${i}`)));
+  const lagging = h.custodiansOf(owners[0]!.publicKey)[3]!;
+  // Every account is funded with lagging up, except owners[0]'s, which lagging misses.
+  for (const [i, o] of owners.entries()) {
+    if (i === 0) h.down.add(lagging);
+    h.issue(o.publicKey, 7n, h.indexOf(h.outside([lagging])));
+    h.run();
+    h.down.delete(lagging);
+  }
+  assert.is(h.nodes.get(lagging)!.account(owners[0]!.publicKey), undefined, 'the credit was missed');
+  const held = owners.filter((o) => h.custodiansOf(o.publicKey).includes(lagging)).length;
+  assert.ok(held > 2 * SWEEP, `a node holding more accounts than two sweeps (${held})`);
+  // Quiet from here on: past its first round, each of lagging's account digests names
+  // SWEEP accounts, plus the one account the repair changes there.
+  let digests = 0;
+  let firstRoundAt = -1;
+  h.holdIf = (from, _to, msg: Message) => {
+    if ('node' in from && from.node === lagging && msg.type === 'digest' && msg.digest.kind === 'accounts') {
+      digests++;
+      if (firstRoundAt < 0) firstRoundAt = h.now;
+      if (h.now > firstRoundAt) assert.ok(msg.digest.entries.length <= SWEEP + 1, `a digest of ${msg.digest.entries.length} accounts`);
+    }
+    return false;
+  };
+  h.settle(40, 500);
+  assert.ok(digests > 1);
+  for (const c of h.custodiansOf(owners[0]!.publicKey)) assert.is(h.nodes.get(c)!.account(owners[0]!.publicKey)?.balance, 7n, `balance at ${c.slice(0, 8)}`);
+});
+
 test.run();
