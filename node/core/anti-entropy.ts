@@ -4,6 +4,11 @@
 import { equal, fromHex, type Bytes } from './bytes.ts';
 import { sha256 } from './hash.ts';
 import { MAX_DIGEST_ENTRIES, type Digest } from './handoff-codec.ts';
+import type { Account, Custodian } from './custodian.ts';
+import type { Handoff } from './handoff.ts';
+import type { Storage } from './storage.ts';
+import { hexOf, type NodeContext } from './node-context.ts';
+import { Memo } from './memo.ts';
 
 /**
  * Bundles stored before the last round that one round names again (beyond those new
@@ -18,11 +23,6 @@ export const MAX_SWEPT_ACCOUNTS_PER_ROUND = 4 * MAX_DIGEST_ENTRIES;
 
 /** The account hash this node last named in a digest, kept on the account. */
 const namedHash = new Memo<Bytes>('namedHash');
-import type { Account, Custodian } from './custodian.ts';
-import type { Handoff } from './handoff.ts';
-import type { Storage } from './storage.ts';
-import { hexOf, type NodeContext } from './node-context.ts';
-import { Memo } from './memo.ts';
 
 type Entry = { readonly key: Bytes; readonly hash: Bytes };
 

@@ -43,13 +43,13 @@ const MAX_DEFERRED_PULLS = 1 << 14;
 /** Pins per account: more than a few means a cheater; the first ones already block rivals. */
 const MAX_PINS = 16;
 
-/** f + 1: reporters needed so that at least one is honest. */
 /**
  * Pages of credits an anti-entropy state holds at most (the latest, one older). An
  * account with no more credits than this is sent whole, as at a handoff.
  */
 export const ANTI_ENTROPY_PAGES = 2;
 
+/** f + 1: reporters needed so that at least one is honest. */
 function threshold(ring: Ring): number {
   return ring.k - ring.q + 1;
 }
@@ -130,7 +130,7 @@ export class Handoff {
     const ids = a?.credits ?? [];
     const out: AccountState[] = [];
     const page = (from: number, to: number) => ids.slice(from, to).map((id) => ({ transferId: fromHex(id), amount: this.custodian.credits.get(id)!.amount }));
-    if (sweepPage !== undefined && ids.length > ANTI_ENTROPY_PAGES * MAX_CREDITS_PER_STATE) {
+    if (sweepPage !== undefined && a !== undefined && this.sentInPart(a)) {
       const older = ids.length - MAX_CREDITS_PER_STATE;
       const from = (sweepPage % Math.ceil(older / MAX_CREDITS_PER_STATE)) * MAX_CREDITS_PER_STATE;
       out.push({ ...base, credits: page(older, ids.length), more: true });
@@ -138,8 +138,7 @@ export class Handoff {
       return out;
     }
     for (let i = 0; i === 0 || i < ids.length; i += MAX_CREDITS_PER_STATE) {
-      const page = ids.slice(i, i + MAX_CREDITS_PER_STATE).map((id) => ({ transferId: fromHex(id), amount: this.custodian.credits.get(id)!.amount }));
-      out.push({ ...base, credits: page, more: i + MAX_CREDITS_PER_STATE < ids.length });
+      out.push({ ...base, credits: page(i, i + MAX_CREDITS_PER_STATE), more: i + MAX_CREDITS_PER_STATE < ids.length });
     }
     return out;
   }

@@ -4,7 +4,8 @@
 
 /** SPEC 2: a message is at most 64 KiB; epoch records travel by gossip or GET /epochs instead. */
 export const MAX_FRAME_BYTES = 64 * 1024;
-const HEADER_BYTES = 4;
+/** The big-endian u32 length before each frame. */
+export const FRAME_HEADER_BYTES = 4;
 
 export class FrameTooLarge extends Error {
   readonly size: number;
@@ -16,9 +17,9 @@ export class FrameTooLarge extends Error {
 
 export function encodeFrame(payload: Uint8Array, max = MAX_FRAME_BYTES): Uint8Array {
   if (payload.length > max) throw new FrameTooLarge(payload.length);
-  const out = new Uint8Array(HEADER_BYTES + payload.length);
+  const out = new Uint8Array(FRAME_HEADER_BYTES + payload.length);
   new DataView(out.buffer).setUint32(0, payload.length);
-  out.set(payload, HEADER_BYTES);
+  out.set(payload, FRAME_HEADER_BYTES);
   return out;
 }
 
@@ -45,12 +46,12 @@ export class FrameDecoder {
     }
     const frames: Uint8Array[] = [];
     let off = 0;
-    while (this.buf.length - off >= HEADER_BYTES) {
-      const len = new DataView(this.buf.buffer, this.buf.byteOffset + off, HEADER_BYTES).getUint32(0);
+    while (this.buf.length - off >= FRAME_HEADER_BYTES) {
+      const len = new DataView(this.buf.buffer, this.buf.byteOffset + off, FRAME_HEADER_BYTES).getUint32(0);
       if (len > this.max) throw new FrameTooLarge(len);
-      if (this.buf.length - off - HEADER_BYTES < len) break;
-      frames.push(this.buf.slice(off + HEADER_BYTES, off + HEADER_BYTES + len));
-      off += HEADER_BYTES + len;
+      if (this.buf.length - off - FRAME_HEADER_BYTES < len) break;
+      frames.push(this.buf.slice(off + FRAME_HEADER_BYTES, off + FRAME_HEADER_BYTES + len));
+      off += FRAME_HEADER_BYTES + len;
     }
     this.buf = off === this.buf.length ? new Uint8Array(0) : this.buf.slice(off);
     return frames;

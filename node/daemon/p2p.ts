@@ -18,7 +18,7 @@ import { equal, toHex, fromHex, type Bytes } from '../core/bytes.ts';
 import { decodeMessage, encodeMessage, writeMessage, type Message } from '../core/messages.ts';
 import { Writer } from '../core/codec.ts';
 import type { Address } from '../core/ports.ts';
-import { FrameDecoder, MAX_FRAME_BYTES } from './framing.ts';
+import { FRAME_HEADER_BYTES, FrameDecoder, MAX_FRAME_BYTES } from './framing.ts';
 import { libp2pKey, nodeIdOfPeer, peerIdOfNode } from './keys.ts';
 import type { Transport } from './driver.ts';
 import { labelled, type DaemonMetrics } from './metrics.ts';
@@ -69,7 +69,6 @@ export type P2PInit = {
 type Link = { stream: Stream | null; opening: boolean; pending: Writer; frames: number; flushScheduled: boolean; retryAt: number };
 /** A peer's pending writer keeps at most this much buffer between writes (a burst may grow it further). */
 const PENDING_KEEP_BYTES = 1 << 20;
-const FRAME_HEADER_BYTES = 4;
 
 export class P2PHost implements Transport {
   readonly node: Libp2p;
