@@ -117,11 +117,14 @@ const COUNTERS = {
   writes: 'ringmint_stream_writes_total',
   signatures: 'ringmint_batch_signatures_total',
   batchSigned: 'ringmint_batch_signed_objects_total',
+  records: 'ringmint_store_records_total',
+  // libp2p's byte counter is a delta since the last scrape: the first scrape resets it
+  bytes: 'libp2p_data_transfer_bytes_total{protocol="global sent"',
 } as const;
 type Counters = Record<keyof typeof COUNTERS, number>;
 
 async function counters(apis: readonly string[]): Promise<Counters> {
-  const sum: Counters = { messages: 0, steps: 0, batches: 0, verifications: 0, finalSeconds: 0, finals: 0, commitSeconds: 0, dropped: 0, writes: 0, signatures: 0, batchSigned: 0 };
+  const sum: Counters = { messages: 0, steps: 0, batches: 0, verifications: 0, finalSeconds: 0, finals: 0, commitSeconds: 0, dropped: 0, writes: 0, signatures: 0, batchSigned: 0, records: 0, bytes: 0 };
   for (const api of apis) {
     const text = (await callJson<string>('GET', `${api}/metrics`)).body;
     for (const line of String(text).split('\n')) {
@@ -266,6 +269,9 @@ export function registerBenchDevnet(bench: Command): void {
           streamWritesPerTransfer: per('writes'),
           stepsPerTransfer: per('steps'),
           syncedBatchesPerTransfer: per('batches'),
+          // LevelDB records written, and peer-to-peer bytes sent (after noise and yamux framing)
+          storeRecordsPerTransfer: per('records'),
+          p2pBytesPerTransfer: done > 0 ? Math.round(counted1.bytes / done) : null,
           verificationsPerTransfer: per('verifications'),
           // Ed25519 signatures the nodes made over batches of votes and receipts, and the mean batch
           batchSignaturesPerTransfer: per('signatures'),

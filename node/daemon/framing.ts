@@ -23,6 +23,14 @@ export function encodeFrame(payload: Uint8Array, max = MAX_FRAME_BYTES): Uint8Ar
   return out;
 }
 
+/**
+ * A copy of bytes [start, end): Uint8Array's slice, even on a Buffer, whose own slice
+ * is a view. A frame outlives its chunk (a decoded transfer or vote keeps views into
+ * its frame for as long as a lock or credit holds it), and a chunk is often a view of
+ * a 64 KiB read: views kept 75 MB of them alive in a node after 20,000 transfers.
+ */
+const copyOf = (b: Uint8Array, start: number, end?: number): Uint8Array => Uint8Array.prototype.slice.call(b, start, end);
+
 /** Turns a byte stream into frames. After a FrameTooLarge the stream is unusable: close it. */
 export class FrameDecoder {
   private buf: Uint8Array = new Uint8Array(0);
@@ -50,10 +58,10 @@ export class FrameDecoder {
       const len = new DataView(this.buf.buffer, this.buf.byteOffset + off, FRAME_HEADER_BYTES).getUint32(0);
       if (len > this.max) throw new FrameTooLarge(len);
       if (this.buf.length - off - FRAME_HEADER_BYTES < len) break;
-      frames.push(this.buf.slice(off + FRAME_HEADER_BYTES, off + FRAME_HEADER_BYTES + len));
+      frames.push(copyOf(this.buf, off + FRAME_HEADER_BYTES, off + FRAME_HEADER_BYTES + len));
       off += FRAME_HEADER_BYTES + len;
     }
-    this.buf = off === this.buf.length ? new Uint8Array(0) : this.buf.slice(off);
+    this.buf = off === this.buf.length ? new Uint8Array(0) : copyOf(this.buf, off);
     return frames;
   }
 }

@@ -28,6 +28,23 @@ test('byte by byte', () => {
   assert.equal([...out[0]!], [9, 9, 9, 9, 9, 9, 9]);
 });
 
+test('frames and leftovers are copies, never views that keep a large read buffer alive', () => {
+  // A Buffer chunk, as noise and yamux hand them over: Buffer#slice would be a view.
+  const read = Buffer.alloc(64 * 1024);
+  const frame = encodeFrame(bytes(100, 5));
+  read.set(frame, 0);
+  read.set(frame.subarray(0, 6), frame.length); // the start of a second frame
+  const d = new FrameDecoder();
+  const out = d.push(read.subarray(0, frame.length + 6));
+  assert.is(out.length, 1);
+  assert.is(out[0]!.buffer.byteLength, 100, 'the frame owns its bytes');
+  read.fill(0);
+  assert.is(out[0]![99], 5, 'a later write to the chunk does not reach the frame');
+  const rest = d.push(frame.subarray(6));
+  assert.is(rest.length, 1);
+  assert.is(rest[0]![0], 5, 'the leftover was copied before the chunk was reused');
+});
+
 test('a frame over 64 KiB is refused on both sides', () => {
   assert.throws(() => encodeFrame(bytes(MAX_FRAME_BYTES + 1, 0)), (e: unknown) => e instanceof FrameTooLarge);
   const header = new Uint8Array(4);
