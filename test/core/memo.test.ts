@@ -47,4 +47,18 @@ test('on byte arrays: hexOf memo does not change the bytes or their equality', (
   assert.is(Object.keys(b).length, 3);
 });
 
+test('hidden from Reflect.ownKeys too; set after delete; Buffers and slices', () => {
+  const m = new Memo<string>('y');
+  const o = { a: 1 };
+  m.set(o, 'v');
+  assert.equal(Reflect.ownKeys(o), ['a']);
+  m.delete(o);
+  m.set(o, 'w');
+  assert.is(m.get(o), 'w');
+  const buf = Buffer.from([4, 5]);
+  m.set(buf, 'z');
+  assert.is(m.get(buf), 'z');
+  assert.is(m.get(buf.subarray(0)), undefined, 'a view is another object');
+});
+
 test.run();
