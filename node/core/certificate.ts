@@ -4,7 +4,7 @@
 import { equal, hexOf } from './bytes.ts';
 import { Reason, Rejection } from './errors.ts';
 import { Memo } from './memo.ts';
-import { ReceiptCodec, TransferCodec, VoteCodec, transferId, verify, type Bundle, type Certificate } from './objects.ts';
+import { ReceiptCodec, TransferCodec, VoteCodec, decodedEncoding, transferId, verify, type Bundle, type Certificate } from './objects.ts';
 import type { Ring } from './ring.ts';
 import type { Verifier } from './signature.ts';
 
@@ -51,9 +51,47 @@ function stillPasses(p: Passed | undefined, ctx: CheckContext): boolean {
   return true;
 }
 
+/**
+ * Certificates that passed, by their bytes, per verifier: a node decodes the same
+ * certificate afresh in every message that carries it (a credit request, then the
+ * bundle to store), and each fresh object would be checked in full again. The same
+ * bytes are the same certificate (the codec is canonical), so under a context that
+ * still passes it, it passes. Bounded, first in first out: a certificate comes back
+ * within a transfer's lifetime (tens of milliseconds), and 2,048 cover seconds of load.
+ */
+const MAX_REMEMBERED_CERTIFICATES = 2048;
+type Remembered = { readonly bytes: Uint8Array; readonly passed: Passed };
+type PassedByBytes = { readonly byId: Map<string, Remembered>; readonly order: (string | undefined)[]; head: number };
+const passedByBytes = new WeakMap<object, PassedByBytes>();
+
+function passedBefore(cert: Certificate, ctx: CheckContext): boolean {
+  const bytes = decodedEncoding(cert);
+  if (bytes === undefined) return false;
+  const seen = passedByBytes.get(ctx.verifier)?.byId.get(hexOf(transferId(cert.transfer)));
+  if (seen === undefined || !equal(seen.bytes, bytes) || !stillPasses(seen.passed, ctx)) return false;
+  passedCertificates.set(cert, seen.passed);
+  return true;
+}
+
+function rememberPassed(cert: Certificate, ctx: CheckContext, passed: Passed): void {
+  const bytes = decodedEncoding(cert);
+  if (bytes === undefined) return;
+  let r = passedByBytes.get(ctx.verifier);
+  if (r === undefined) passedByBytes.set(ctx.verifier, (r = { byId: new Map(), order: new Array(MAX_REMEMBERED_CERTIFICATES), head: 0 }));
+  const idHex = hexOf(transferId(cert.transfer));
+  if (!r.byId.has(idHex)) {
+    const oldest = r.order[r.head];
+    if (oldest !== undefined) r.byId.delete(oldest);
+    r.order[r.head] = idHex;
+    r.head = (r.head + 1) % MAX_REMEMBERED_CERTIFICATES;
+  }
+  r.byId.set(idHex, { bytes, passed });
+}
+
 /** Throws Rejection(BAD_CERTIFICATE | UNKNOWN_EPOCH | BAD_SIGNATURE) unless `cert` holds. */
 export function checkCertificate(cert: Certificate, ctx: CheckContext): void {
   if (stillPasses(passedCertificates.get(cert), ctx)) return;
+  if (passedBefore(cert, ctx)) return;
   const t = cert.transfer;
   if (!verify(TransferCodec, ctx.network, ctx.verifier, t.from, t)) throw new Rejection(Reason.BAD_SIGNATURE, 'transfer signature does not verify');
   const id = transferId(t);
@@ -74,7 +112,9 @@ export function checkCertificate(cert: Certificate, ctx: CheckContext): void {
     if (!set) perEpoch.set(v.epoch, (set = new Set()));
     set.add(voter);
     if (set.size >= ring.q) {
-      passedCertificates.set(cert, { network: ctx.network, verifier: ctx.verifier, epoch: v.epoch, ring, more: null, voters: [...set] });
+      const passed: Passed = { network: ctx.network, verifier: ctx.verifier, epoch: v.epoch, ring, more: null, voters: [...set] };
+      passedCertificates.set(cert, passed);
+      rememberPassed(cert, ctx, passed);
       return;
     }
   }

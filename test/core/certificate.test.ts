@@ -4,9 +4,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { toHex } from '../../node/core/bytes.ts';
 import { checkBundle, checkCertificate, type CheckContext } from '../../node/core/certificate.ts';
-import { bindNetwork, epochHash, type Bundle, type Certificate, type Receipt, type Vote } from '../../node/core/objects.ts';
+import { bindNetwork, decodeWith, encodeWith, epochHash, readBundle, readCertificate, writeBundle, writeCertificate, type Bundle, type Certificate, type Receipt, type Vote } from '../../node/core/objects.ts';
 import { Ring } from '../../node/core/ring.ts';
-import { ed25519, type Signer } from '../../node/core/signature.ts';
+import { ed25519, type Signer, type Verifier } from '../../node/core/signature.ts';
 import { codeOf, epochRecord, keyOf, NET, receipt, transfer, vote } from './vectors/fixtures.ts';
 
 const mint = keyOf('mint');
@@ -127,6 +127,48 @@ test('receipts from non-custodians, for another amount, unknown epochs or with b
 
 test('a bundle whose certificate fails is rejected for the certificate', () => {
   assert.is(codeOf(() => checkBundle(bundle(qReceipts(), qVotes().slice(0, 2)), ctx())), 'BAD_CERTIFICATE');
+});
+
+test('a decoded certificate or bundle encodes to the bytes it came from; a copy is encoded afresh, to the same bytes', () => {
+  const c = cert(qVotes());
+  const bytes = encodeWith(c, writeCertificate);
+  const decoded = decodeWith(NET, bytes, readCertificate);
+  assert.equal(encodeWith(decoded, writeCertificate), bytes);
+  assert.equal(encodeWith({ ...decoded }, writeCertificate), bytes);
+  // A copy with other votes carries nothing of the original's encoding.
+  const fewer = { ...decoded, votes: decoded.votes.slice(0, 2) };
+  assert.is(encodeWith(fewer, writeCertificate).length < bytes.length, true);
+  const b = bundle(qReceipts());
+  const bb = encodeWith(b, writeBundle);
+  const db = decodeWith(NET, bb, readBundle);
+  assert.equal(encodeWith(db, writeBundle), bb);
+  const two = db.receipts.slice(0, 2);
+  assert.equal(encodeWith({ ...db, receipts: two }, writeBundle), encodeWith({ certificate: { ...db.certificate }, receipts: two.map((x) => ({ ...x })) }, writeBundle));
+  assert.is(encodeWith({ ...db, receipts: two }, writeBundle).length < bb.length, true);
+});
+
+test('a certificate decoded again from bytes that passed passes without its signatures checked again, under a context that still passes it', () => {
+  let checks = 0;
+  const counting: Verifier = { verify: (k, m, s) => (checks++, ed25519.verify(k, m, s)) };
+  const bytes = encodeWith(cert(qVotes()), writeCertificate);
+  const c0 = ctx({ verifier: counting });
+  checkCertificate(decodeWith(NET, bytes, readCertificate), c0);
+  const first = checks;
+  assert.ok(first >= 4, 'the first decode is checked in full');
+  checkCertificate(decodeWith(NET, bytes, readCertificate), c0);
+  assert.is(checks, first, 'the same bytes again: nothing verified');
+  // Other bytes for the same transfer (one vote's signature forged) are checked, and fail.
+  const votes = qVotes();
+  const forged = encodeWith(cert([votes[0]!, votes[1]!, bindNetwork({ ...votes[2]!, sig: votes[1]!.sig }, NET)]), writeCertificate);
+  assert.is(codeOf(() => checkCertificate(decodeWith(NET, forged, readCertificate), c0)), 'BAD_CERTIFICATE');
+  assert.ok(checks > first);
+  // A voter found void since: the remembered pass no longer applies.
+  const voidOne = toHex(fromCust[0]!.publicKey);
+  assert.is(codeOf(() => checkCertificate(decodeWith(NET, bytes, readCertificate), { ...c0, isVoid: (n) => n === voidOne })), 'BAD_CERTIFICATE');
+  // Another verifier remembers nothing of it.
+  let other = 0;
+  checkCertificate(decodeWith(NET, bytes, readCertificate), ctx({ verifier: { verify: (k, m, s) => (other++, ed25519.verify(k, m, s)) } }));
+  assert.ok(other >= 4);
 });
 
 test.run();
