@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { Address, Output } from '../core/ports.ts';
 import type { Message } from '../core/messages.ts';
 import type { Store } from './store.ts';
-import { labelled, type DaemonMetrics } from './metrics.ts';
+import type { DaemonMetrics } from './metrics.ts';
 
 export interface Transport {
   /** Fire and forget: the protocol retries what matters. */
@@ -48,13 +48,13 @@ export class Driver<E> {
   private lag: ReturnType<typeof monitorEventLoopDelay> | null = null;
   private stopped = false;
   private flushQueued = false;
-  private readonly stepsOf: (kind: string) => { inc(): void };
-  private readonly sentOf: (type: string) => { inc(): void };
+  private readonly stepsOf: (kind: string) => { n: number };
+  private readonly sentOf: (type: string) => { n: number };
 
   constructor(init: DriverInit<E>) {
     this.init = init;
-    this.stepsOf = labelled(init.metrics.steps, 'kind');
-    this.sentOf = labelled(init.metrics.messagesOut, 'type');
+    this.stepsOf = (kind) => init.metrics.steps.of(kind);
+    this.sentOf = (type) => init.metrics.messagesOut.of(type);
     init.store.onBatch = (records, steps, seconds) => {
       init.metrics.commitSeconds.observe(seconds);
       init.metrics.commitSteps.observe(steps);
@@ -89,7 +89,7 @@ export class Driver<E> {
       this.init.log.error({ err: e, kind }, 'machine step threw');
       return Promise.reject(e);
     }
-    this.stepsOf(kind).inc();
+    this.stepsOf(kind).n++;
     this.init.metrics.stepSeconds.observe((performance.now() - started) / 1000);
     if (output.send.length === 0 && output.persist.length === 0 && output.events.length === 0) return Promise.resolve();
     const mark = this.init.batches?.mark() ?? 0;
@@ -130,7 +130,7 @@ export class Driver<E> {
       for (const o of output.send) {
         try {
           this.init.transport.send(o.to, o.msg);
-          this.sentOf(o.msg.type).inc();
+          this.sentOf(o.msg.type).n++;
         } catch (e) {
           this.init.log.warn({ err: e, type: o.msg.type }, 'send failed');
         }

@@ -21,7 +21,7 @@ import type { Address } from '../core/ports.ts';
 import { FRAME_HEADER_BYTES, FrameDecoder, MAX_FRAME_BYTES } from './framing.ts';
 import { libp2pKey, nodeIdOfPeer, peerIdOfNode } from './keys.ts';
 import type { Transport } from './driver.ts';
-import { labelled, type DaemonMetrics } from './metrics.ts';
+import type { DaemonMetrics } from './metrics.ts';
 import { deferYamuxWindowUpdates } from './yamux-window.ts';
 import { noiseCrypto } from './noise-crypto.ts';
 
@@ -78,13 +78,13 @@ export class P2PHost implements Transport {
   private readonly mintPeer: PeerId;
   private bootstrapTimer: NodeJS.Timeout | null = null;
   private stopped = false;
-  private readonly receivedOf: (type: string) => { inc(): void };
+  private readonly receivedOf: (type: string) => { n: number };
 
   private constructor(node: Libp2p, init: P2PInit) {
     this.node = node;
     this.peerId = node.peerId;
     this.init = init;
-    this.receivedOf = labelled(init.metrics.messagesIn, 'type');
+    this.receivedOf = (type) => init.metrics.messagesIn.of(type);
     this.mintPeer = peerIdOfNode(init.mintKey);
   }
 
@@ -172,7 +172,7 @@ export class P2PHost implements Transport {
       this.init.log.debug({ err: String(e) }, 'malformed message dropped');
       return;
     }
-    this.receivedOf(msg.type).inc();
+    this.receivedOf(msg.type).n++;
     try {
       this.init.onMessage(from, msg);
     } catch (e) {
