@@ -38,6 +38,7 @@ test('frames and leftovers are copies, never views that keep a large read buffer
   const out = d.push(read.subarray(0, frame.length + 6));
   assert.is(out.length, 1);
   assert.is(out[0]!.buffer.byteLength, 100, 'the frame owns its bytes');
+  assert.is(Buffer.isBuffer(out[0]), false, 'a plain Uint8Array');
   read.fill(0);
   assert.is(out[0]![99], 5, 'a later write to the chunk does not reach the frame');
   const rest = d.push(frame.subarray(6));
