@@ -18,8 +18,8 @@ const MAX_OPEN_LOOKUPS = 4096;
  * object: in the simulator the k storage nodes of a bundle, or the k custodians of an
  * account, get the same object within milliseconds and write the same bytes. Bounded,
  * first in first out, not weak: these objects live as long as their nodes, and an
- * encoding kept as long costs ~1.2 KB per bundle for nothing. A daemon's objects are
- * its own (it never hits). Values are read-only.
+ * encoding kept as long costs ~1.2 KB per bundle for nothing. A daemon keeps far
+ * fewer (DAEMON_RECENT_KEEP). Values are read-only.
  */
 const recent = new Map<object, { readonly network: string; readonly bytes: Bytes }>();
 const RECENT_KEEP = 8192;
@@ -28,8 +28,27 @@ const RECENT_KEEP = 8192;
  * scans the holes V8 leaves at the front of a Map after deletes, ~2.8 µs per insert
  * at 8,192 entries against ~0.13 µs here.
  */
-const recentOrder: (object | undefined)[] = new Array(RECENT_KEEP);
+let recentKeep = RECENT_KEEP;
+let recentOrder: (object | undefined)[] = new Array(RECENT_KEEP);
 let recentHead = 0;
+
+/**
+ * How many recent encodings a daemon keeps. In a daemon only a gateway's own bundle
+ * and certificate are encoded twice (stored and kept in its view), within the same
+ * few milliseconds; everything else is decoded from its messages and never hits. The
+ * simulator's 8,192 kept the last 8,192 bundles and certificates alive in a daemon,
+ * each with every view of its decoding: ~30 MB a node, old enough to be copied by
+ * every scavenge.
+ */
+export const DAEMON_RECENT_KEEP = 512;
+
+/** Sets how many recent encodings are kept (the simulator's default: RECENT_KEEP); forgets those kept so far. */
+export function keepRecentEncodings(n: number): void {
+  recentKeep = Math.max(1, n);
+  recent.clear();
+  recentOrder = new Array(recentKeep);
+  recentHead = 0;
+}
 
 export function recentEncoding(obj: object, network: string, encode: () => Bytes): Bytes {
   const seen = recent.get(obj);
@@ -39,7 +58,7 @@ export function recentEncoding(obj: object, network: string, encode: () => Bytes
     const oldest = recentOrder[recentHead];
     if (oldest !== undefined) recent.delete(oldest);
     recentOrder[recentHead] = obj;
-    recentHead = (recentHead + 1) % RECENT_KEEP;
+    recentHead = (recentHead + 1) % recentKeep;
   }
   recent.set(obj, { network, bytes });
   return bytes;

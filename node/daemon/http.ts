@@ -11,7 +11,7 @@ import { Reason, Rejection } from '../core/errors.ts';
 import type { GenesisJson } from '../core/genesis.ts';
 import type { AccountState } from '../core/handoff-codec.ts';
 import { bundleToHex, epochToHex, transferFromJson, transferToJson } from '../core/json.ts';
-import { encodeWith, transferIdHex, writeAlert, writeCertificate, type Bundle, type EpochRecord, type Transfer } from '../core/objects.ts';
+import { encodeWith, transferId, transferIdHex, writeAlert, writeCertificate, type Bundle, type EpochRecord, type Transfer } from '../core/objects.ts';
 import { position } from '../core/ring.ts';
 import type { AccountHistory, NodeMachineApi, TransferView } from '../core/api.ts';
 import { createHttp, statusOf, DEFAULT_WAIT_MS, MAX_WAIT_MS, metricsRoute, WAIT_LEVELS, type WaitLevel } from './http-common.ts';
@@ -147,7 +147,7 @@ export function buildNodeHttp(d: NodeApiDeps): FastifyInstance {
     const q = waitQuery.parse(req.query);
     const t = transferFromJson(body.transfer, d.network);
     await d.submit(t);
-    const id = fromHex(transferToJson(t).id);
+    const id = transferId(t);
     let view = d.machine.transfer(id);
     if (view && !failure(view) && q.wait) view = (await d.waitFor(id, q.wait, q.timeoutMs ?? DEFAULT_WAIT_MS)) ?? view;
     if (!view) throw new Rejection(Reason.UNAVAILABLE, 'the gateway did not take the transfer');

@@ -11,6 +11,7 @@ import { Reason, Rejection } from '../core/errors.ts';
 import { genesisFromJson, type Genesis, type GenesisJson } from '../core/genesis.ts';
 import { JoinCodec, sign, type EpochRecord } from '../core/objects.ts';
 import { Ring } from '../core/ring.ts';
+import { DAEMON_RECENT_KEEP, keepRecentEncodings } from '../core/storage.ts';
 import { stateHistory } from '../core/history.ts';
 import { ed25519, nativeBackend } from '../core/signature.ts';
 import { BatchSigner } from '../core/batch-signature.ts';
@@ -134,6 +135,8 @@ export class NodeDaemon {
     if (!existsSync(local)) throw new Rejection(Reason.BAD_REQUEST, `no genesis: pass --genesis FILE (none in ${this.dataDir})`);
     const { genesis, json } = readGenesisFile(local);
     this.genesis = genesis;
+    // A daemon's objects are decoded from its own messages: few encodings are ever asked for twice.
+    keepRecentEncodings(DAEMON_RECENT_KEEP);
     const key = loadOrCreateKey(this.dataDir);
     loadOrCreateToken(this.dataDir);
     // One scheme for signing and checking, so this node's own signatures count as verified.
