@@ -7,7 +7,7 @@ import { checkCertificate } from './certificate.ts';
 import { Reason, Rejection, type ReasonCode } from './errors.ts';
 import type { Address } from './ports.ts';
 import {
-  ReceiptCodec, TransferCodec, VoteCodec, bindNetwork, cachePayload, decodeWith, doubleSpendEvidence, encodeWith, payload, payloadBuffer, readCertificate, readTransfer, sign, slabCopy,
+  ReceiptCodec, TransferCodec, VoteCodec, bindNetwork, cachePayload, decodedEncoding, decodeWith, doubleSpendEvidence, encodeWith, payload, payloadBuffer, readCertificate, readTransfer, sign, slabCopy,
   transferId, verify, writeCertificate, NoticeCodec,
   type Certificate, type Transfer,
 } from './objects.ts';
@@ -296,7 +296,7 @@ export class Custodian {
     if (t.seq > a.certifiedSeq && a.locks[t.seq] !== undefined) {
       a.certifiedSeq = t.seq;
       a.cert = cert;
-      if (ctx.durable) ctx.persist(Keys.certified(hex), recentEncoding(cert, ctx.network, () => encodeWith(cert, writeCertificate)));
+      if (ctx.durable) ctx.persist(Keys.certified(hex), decodedEncoding(cert) ?? recentEncoding(cert, ctx.network, () => encodeWith(cert, writeCertificate)));
     }
   }
 

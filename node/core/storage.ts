@@ -5,7 +5,7 @@
 import { fromHex, type Bytes } from './bytes.ts';
 import { checkBundle } from './certificate.ts';
 import { Rejection } from './errors.ts';
-import { decodeWith, encodeWith, readBundle, transferId, writeBundle, type Bundle } from './objects.ts';
+import { decodedEncoding, decodeWith, encodeWith, readBundle, transferId, writeBundle, type Bundle } from './objects.ts';
 import { hexOf, type NodeContext } from './node-context.ts';
 
 export const bundleKey = (idHex: string): string => `b/${idHex}`;
@@ -131,7 +131,8 @@ export class Storage {
       if (replyTo !== undefined) ctx.sendHex(replyTo, { type: 'reject', transferId: id, code: e.code, detail: e.message });
       return false;
     }
-    const encoding = ctx.durable ? recentEncoding(bundle, ctx.network, () => encodeWith(bundle, writeBundle)) : null;
+    // A bundle decoded from a message is stored as the bytes it came in (a view into its frame).
+    const encoding = ctx.durable ? (decodedEncoding(bundle) ?? recentEncoding(bundle, ctx.network, () => encodeWith(bundle, writeBundle))) : null;
     this.shelve(idHex, id, bundle, encoding);
     if (encoding !== null) ctx.persist(bundleKey(idHex), encoding);
     ctx.emit({ type: 'stored', transferId: id });
