@@ -150,7 +150,8 @@ export class Storage {
     if (!this.store(bundle, fromHex)) return;
     const id = transferId(bundle.certificate.transfer);
     if (forward) {
-      for (const n of ctx.ring.storage(id)) if (!ctx.isMe(n)) ctx.sendTo(n, { type: 'store', bundle, forward: false });
+      // Not back to the node that routed it here: a gateway among the storage nodes stored its copy before sending (Gateway.act).
+      for (const n of ctx.ring.storage(id)) if (!ctx.isMe(n) && hexOf(n) !== fromHex) ctx.sendTo(n, { type: 'store', bundle, forward: false });
     }
     // Only a primary's store is acknowledged: the gateway waits on it. Forwarded copies
     // (and handoff or repair copies) are answered by nobody; anti-entropy repairs a lost one.
