@@ -75,6 +75,36 @@ test('a custodian of both accounts gets one credit request (no separate `certifi
   assert.is(h.node(h.indexOf(h.outside([...from, ...to]))).transfer(id)!.status, 'stored');
 });
 
+test('a gateway among the storage nodes stores its own copy, and the primary does not send the bundle back to it', () => {
+  const h = new Harness({ nodes: 8, wire: true });
+  const alice = h.scheme.signer(secret('alice'));
+  const bob = h.scheme.signer(secret('bob'));
+  h.issue(alice.publicKey, 100n);
+  h.run();
+  const ring = new Ring(h.genesis.epoch0);
+  const t = h.transfer(alice, bob.publicKey, 1n, 1);
+  // The gateway: a storage node of the bundle other than its primary.
+  const storage = ring.storage(transferId(t)).map((b) => toHex(b));
+  const gateway = storage[1]!;
+  const stores = new Map<string, number>();
+  for (const [hex, node] of h.nodes) {
+    const receive = node.receive.bind(node);
+    node.receive = (f, m) => {
+      if (m.type === 'store') stores.set(hex, (stores.get(hex) ?? 0) + 1);
+      return receive(f, m);
+    };
+  }
+  h.submit(h.indexOf(gateway), t);
+  h.run();
+  const id = transferId(t);
+  assert.is(h.node(h.indexOf(gateway)).transfer(id)!.status, 'stored');
+  assert.is(stores.get(gateway) ?? 0, 0, 'the gateway is not sent its own bundle');
+  assert.is(stores.get(storage[0]!), 1, 'the primary gets it once, from the gateway');
+  for (const n of storage.slice(2)) assert.is(stores.get(n), 1, 'the other storage nodes get it from the primary');
+  assert.is(storedAt(h, id), storage.length, 'every storage node holds it, the gateway included');
+  assert.ok(h.stores.get(gateway)!.get(`b/${toHex(id)}`) !== undefined, "the gateway's copy is durable");
+});
+
 test('rejected with the reason when more than k - q custodians refuse for a lasting reason', () => {
   const h = new Harness({ nodes: 8 });
   const alice = h.scheme.signer(secret('alice'));
