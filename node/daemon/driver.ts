@@ -48,13 +48,9 @@ export class Driver<E> {
   private lag: ReturnType<typeof monitorEventLoopDelay> | null = null;
   private stopped = false;
   private flushQueued = false;
-  private readonly stepsOf: (kind: string) => { n: number };
-  private readonly sentOf: (type: string) => { n: number };
 
   constructor(init: DriverInit<E>) {
     this.init = init;
-    this.stepsOf = (kind) => init.metrics.steps.of(kind);
-    this.sentOf = (type) => init.metrics.messagesOut.of(type);
     init.store.onBatch = (records, steps, seconds) => {
       init.metrics.commitSeconds.observe(seconds);
       init.metrics.commitSteps.observe(steps);
@@ -89,7 +85,7 @@ export class Driver<E> {
       this.init.log.error({ err: e, kind }, 'machine step threw');
       return Promise.reject(e);
     }
-    this.stepsOf(kind).n++;
+    this.init.metrics.steps.inc(kind);
     this.init.metrics.stepSeconds.observe((performance.now() - started) / 1000);
     if (output.send.length === 0 && output.persist.length === 0 && output.events.length === 0) return Promise.resolve();
     const mark = this.init.batches?.mark() ?? 0;
@@ -130,7 +126,7 @@ export class Driver<E> {
       for (const o of output.send) {
         try {
           this.init.transport.send(o.to, o.msg);
-          this.sentOf(o.msg.type).n++;
+          this.init.metrics.messagesOut.inc(o.msg.type);
         } catch (e) {
           this.init.log.warn({ err: e, type: o.msg.type }, 'send failed');
         }

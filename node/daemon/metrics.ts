@@ -8,7 +8,7 @@ export type DaemonMetrics = ReturnType<typeof createMetrics>;
  * A counter with one label whose per-value tallies are plain numbers, handed to
  * prom-client at each scrape: these run per message and per step (tens of thousands
  * a second), and prom-client's own inc() (label hashing, validation) was ~1 % of a
- * node's CPU. `of(value)` returns the tally to add to; cache it where it is hot.
+ * node's CPU.
  */
 export class TalliedCounter {
   private readonly tallies = new Map<string, { n: number; seen: number }>();

@@ -78,13 +78,11 @@ export class P2PHost implements Transport {
   private readonly mintPeer: PeerId;
   private bootstrapTimer: NodeJS.Timeout | null = null;
   private stopped = false;
-  private readonly receivedOf: (type: string) => { n: number };
 
   private constructor(node: Libp2p, init: P2PInit) {
     this.node = node;
     this.peerId = node.peerId;
     this.init = init;
-    this.receivedOf = (type) => init.metrics.messagesIn.of(type);
     this.mintPeer = peerIdOfNode(init.mintKey);
   }
 
@@ -176,7 +174,7 @@ export class P2PHost implements Transport {
   }
 
   private handle(from: Address, msg: Message): void {
-    this.receivedOf(msg.type).n++;
+    this.init.metrics.messagesIn.inc(msg.type);
     try {
       this.init.onMessage(from, msg);
     } catch (e) {
