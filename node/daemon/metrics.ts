@@ -12,7 +12,7 @@ export type DaemonMetrics = ReturnType<typeof createMetrics>;
  */
 export class TalliedCounter {
   private readonly tallies = new Map<string, { n: number; seen: number }>();
-  readonly counter: Counter<string>;
+  private readonly counter: Counter<string>;
 
   constructor(registry: Registry, name: string, help: string, label: string) {
     const tallies = this.tallies;
