@@ -152,6 +152,8 @@ export class World {
       genesis: this.genesis, signer: h.signer, scheme: this.scheme, clock: this.sched,
       random: this.nodeRng.fork(`${h.index}/${h.gen}`),
       restore: h.store.size > 0 ? h.store : undefined,
+      // A durable run keeps every record in the host's store anyway: history is read back from there, as a daemon does.
+      records: this.durable ? h.store : undefined,
       options: {
         retryMs: this.params.node.retryMs, maxRetries: this.params.node.maxRetries, antiEntropyMs: this.params.node.antiEntropyMs,
         // Nothing here reads a finished transfer's view (statuses come as events; bundles from storage).

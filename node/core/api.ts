@@ -6,7 +6,7 @@ import type { ReasonCode } from './errors.ts';
 import type { Genesis } from './genesis.ts';
 import type { Message } from './messages.ts';
 import type { Alert, Bundle, Certificate, EpochRecord, Evidence, Notice, Repudiation, Transfer } from './objects.ts';
-import type { Address, Clock, Output, Random, RecordSource } from './ports.ts';
+import type { Address, Clock, Output, Random, RecordReader, RecordSource } from './ports.ts';
 import type { SignatureScheme, Signer } from './signature.ts';
 
 export type TransferStatus = 'pending' | 'final' | 'credited' | 'stored' | 'rejected' | 'conflict';
@@ -91,6 +91,13 @@ export type NodeInit = {
   readonly random: Random;
   /** Durable records from an earlier run, replayed at construction. */
   readonly restore?: RecordSource;
+  /**
+   * The node's records, read while it runs. Given to a durable machine, it keeps only
+   * its working set in memory (recent locks and credits of each account, ids of
+   * nothing stored) and reads older history back from here, so its memory no longer
+   * grows with every transfer. Absent: history stays in memory (the simulator's runs).
+   */
+  readonly records?: RecordReader;
   readonly options?: Partial<NodeOptions>;
 };
 
@@ -131,7 +138,12 @@ export interface NodeMachineApi {
   lookup?(transferId: Bytes): Output<NodeEvent>;
   /** Optional: this replica's credits and debits of `account`; undefined when it holds nothing of it. Read-only. */
   history?(account: Bytes): AccountHistory | undefined;
+  /** Optional: how much history the machine holds in memory (metrics; with a records reader it stays bounded). */
+  held?(): HeldHistory;
 }
+
+/** Counts of what a node machine holds in memory: accounts, their locks and credits, and stored bundles. */
+export type HeldHistory = { readonly accounts: number; readonly locks: number; readonly credits: number; readonly bundles: number };
 
 export type ReputationEvent = {
   readonly seq: number;

@@ -12,6 +12,7 @@ import {
   type Certificate, type Transfer,
 } from './objects.ts';
 import { hexOf, pad, type NodeContext } from './node-context.ts';
+import { MAX_CREDITS_PER_STATE, MAX_RECENT_LOCKS } from './handoff-codec.ts';
 import { recentEncoding } from './storage.ts';
 import type { AccountView } from './api.ts';
 
@@ -35,17 +36,24 @@ export type Account = {
   debited: bigint;
   /** Sum of credits applied. */
   credited: bigint;
-  /** Ids (hex) of credits applied to this account, for handoff. */
+  /** Ids (hex) of credits applied to this account, in that order, for handoff: credits[i] is the (creditBase + i)-th. */
   credits: string[];
+  /** How many older credits are left to the node's records (`k/` index); 0 without a reader. */
+  creditBase: number;
   frozen: boolean;
   /** Epoch at which this replica is known to hold the account's whole state (-1: not yet). */
   syncedEpoch: number;
-  /** Locks by seq; older ones answer idempotent re-votes. Sparse after a handoff. */
+  /**
+   * Locks by seq: locks[i] is at seq lockBase + i; older ones answer idempotent
+   * re-votes. Sparse after a handoff. With a reader, those below lockBase are read
+   * back from their records (Custodian.lockAt); without, lockBase stays 0.
+   */
   locks: (Transfer | undefined)[];
+  lockBase: number;
 };
 
 export function newAccount(): Account {
-  return { seq: 0, head: null, headId: null, certifiedSeq: 0, cert: null, debited: 0n, credited: 0n, credits: [], frozen: false, syncedEpoch: -1, locks: [] };
+  return { seq: 0, head: null, headId: null, certifiedSeq: 0, cert: null, debited: 0n, credited: 0n, credits: [], creditBase: 0, frozen: false, syncedEpoch: -1, locks: [], lockBase: 0 };
 }
 
 /** Big-endian u64 of a safe integer at `o`, without a DataView or a BigInt (the vote hot path). */
@@ -56,11 +64,23 @@ function writeU64(b: Bytes, o: number, n: number): void {
   b[o + 4] = lo >>> 24; b[o + 5] = (lo >>> 16) & 0xff; b[o + 6] = (lo >>> 8) & 0xff; b[o + 7] = lo & 0xff;
 }
 
+/**
+ * Locks an account keeps in memory below its newest when older ones can be read back
+ * (a node with a reader): handoff sends the head and MAX_RECENT_LOCKS below it, so
+ * those stay at hand. The window grows to twice this before it is cut back, so
+ * cutting costs O(1) per lock.
+ */
+const LOCK_WINDOW = 2 * MAX_RECENT_LOCKS;
+/** Credits an account keeps in memory, likewise: anti-entropy sends the newest page of MAX_CREDITS_PER_STATE. */
+const CREDIT_WINDOW = MAX_CREDITS_PER_STATE;
+
 /** Record keys (the node's persist namespace). */
 export const Keys = {
   lock: (from: string, seq: number) => `l/${from}/${pad(seq)}`,
   certified: (from: string) => `x/${from}`,
   credit: (id: string) => `c/${id}`,
+  /** The n-th credit applied to an account (application order): its transfer id. */
+  creditOrder: (to: string, n: number) => `k/${to}/${pad(n)}`,
   frozen: (from: string) => `f/${from}`,
   voided: (node: string) => `v/${node}`,
   snapshot: (from: string) => `a/${from}`,
@@ -68,9 +88,17 @@ export const Keys = {
   pin: (from: string, id: string) => `p/${from}/${id}`,
 } as const;
 
+/** The amount of a `c/` record (recipient ‖ u64 amount). */
+function creditAmount(v: Bytes): bigint {
+  return new DataView(v.buffer, v.byteOffset, v.byteLength).getBigUint64(32);
+}
+
 export class Custodian {
   readonly accounts = new Map<string, Account>();
-  /** Credits applied: transfer id hex -> amount (exactly-once by id, SPEC 5.4). */
+  /**
+   * Credits applied: transfer id hex -> amount (exactly-once by id, SPEC 5.4). With a
+   * reader only those in their account's window; older ones are `c/` records.
+   */
   readonly credits = new Map<string, { readonly to: string; readonly amount: bigint }>();
   /** (from, seq) pairs already reported, so a conflict yields one notice per node. */
   private readonly noticed = new Set<string>();
@@ -128,6 +156,57 @@ export class Custodian {
     });
   }
 
+  /** The lock of `a` at `seq`: from memory, or below the window from its record. */
+  lockAt(a: Account, hex: string, seq: number): Transfer | undefined {
+    if (seq >= a.lockBase) return a.locks[seq - a.lockBase];
+    const v = this.ctx.read(Keys.lock(hex, seq));
+    return v === undefined ? undefined : decodeWith(this.ctx.network, v, readTransfer);
+  }
+
+  /** Keeps `t` as the lock at its seq (the caller writes its record); with a reader the window is cut back to LOCK_WINDOW. */
+  setLock(a: Account, t: Transfer): void {
+    const i = t.seq - a.lockBase;
+    if (i < 0) return; // below the window: its record holds it
+    a.locks[i] = t;
+    if (this.ctx.reader !== null && a.locks.length > 2 * LOCK_WINDOW) {
+      const drop = a.locks.length - LOCK_WINDOW;
+      a.locks = a.locks.slice(drop);
+      a.lockBase += drop;
+    }
+  }
+
+  /** Whether the credit of transfer `idHex` was applied here. */
+  hasCredit(idHex: string): boolean {
+    return this.credits.has(idHex) || (this.ctx.reader !== null && this.ctx.read(Keys.credit(idHex)) !== undefined);
+  }
+
+  /** Credits applied to the account so far. */
+  creditCount(a: Account): number {
+    return a.creditBase + a.credits.length;
+  }
+
+  /** The n-th credit applied to the account (application order), from memory or below the window from the records. */
+  creditAt(a: Account, hex: string, n: number): { readonly idHex: string; readonly amount: bigint } | undefined {
+    if (n >= a.creditBase) {
+      const idHex = a.credits[n - a.creditBase];
+      return idHex === undefined ? undefined : { idHex, amount: this.credits.get(idHex)!.amount };
+    }
+    const id = this.ctx.read(Keys.creditOrder(hex, n));
+    if (id === undefined) return undefined;
+    const idHex = toHex(id);
+    const v = this.ctx.read(Keys.credit(idHex));
+    return v === undefined ? undefined : { idHex, amount: creditAmount(v) };
+  }
+
+  /** With a reader, cuts the account's credits in memory back to CREDIT_WINDOW once past twice that. */
+  private trimCredits(a: Account): void {
+    if (this.ctx.reader === null || a.credits.length <= 2 * CREDIT_WINDOW) return;
+    const drop = a.credits.length - CREDIT_WINDOW;
+    for (let i = 0; i < drop; i++) this.credits.delete(a.credits[i]!);
+    a.credits = a.credits.slice(drop);
+    a.creditBase += drop;
+  }
+
   /** Writes the lock record of `t` (skipped, encoding included, by a machine that is not durable). */
   persistLock(hex: string, t: Transfer): void {
     if (this.ctx.durable) this.ctx.persist(Keys.lock(hex, t.seq), this.transferBytes(t));
@@ -150,7 +229,7 @@ export class Custodian {
       return this.refuse(replyTo, id, Reason.NOT_SYNCED, 'this custodian is still pulling the account (epoch change)');
     }
     if (!a) this.accounts.set(hex, (a = newAccount()));
-    const locked = a.locks[t.seq];
+    const locked = this.lockAt(a, hex, t.seq);
     if (locked !== undefined) {
       if (equal(transferId(locked), id)) return this.vote(replyTo, t, id);
       return this.conflict(replyTo, t, id, locked);
@@ -158,9 +237,9 @@ export class Custodian {
     if (t.seq <= a.seq) {
       // A pipelined transfer below a head adopted by handoff: the lock above names it as
       // its prev, so it is in this account's chain and its debit is in the totals.
-      const above = a.locks[t.seq + 1];
+      const above = this.lockAt(a, hex, t.seq + 1);
       if (above !== undefined && equal(above.prev, id)) {
-        a.locks[t.seq] = t;
+        this.setLock(a, t);
         this.persistLock(hex, t);
         return this.vote(replyTo, t, id);
       }
@@ -178,7 +257,7 @@ export class Custodian {
     } else if (a.credited - a.debited < t.amount) {
       return this.refuse(replyTo, id, Reason.INSUFFICIENT_FUNDS, `balance ${a.credited - a.debited} < ${t.amount}`);
     }
-    a.locks[t.seq] = t;
+    this.setLock(a, t);
     a.seq = t.seq;
     a.head = t;
     a.headId = id;
@@ -241,13 +320,19 @@ export class Custodian {
     const hex = hexOf(t.from);
     const a = this.accounts.get(hex);
     const id = transferId(t);
-    if (a && a.certifiedSeq >= t.seq && a.locks[t.seq] !== undefined && equal(transferId(a.locks[t.seq]!), id)) return;
+    if (a && a.certifiedSeq >= t.seq && this.holds(a, hex, t.seq, id)) return;
     try {
       checkCertificate(cert, ctx.check);
     } catch {
       return; // a bad certificate changes nothing; the sender gets no answer
     }
     this.adoptCertified(hex, cert);
+  }
+
+  /** Whether the lock of `a` at `seq` is the transfer `id`. */
+  holds(a: Account, hex: string, seq: number, id: Bytes): boolean {
+    const locked = this.lockAt(a, hex, seq);
+    return locked !== undefined && equal(transferId(locked), id);
   }
 
   /** Drops pins at or below `seq` (that seq is now locked here), durably. */
@@ -273,27 +358,29 @@ export class Custodian {
     const t = cert.transfer;
     const id = transferId(t);
     const a = this.account(hex);
-    const locked = a.locks[t.seq];
+    let locked = this.lockAt(a, hex, t.seq);
     if (locked !== undefined && !equal(transferId(locked), id)) {
       this.report(t, locked);
       a.debited += t.amount - locked.amount;
-      a.locks[t.seq] = t;
+      this.setLock(a, t);
       if (a.seq === t.seq) {
         a.head = t;
         a.headId = id;
       }
       this.persistLock(hex, t);
+      locked = t;
     } else if (locked === undefined && t.seq === a.seq + 1 && equal(t.prev, a.headId ?? ZERO32)) {
       // Certified without our vote (we were slow or down): the debit is final, so follow it.
-      a.locks[t.seq] = t;
+      this.setLock(a, t);
       a.seq = t.seq;
       a.head = t;
       a.headId = id;
       a.debited += t.amount;
       this.persistLock(hex, t);
+      locked = t;
     }
-    if (a.pins !== undefined && a.locks[t.seq] !== undefined) this.unpin(a, t.seq, hex);
-    if (t.seq > a.certifiedSeq && a.locks[t.seq] !== undefined) {
+    if (a.pins !== undefined && locked !== undefined) this.unpin(a, t.seq, hex);
+    if (t.seq > a.certifiedSeq && locked !== undefined) {
       a.certifiedSeq = t.seq;
       a.cert = cert;
       if (ctx.durable) ctx.persist(Keys.certified(hex), decodedEncoding(cert) ?? recentEncoding(cert, ctx.network, () => encodeWith(cert, writeCertificate)));
@@ -313,7 +400,7 @@ export class Custodian {
     const id = transferId(t);
     // hexOf: one string per id object (the k custodians of a simulated run share it).
     const idHex = hexOf(id);
-    if (!this.credits.has(idHex)) {
+    if (!this.hasCredit(idHex)) {
       if (!ctx.ring.isCustodian(ctx.id, t.to)) return this.refuse(replyTo, id, Reason.NOT_CUSTODIAN, `not a custodian of the recipient in epoch ${ctx.epoch}`);
       try {
         checkCertificate(cert, ctx.check);
@@ -334,21 +421,25 @@ export class Custodian {
    * (`to`, `id`) to spare the hex round trips.
    */
   applyCredit(idHex: string, toHex_: string, amount: bigint, persist: boolean, to?: Bytes, id?: Bytes): boolean {
-    if (this.credits.has(idHex)) return false;
+    if (this.hasCredit(idHex)) return false;
     this.credits.set(idHex, { to: toHex_, amount });
     const a = this.account(toHex_);
     a.credited += amount;
+    const n = this.creditCount(a);
     a.credits.push(idHex);
     if (persist) {
       const toBytes = to ?? fromHex(toHex_);
+      const idBytes = id ?? fromHex(idHex);
       if (this.ctx.durable) {
         const v = new Uint8Array(40);
         v.set(toBytes, 0);
         new DataView(v.buffer).setBigUint64(32, amount);
         this.ctx.persist(Keys.credit(idHex), v);
+        this.ctx.persist(Keys.creditOrder(toHex_, n), idBytes);
       }
-      this.ctx.emit({ type: 'credited', transferId: id ?? fromHex(idHex), to: toBytes, amount });
+      this.ctx.emit({ type: 'credited', transferId: idBytes, to: toBytes, amount });
     }
+    this.trimCredits(a);
     return true;
   }
 
@@ -367,8 +458,9 @@ export class Custodian {
   restoreLock(hex: string, value: Bytes): void {
     const t = decodeWith(this.ctx.network, value, readTransfer);
     const a = this.account(hex);
-    const old = a.locks[t.seq];
-    a.locks[t.seq] = t;
+    // Memory only: the record being restored is on disk, so lockAt would find it.
+    const old = t.seq >= a.lockBase ? a.locks[t.seq - a.lockBase] : undefined;
+    this.setLock(a, t);
     if (old !== undefined) a.debited -= old.amount;
     else if (t.seq <= a.seq) return; // below a handed-off snapshot: its debit is in the snapshot's total
     a.debited += t.amount;
@@ -387,9 +479,29 @@ export class Custodian {
     (a.pins ??= []).push(t);
   }
 
+  /** A `c/` record. With a reader only its amount is counted here: restoreCreditOrder builds the window. */
   restoreCredit(idHex: string, value: Bytes): void {
-    const dv = new DataView(value.buffer, value.byteOffset, value.byteLength);
-    this.applyCredit(idHex, toHex(value.subarray(0, 32)), dv.getBigUint64(32), false);
+    if (this.ctx.reader === null) this.applyCredit(idHex, toHex(value.subarray(0, 32)), creditAmount(value), false);
+    else this.account(toHex(value.subarray(0, 32))).credited += creditAmount(value);
+  }
+
+  /**
+   * With a reader, after the `c/` records: the `k/` index of one account, in order, so the
+   * newest credits (with their amounts, from their records) come back into memory.
+   */
+  restoreCreditOrder(hex: string, ids: readonly Bytes[]): void {
+    if (this.ctx.reader === null) return;
+    const a = this.account(hex);
+    const from = Math.max(0, ids.length - CREDIT_WINDOW);
+    a.creditBase = from;
+    a.credits = [];
+    for (let n = from; n < ids.length; n++) {
+      const idHex = toHex(ids[n]!);
+      const v = this.ctx.read(Keys.credit(idHex));
+      if (v === undefined) continue; // cannot be: the index is written with the credit
+      this.credits.set(idHex, { to: hex, amount: creditAmount(v) });
+      a.credits.push(idHex);
+    }
   }
 
   /** The record holds the certificate (older stores: the bare seq, 8 bytes). */

@@ -123,22 +123,29 @@ export class Handoff {
       seq: a?.seq ?? 0,
       head: a?.head ?? null,
       certificate: a !== undefined && a.seq > 0 && a.cert !== null && a.cert.transfer.seq === a.seq ? a.cert : null,
-      recent: a !== undefined ? recentLocks(a) : [],
+      recent: a !== undefined ? recentLocks(this.custodian, a, hex) : [],
       debited: a?.debited ?? 0n,
       credited: a?.credited ?? 0n,
     };
-    const ids = a?.credits ?? [];
+    const count = a !== undefined ? this.custodian.creditCount(a) : 0;
     const out: AccountState[] = [];
-    const page = (from: number, to: number) => ids.slice(from, to).map((id) => ({ transferId: fromHex(id), amount: this.custodian.credits.get(id)!.amount }));
+    const page = (from: number, to: number) => {
+      const credits: { transferId: Bytes; amount: bigint }[] = [];
+      for (let n = from; n < Math.min(to, count); n++) {
+        const c = this.custodian.creditAt(a!, hex, n);
+        if (c !== undefined) credits.push({ transferId: fromHex(c.idHex), amount: c.amount });
+      }
+      return credits;
+    };
     if (sweepPage !== undefined && a !== undefined && this.sentInPart(a)) {
-      const older = ids.length - MAX_CREDITS_PER_STATE;
+      const older = count - MAX_CREDITS_PER_STATE;
       const from = (sweepPage % Math.ceil(older / MAX_CREDITS_PER_STATE)) * MAX_CREDITS_PER_STATE;
-      out.push({ ...base, credits: page(older, ids.length), more: true });
+      out.push({ ...base, credits: page(older, count), more: true });
       out.push({ ...base, credits: page(from, Math.min(from + MAX_CREDITS_PER_STATE, older)), more: true });
       return out;
     }
-    for (let i = 0; i === 0 || i < ids.length; i += MAX_CREDITS_PER_STATE) {
-      out.push({ ...base, credits: page(i, i + MAX_CREDITS_PER_STATE), more: i + MAX_CREDITS_PER_STATE < ids.length });
+    for (let i = 0; i === 0 || i < count; i += MAX_CREDITS_PER_STATE) {
+      out.push({ ...base, credits: page(i, i + MAX_CREDITS_PER_STATE), more: i + MAX_CREDITS_PER_STATE < count });
     }
     return out;
   }
@@ -148,8 +155,8 @@ export class Handoff {
   }
 
   /** Whether anti-entropy sends this account in part (see states): more credits than ANTI_ENTROPY_PAGES pages. */
-  sentInPart(a: { readonly credits: readonly string[] }): boolean {
-    return a.credits.length > ANTI_ENTROPY_PAGES * MAX_CREDITS_PER_STATE;
+  sentInPart(a: Account): boolean {
+    return this.custodian.creditCount(a) > ANTI_ENTROPY_PAGES * MAX_CREDITS_PER_STATE;
   }
 
   /**
@@ -285,7 +292,7 @@ export class Handoff {
     let changed = false;
     // A certified head at or below ours replaces a different lock there.
     for (const s of pool.states.values()) {
-      if (s.certificate !== null && s.seq <= a.seq && !(a.certifiedSeq >= s.seq && a.locks[s.seq] !== undefined && equal(transferId(a.locks[s.seq]!), transferId(s.head!)))) {
+      if (s.certificate !== null && s.seq <= a.seq && !(a.certifiedSeq >= s.seq && c.holds(a, hex, s.seq, transferId(s.head!)))) {
         c.adoptCertified(hex, s.certificate);
         changed = true;
       }
@@ -330,7 +337,7 @@ export class Handoff {
           const pins = a.pins ?? [];
           if (pins.length < MAX_PINS && !pins.some((p) => equal(transferId(p), id))) c.pin(a, hex, t);
         } else {
-          const held = a.locks[t.seq];
+          const held = c.lockAt(a, hex, t.seq);
           if (held !== undefined && !equal(transferId(held), id)) c.report(t, held);
         }
       }
@@ -343,12 +350,12 @@ export class Handoff {
 
   /** Records a lock learned with proof (no vote was given for it here). */
   private adoptLock(hex: string, a: Account, t: Transfer): void {
-    const held = a.locks[t.seq];
+    const held = this.custodian.lockAt(a, hex, t.seq);
     if (held !== undefined) {
       if (!equal(transferId(held), transferId(t))) this.custodian.report(t, held);
       return;
     }
-    a.locks[t.seq] = t;
+    this.custodian.setLock(a, t);
     this.custodian.persistLock(hex, t);
   }
 
@@ -367,7 +374,7 @@ export class Handoff {
     a.seq = state.seq;
     a.head = state.head;
     a.headId = state.head ? transferId(state.head) : null;
-    if (state.head) a.locks[state.seq] = state.head;
+    if (state.head) this.custodian.setLock(a, state.head);
     a.debited = state.debited;
     if (state.certificate !== null && state.seq >= a.certifiedSeq) {
       a.certifiedSeq = state.seq;
@@ -388,7 +395,7 @@ export class Handoff {
       if (p.epoch === ctx.epoch) this.sendState(p.to, p.account, toHex(p.account), p.epoch);
     }
     for (const [hex, a] of this.custodian.accounts) {
-      if (a.seq === 0 && a.credits.length === 0 && !a.frozen) continue;
+      if (a.seq === 0 && this.custodian.creditCount(a) === 0 && !a.frozen) continue;
       const account = fromHex(hex);
       if (!prev.isCustodian(ctx.id, account)) continue;
       const before = new Set(prev.custodians(account).map(hexOf));
@@ -435,11 +442,11 @@ function points(pool: Pool): Map<string, Point> {
 }
 
 /** The locks just below the head, each the prev of the one above, while this replica holds them. */
-function recentLocks(a: Account): Transfer[] {
+function recentLocks(c: Custodian, a: Account, hex: string): Transfer[] {
   const out: Transfer[] = [];
   let above = a.head;
   while (above !== null && out.length < MAX_RECENT_LOCKS && above.seq > 1) {
-    const t = a.locks[above.seq - 1];
+    const t = c.lockAt(a, hex, above.seq - 1);
     if (t === undefined || !equal(transferId(t), above.prev)) break;
     out.push(t);
     above = t;

@@ -5,17 +5,32 @@ import { fromHex, toHex, type Bytes } from './bytes.ts';
 import { transferId } from './objects.ts';
 import type { AccountHistory } from './api.ts';
 import type { Custodian } from './custodian.ts';
-import type { AccountState } from './handoff-codec.ts';
+import { MAX_CREDITS_PER_STATE, type AccountState } from './handoff-codec.ts';
 
-/** This replica's history of `account`, or undefined when it holds nothing of it. */
+/**
+ * Debits this replica lists at most, the newest: older locks may be on disk only, and a
+ * remote custodian's answer holds the head and MAX_RECENT_LOCKS below it anyway.
+ */
+export const MAX_REPLICA_DEBITS = 1024;
+
+/**
+ * This replica's history of `account`, or undefined when it holds nothing of it: its
+ * first page of credits (as a remote custodian's answer) and its newest debits.
+ */
 export function replicaHistory(custodian: Custodian, account: Bytes, synced: boolean): AccountHistory | undefined {
-  const a = custodian.accounts.get(toHex(account));
+  const hex = toHex(account);
+  const a = custodian.accounts.get(hex);
   if (a === undefined) return undefined;
-  const credits = a.credits.map((id) => ({ transferId: fromHex(id), amount: custodian.credits.get(id)?.amount ?? 0n }));
+  const credits: AccountHistory['credits'][number][] = [];
+  for (let n = 0; n < Math.min(custodian.creditCount(a), MAX_CREDITS_PER_STATE); n++) {
+    const c = custodian.creditAt(a, hex, n);
+    if (c !== undefined) credits.push({ transferId: fromHex(c.idHex), amount: c.amount });
+  }
   const debits: AccountHistory['debits'][number][] = [];
-  a.locks.forEach((t, seq) => {
+  for (let seq = Math.max(1, a.seq - MAX_REPLICA_DEBITS + 1); seq <= a.seq; seq++) {
+    const t = custodian.lockAt(a, hex, seq);
     if (t !== undefined) debits.push({ seq, transferId: transferId(t), to: t.to, amount: t.amount, certified: seq <= a.certifiedSeq });
-  });
+  }
   return { account, credits, debits, synced };
 }
 

@@ -8,7 +8,7 @@ import type { Message } from './messages.ts';
 import { epochHash, encodeWith, writeEpoch, type EpochRecord } from './objects.ts';
 import type { NodeEvent, NodeOptions } from './api.ts';
 import type { CheckContext } from './certificate.ts';
-import type { Clock, Output, Random } from './ports.ts';
+import type { Clock, Output, Random, RecordReader } from './ports.ts';
 import { Ring, validateEpoch } from './ring.ts';
 import type { SignatureScheme, Signer } from './signature.ts';
 
@@ -63,6 +63,11 @@ export class NodeContext {
   readonly mintHex: string;
   /** Whether persist records are written at all (NodeOptions.durable). */
   readonly durable: boolean;
+  /**
+   * The node's records while it runs (NodeInit.records), when durable: history is then
+   * read back from them and not kept in memory. Null: every part keeps its history.
+   */
+  readonly reader: RecordReader | null;
   /** The current step's output; NodeMachine swaps in a fresh one per step. */
   out: Output<NodeEvent> = { send: [], persist: [], events: [] };
   /** Known epoch records by number, contiguous from 0 to current. */
@@ -71,7 +76,7 @@ export class NodeContext {
   readonly voids = new Set<string>();
   readonly check: CheckContext;
 
-  constructor(genesis: Genesis, signer: Signer, scheme: SignatureScheme, clock: Clock, random: Random, options: NodeOptions) {
+  constructor(genesis: Genesis, signer: Signer, scheme: SignatureScheme, clock: Clock, random: Random, options: NodeOptions, reader?: RecordReader) {
     this.network = genesis.network;
     this.genesis = genesis;
     this.scheme = scheme;
@@ -82,6 +87,7 @@ export class NodeContext {
     this.random = random;
     this.options = options;
     this.durable = options.durable !== false;
+    this.reader = this.durable && reader !== undefined ? reader : null;
     this.mintHex = toHex(genesis.mintKey);
     this.records.push(genesis.epoch0);
     this.check = {
@@ -138,6 +144,19 @@ export class NodeContext {
   }
   persist(key: string, value: Bytes | null): void {
     if (this.durable) this.out.persist.push({ key, value });
+  }
+  /**
+   * A record as this node last wrote it: this step's own writes first (the driver has
+   * not been handed them yet), then the reader. Only with a reader.
+   */
+  read(key: string): Bytes | undefined {
+    // Steps write a handful of records; a handoff step writing many reads few.
+    const p = this.out.persist;
+    for (let i = p.length - 1; i >= 0; i--) {
+      const r = p[i]!;
+      if (r.key === key) return r.value ?? undefined;
+    }
+    return this.reader!.get(key);
   }
   emit(e: NodeEvent): void {
     this.out.events.push(e);

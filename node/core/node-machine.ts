@@ -9,7 +9,7 @@ import {
   AlertCodec, RepudiationCodec, TransferCodec, VoteCodec, decodeWith, encodeWith, noticeHash, readAlert, readEpoch, transferId, verify, writeAlert,
   Limits, type Alert, type Bundle, type EpochRecord, type Evidence, type Transfer,
 } from './objects.ts';
-import { DEFAULT_NODE_OPTIONS, type AccountHistory, type AccountView, type NodeEvent, type NodeInit, type NodeMachineApi, type TransferView } from './api.ts';
+import { DEFAULT_NODE_OPTIONS, type AccountHistory, type HeldHistory, type AccountView, type NodeEvent, type NodeInit, type NodeMachineApi, type TransferView } from './api.ts';
 import type { Address, Output, RecordSource } from './ports.ts';
 import { NodeContext, hexOf, pad } from './node-context.ts';
 import { Custodian, Keys } from './custodian.ts';
@@ -36,7 +36,7 @@ export class NodeMachine implements NodeMachineApi {
 
   constructor(init: NodeInit) {
     const options = { ...DEFAULT_NODE_OPTIONS, ...(init.options ?? {}) };
-    this.ctx = new NodeContext(init.genesis, init.signer, init.scheme, init.clock, init.random, options);
+    this.ctx = new NodeContext(init.genesis, init.signer, init.scheme, init.clock, init.random, options, init.records);
     this.id = this.ctx.id;
     this.custodian = new Custodian(this.ctx);
     this.storage = new Storage(this.ctx);
@@ -189,7 +189,24 @@ export class NodeMachine implements NodeMachineApi {
     for (const [k, v] of src.entries('x/')) this.custodian.restoreCertified(k.slice(2), v);
     for (const [k, v] of src.entries('p/')) this.custodian.restorePin(k.slice(2, 66), v);
     for (const [k, v] of src.entries('c/')) this.custodian.restoreCredit(k.slice(2), v);
-    for (const [k, v] of src.entries('b/')) this.storage.restore(k.slice(2), v);
+    if (ctx.reader !== null) {
+      // `k/<account>/<n>`: each account's credits in the order applied, its newest back in memory.
+      let hex = '';
+      let ids: Bytes[] = [];
+      for (const [k, v] of src.entries('k/')) {
+        const h = k.slice(2, 66);
+        if (h !== hex) {
+          if (ids.length > 0) this.custodian.restoreCreditOrder(hex, ids);
+          hex = h;
+          ids = [];
+        }
+        ids.push(v);
+      }
+      if (ids.length > 0) this.custodian.restoreCreditOrder(hex, ids);
+    }
+    // With a reader, stored bundles stay on disk: only their count is needed (the `o/` index).
+    if (ctx.reader === null) for (const [k, v] of src.entries('b/')) this.storage.restore(k.slice(2), v);
+    else for (const [k] of src.entries('o/')) this.storage.restoreOrder(parseInt(k.slice(2), 16));
     ctx.out = { send: [], persist: [], events: [] };
     for (const [, v] of src.entries('al/')) this.onAlert(decodeWith(net, v, readAlert), false);
     ctx.out = { send: [], persist: [], events: [] };
@@ -222,6 +239,16 @@ export class NodeMachine implements NodeMachineApi {
 
   bundle(id: Bytes): Bundle | undefined {
     return this.storage.get(id);
+  }
+
+  held(): HeldHistory {
+    let locks = 0;
+    let credits = 0;
+    for (const a of this.custodian.accounts.values()) {
+      for (const t of a.locks) if (t !== undefined) locks++;
+      credits += a.credits.length;
+    }
+    return { accounts: this.custodian.accounts.size, locks, credits, bundles: this.storage.held };
   }
 
   alerts(): readonly Alert[] {

@@ -52,8 +52,18 @@ export interface RecordSource {
   entries(prefix: string): Iterable<[string, Bytes]>;
 }
 
+/**
+ * Read side of durable storage while a machine runs: one record by key, answering
+ * every record the driver was handed so far (synced or still in a batch). With it a
+ * machine keeps its history (old locks, credits, stored bundles) out of memory and
+ * reads it back when asked; the driver owns any caching.
+ */
+export interface RecordReader {
+  get(key: string): Bytes | undefined;
+}
+
 /** An in-memory store: the simulator's disk and the tests' (a crash keeps it; a disk loss drops it). */
-export class MemoryStore implements RecordSource {
+export class MemoryStore implements RecordSource, RecordReader {
   private readonly map = new Map<string, Bytes>();
 
   apply(records: readonly PersistRecord[]): void {

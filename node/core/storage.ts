@@ -6,7 +6,7 @@ import { fromHex, type Bytes } from './bytes.ts';
 import { checkBundle } from './certificate.ts';
 import { Rejection } from './errors.ts';
 import { decodedEncoding, decodeWith, encodeWith, readBundle, transferId, writeBundle, type Bundle } from './objects.ts';
-import { hexOf, type NodeContext } from './node-context.ts';
+import { hexOf, pad, type NodeContext } from './node-context.ts';
 
 export const bundleKey = (idHex: string): string => `b/${idHex}`;
 
@@ -67,12 +67,17 @@ export function recentEncoding(obj: object, network: string, encode: () => Bytes
 /** A stored bundle: the object, or (NodeOptions.compactBundles) its id and encoding. */
 type Shelved = Bundle | { readonly id: Bytes; readonly bytes: Bytes };
 
+/** Record key of the n-th bundle this node stored (store order, for anti-entropy): its transfer id. */
+export const bundleOrderKey = (n: number): string => `o/${pad(n)}`;
+
 export class Storage {
   private readonly ctx: NodeContext;
-  /** Stored bundles by transfer id hex. */
+  /** Stored bundles by transfer id hex; empty when the node's records hold them (ctx.reader). */
   private readonly bundles = new Map<string, Shelved>();
-  /** Ids in store order (bundles are never removed): anti-entropy names recent ones and sweeps the rest. */
+  /** Ids in store order (bundles are never removed): anti-entropy names recent ones and sweeps the rest. Empty with a reader (`o/` records). */
   private readonly order: Bytes[] = [];
+  /** Bundles stored so far (with a reader: the next `o/` index). */
+  private stored = 0;
   private readonly compact: boolean;
   /** Transfer id hex -> peers (hex) that asked us and wait for a lookup-reply. */
   private readonly waiting = new Map<string, Set<string>>();
@@ -82,29 +87,40 @@ export class Storage {
     this.compact = ctx.options.compactBundles !== false;
   }
 
-  /** The stored bundle (a fresh object each call when bundles are kept compact). */
+  /** The stored bundle (a fresh object each call when bundles are kept compact or on disk). */
   get(id: Bytes): Bundle | undefined {
-    const s = this.bundles.get(hexOf(id));
+    const idHex = hexOf(id);
+    if (this.ctx.reader !== null) {
+      const bytes = this.ctx.read(bundleKey(idHex));
+      return bytes === undefined ? undefined : decodeWith(this.ctx.network, bytes, readBundle);
+    }
+    const s = this.bundles.get(idHex);
     return s === undefined ? undefined : this.unshelve(s);
   }
 
   has(idHex: string): boolean {
-    return this.bundles.has(idHex);
+    return this.ctx.reader !== null ? this.ctx.read(bundleKey(idHex)) !== undefined : this.bundles.has(idHex);
   }
 
-  /** Transfer ids of every stored bundle, in the order they were stored. */
-  *ids(): Iterable<Bytes> {
-    for (const s of this.bundles.values()) yield 'bytes' in s ? s.id : transferId(s.certificate.transfer);
+  /** How many bundles are held in memory (none with a reader). */
+  get held(): number {
+    return this.bundles.size;
   }
 
   /** How many bundles are stored. */
   get count(): number {
-    return this.order.length;
+    return this.stored;
   }
 
   /** The transfer ids of the bundles stored `from`-th to `to`-th (0-based, `to` excluded), in store order. */
   idsBetween(from: number, to: number): Bytes[] {
-    return this.order.slice(from, to);
+    if (this.ctx.reader === null) return this.order.slice(from, to);
+    const out: Bytes[] = [];
+    for (let i = from; i < Math.min(to, this.stored); i++) {
+      const id = this.ctx.read(bundleOrderKey(i));
+      if (id !== undefined) out.push(id);
+    }
+    return out;
   }
 
   private unshelve(s: Shelved): Bundle {
@@ -112,7 +128,11 @@ export class Storage {
   }
 
   private shelve(idHex: string, id: Bytes, bundle: Bundle, encoding: Bytes | null): void {
-    if (!this.bundles.has(idHex)) this.order.push(id);
+    // The store-order index (a durable machine's): anti-entropy reads it back when bundles live on disk only.
+    if (encoding !== null) this.ctx.persist(bundleOrderKey(this.stored), id);
+    this.stored++;
+    if (this.ctx.reader !== null) return; // the bundle record is the copy; memory keeps nothing of it
+    this.order.push(id);
     if (!this.compact) this.bundles.set(idHex, bundle);
     else this.bundles.set(idHex, { id, bytes: encoding ?? encodeWith(bundle, writeBundle) });
   }
@@ -123,7 +143,7 @@ export class Storage {
     const id = transferId(bundle.certificate.transfer);
     // hexOf: one string per id object, shared by the maps of every node that holds the bundle.
     const idHex = hexOf(id);
-    if (this.bundles.has(idHex)) return true;
+    if (this.has(idHex)) return true;
     try {
       checkBundle(bundle, ctx.check);
     } catch (e) {
@@ -133,8 +153,8 @@ export class Storage {
     }
     // A bundle decoded from a message is stored as the bytes it came in (a view into its frame).
     const encoding = ctx.durable ? (decodedEncoding(bundle) ?? recentEncoding(bundle, ctx.network, () => encodeWith(bundle, writeBundle))) : null;
-    this.shelve(idHex, id, bundle, encoding);
     if (encoding !== null) ctx.persist(bundleKey(idHex), encoding);
+    this.shelve(idHex, id, bundle, encoding);
     ctx.emit({ type: 'stored', transferId: id });
     // Anyone who asked us for it while we lacked it gets it now.
     const w = this.waiting.get(idHex);
@@ -178,7 +198,7 @@ export class Storage {
   lookup(id: Bytes): void {
     const ctx = this.ctx;
     const idHex = hexOf(id);
-    if (this.bundles.has(idHex)) return;
+    if (this.has(idHex)) return;
     if (!this.waiting.has(idHex)) {
       if (this.waiting.size >= MAX_OPEN_LOOKUPS) this.waiting.clear();
       this.waiting.set(idHex, new Set([ctx.idHex]));
@@ -192,21 +212,38 @@ export class Storage {
     const prev = ctx.ringOf(prevEpoch);
     if (!prev) return;
     const ring = ctx.ring;
-    for (const s of this.bundles.values()) {
-      const id = 'bytes' in s ? s.id : transferId(s.certificate.transfer);
+    const send = (id: Bytes, bundle: () => Bundle | undefined): void => {
       const before = new Set(prev.storage(id).map(hexOf));
-      let b: Bundle | null = null; // decoded only if some new member needs it
+      let b: Bundle | undefined; // decoded (or read) only if some new member needs it
       for (const n of ring.storage(id)) {
         const h = hexOf(n);
-        if (h !== ctx.idHex && !before.has(h)) ctx.sendHex(h, { type: 'store', bundle: (b ??= this.unshelve(s)), forward: false });
+        if (h !== ctx.idHex && !before.has(h) && (b ??= bundle()) !== undefined) ctx.sendHex(h, { type: 'store', bundle: b, forward: false });
       }
+    };
+    if (ctx.reader !== null) {
+      for (let i = 0; i < this.stored; i++) {
+        const id = ctx.read(bundleOrderKey(i));
+        if (id !== undefined) send(id, () => this.get(id));
+      }
+      return;
     }
+    for (const s of this.bundles.values()) send('bytes' in s ? s.id : transferId(s.certificate.transfer), () => this.unshelve(s));
   }
 
+  /** A `b/` record at start (without a reader: with a reader the bundle stays on disk). */
   restore(idHex: string, value: Bytes): void {
-    if (!this.bundles.has(idHex)) this.order.push(fromHex(idHex));
+    if (this.ctx.reader !== null) return;
+    if (!this.bundles.has(idHex)) {
+      this.order.push(fromHex(idHex));
+      this.stored++;
+    }
     // Compact: kept as read, undecoded (this node's own encoding, written when it stored the bundle).
     if (this.compact) this.bundles.set(idHex, { id: fromHex(idHex), bytes: value });
     else this.bundles.set(idHex, decodeWith(this.ctx.network, value, readBundle));
+  }
+
+  /** An `o/` record at start: with a reader, the count of bundles stored is the next index. */
+  restoreOrder(n: number): void {
+    if (this.ctx.reader !== null) this.stored = Math.max(this.stored, n + 1);
   }
 }

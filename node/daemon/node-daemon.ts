@@ -11,8 +11,9 @@ import { Reason, Rejection } from '../core/errors.ts';
 import { genesisFromJson, type Genesis, type GenesisJson } from '../core/genesis.ts';
 import { JoinCodec, sign, type EpochRecord } from '../core/objects.ts';
 import { Ring } from '../core/ring.ts';
-import { DAEMON_RECENT_KEEP, keepRecentEncodings } from '../core/storage.ts';
+import { bundleKey, DAEMON_RECENT_KEEP, keepRecentEncodings } from '../core/storage.ts';
 import { stateHistory } from '../core/history.ts';
+import { HISTORY_INDEX_KEY, historyIndexRecords } from '../core/history-index.ts';
 import { ed25519, nativeBackend } from '../core/signature.ts';
 import { BatchSigner } from '../core/batch-signature.ts';
 import type { NodeEvent, NodeInit, NodeMachineApi, TransferView } from '../core/api.ts';
@@ -82,6 +83,20 @@ const JOIN_INTERVAL_MS = 3_000;
 const EPOCHS_KEPT = 64;
 
 export type MachineFactory = (init: NodeInit) => NodeMachineApi;
+
+/** Records a node machine reads back while it runs, never at start (storage.ts bundleKey). */
+const BUNDLE_PREFIX = bundleKey('');
+
+/** A store from before the history index (core/history-index.ts) gets it, once, before its machine starts. */
+async function upgradeStore(store: Store, log: Logger): Promise<void> {
+  if (store.get(HISTORY_INDEX_KEY) !== undefined) return;
+  const credits: [string, Uint8Array][] = [];
+  for await (const entry of store.scan('c/')) credits.push(entry);
+  const bundles: string[] = [];
+  for await (const [k] of store.scan(BUNDLE_PREFIX, false)) bundles.push(k);
+  await store.commit(historyIndexRecords(credits, bundles));
+  if (credits.length + bundles.length > 0) log.info({ credits: credits.length, bundles: bundles.length }, 'store upgraded: history index written');
+}
 
 export function readGenesisFile(path: string): { genesis: Genesis; json: GenesisJson } {
   let json: GenesisJson;
@@ -164,7 +179,9 @@ export class NodeDaemon {
 
     this.store = await Store.open(join(this.dataDir, 'db'));
     this.shutdown.add(() => this.store.close());
-    const restore = await this.store.load();
+    await upgradeStore(this.store, this.log);
+    // Stored bundles stay on disk: the machine reads them back when asked (NodeInit.records).
+    const restore = await this.store.load([BUNDLE_PREFIX]);
     this.log.info({ records: restore.size }, 'store loaded');
     this.machine = createMachine({
       genesis,
@@ -173,6 +190,7 @@ export class NodeDaemon {
       clock: { now: () => Date.now() },
       random: { next: () => Math.random() },
       restore,
+      records: this.store,
     });
     this.rememberEpoch(genesis.epoch0);
     this.rememberEpoch(this.machine.currentEpoch());

@@ -5,7 +5,7 @@
 // driver waits for it before it sends anything that step produced.
 import { ClassicLevel } from 'classic-level';
 import type { Bytes } from '../core/bytes.ts';
-import type { PersistRecord, RecordSource } from '../core/ports.ts';
+import type { PersistRecord, RecordReader, RecordSource } from '../core/ports.ts';
 
 /** Records gathered into one batch at most; past it a new batch starts (bounds one write's memory and latency). */
 const MAX_BATCH_RECORDS = 50_000;
@@ -41,8 +41,13 @@ export class LoadedRecords implements RecordSource {
   }
 }
 
-export class Store {
+export class Store implements RecordReader {
   private readonly db: ClassicLevel<string, Uint8Array>;
+  /**
+   * Records handed to commit and not yet written, by key (null: a delete): reads see
+   * them at once, as the machine that wrote them expects. Bounded by the queued batches.
+   */
+  private readonly unsynced = new Map<string, Bytes | null>();
   private inflight: Promise<void> | null = null;
   /** The in-flight batch's own promise (rejects if its write fails). */
   private inflightPromise: Promise<void> | null = null;
@@ -62,11 +67,36 @@ export class Store {
     return new Store(db);
   }
 
-  /** Every record, for the machine's restore. */
-  async load(): Promise<LoadedRecords> {
+  /**
+   * Every record, for the machine's restore, but those under the `skip` prefixes: a
+   * machine that reads its history back while it runs needs none of their values at
+   * start (stored bundles, ~2 KB each), and loading them would bound a restart by memory.
+   */
+  async load(skip: readonly string[] = []): Promise<LoadedRecords> {
     const map = new Map<string, Bytes>();
-    for await (const [k, v] of this.db.iterator()) map.set(k, Uint8Array.from(v));
+    // Key ranges between the skipped prefixes ('/' + 1 is '0': the end of a 'x/' prefix).
+    const cuts = [...skip].sort();
+    let from: string | undefined;
+    for (const prefix of [...cuts, undefined]) {
+      const range = { ...(from !== undefined ? { gte: from } : {}), ...(prefix !== undefined ? { lt: prefix } : {}) };
+      for await (const [k, v] of this.db.iterator(range)) map.set(k, Uint8Array.from(v));
+      if (prefix !== undefined) from = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+    }
     return new LoadedRecords(map);
+  }
+
+  /** Keys and values under `prefix`, in key order, straight from disk (a one-off scan: migrations). */
+  async *scan(prefix: string, values = true): AsyncIterable<[string, Bytes]> {
+    const end = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+    const empty = new Uint8Array(0);
+    for await (const [k, v] of this.db.iterator({ gte: prefix, lt: end, values })) yield [k, values ? Uint8Array.from(v) : empty];
+  }
+
+  /** A record as last committed (written or still in a batch), read synchronously: the machine's history reads. */
+  get(key: string): Bytes | undefined {
+    const pending = this.unsynced.get(key);
+    if (pending !== undefined) return pending ?? undefined;
+    return this.db.getSync(key);
   }
 
   /**
@@ -95,7 +125,10 @@ export class Store {
       last = { ops: [], steps: 0, promise, resolve, reject };
       this.queue.push(last);
     }
-    for (const r of records) last.ops.push(r);
+    for (const r of records) {
+      last.ops.push(r);
+      this.unsynced.set(r.key, r.value);
+    }
     last.steps++;
     this.kick();
     return last.promise;
@@ -116,6 +149,8 @@ export class Store {
     this.inflightPromise = batch.promise;
     this.inflight = write.then(
       () => {
+        // Written: reads go to disk now, unless a later batch wrote the key again.
+        for (const r of batch.ops) if (this.unsynced.get(r.key) === r.value) this.unsynced.delete(r.key);
         this.stats.batches++;
         this.stats.records += batch.ops.length;
         this.stats.steps += batch.steps;

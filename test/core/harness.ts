@@ -66,6 +66,8 @@ export type HarnessOptions = {
   readonly checkRestore?: (hex: string, live: NodeMachine, rebuilt: NodeMachine) => void;
   readonly faults?: Faults;
   readonly options?: Partial<NodeOptions>;
+  /** Machines keep their whole history in memory (no records reader), as the simulator runs them. */
+  readonly historyInMemory?: boolean;
   /** Extra nodes created but not in epoch 0 (they join through newEpoch). */
   readonly spare?: number;
 };
@@ -122,7 +124,10 @@ export class Harness {
     const hex = toHex(s.publicKey);
     return new NodeMachine({
       genesis: this.genesis, signer: s, scheme: this.scheme, clock: { now: () => this.now }, random: new Rng(this.signers.indexOf(s) + 7),
-      restore: this.stores.get(hex), options: { retryMs: 500, maxRetries: 50, antiEntropyMs: 5_000, ...(this.opts.options ?? {}) },
+      restore: this.stores.get(hex),
+      // As a daemon runs: history read back from the store, not kept in memory (unless the test asks).
+      records: this.opts.historyInMemory === true ? undefined : this.stores.get(hex),
+      options: { retryMs: 500, maxRetries: 50, antiEntropyMs: 5_000, ...(this.opts.options ?? {}) },
     });
   }
 

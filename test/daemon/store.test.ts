@@ -40,6 +40,37 @@ test('steps arriving while a batch is in flight share the next batch (group comm
   await s.close();
 });
 
+test('get reads a record at once, while its batch is queued or being written, and after; a delete reads as absent', async () => {
+  const s = await Store.open(dir());
+  await s.commit([{ key: 'x/old', value: utf8('o') }]);
+  const first = s.commit([{ key: 'x/a', value: utf8('1') }]);
+  const second = s.commit([{ key: 'x/a', value: utf8('2') }, { key: 'x/old', value: null }]);
+  // Both still unsynced: the later write wins, the delete hides the old record.
+  assert.is(new TextDecoder().decode(s.get('x/a')!), '2');
+  assert.is(s.get('x/old'), undefined);
+  await first;
+  assert.is(new TextDecoder().decode(s.get('x/a')!), '2', 'the first batch written does not bring back its older value');
+  await second;
+  assert.is(new TextDecoder().decode(s.get('x/a')!), '2');
+  assert.is(s.get('x/old'), undefined);
+  assert.is(s.get('x/none'), undefined);
+  await s.close();
+});
+
+test('load skips the prefixes it is told to; scan lists one prefix, with or without values', async () => {
+  const s = await Store.open(dir());
+  await s.commit([{ key: 'a/1', value: utf8('a') }, { key: 'b/1', value: utf8('b1') }, { key: 'b/2', value: utf8('b2') }, { key: 'b0', value: utf8('after') }, { key: 'c/1', value: utf8('c') }]);
+  const r = await s.load(['b/']);
+  assert.equal([...r.entries('')].map(([k]) => k), ['a/1', 'b0', 'c/1']);
+  const scanned: [string, number][] = [];
+  for await (const [k, v] of s.scan('b/')) scanned.push([k, v.length]);
+  assert.equal(scanned, [['b/1', 2], ['b/2', 2]]);
+  const keys: [string, number][] = [];
+  for await (const [k, v] of s.scan('b/', false)) keys.push([k, v.length]);
+  assert.equal(keys, [['b/1', 0], ['b/2', 0]]);
+  await s.close();
+});
+
 test('an empty step waits for the writes committed before it', async () => {
   const s = await Store.open(dir());
   const order: string[] = [];
