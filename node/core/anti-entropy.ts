@@ -201,7 +201,7 @@ export class AntiEntropy {
       }
     } else {
       for (const e of d.entries) {
-        if (this.storage.has(hexOf(e.key))) continue;
+        if (this.storage.has(e.key)) continue;
         if (!ring.storage(e.key).some((n) => ctx.isMe(n))) continue;
         ctx.sendHex(fromHex, { type: 'lookup', transferId: e.key });
       }

@@ -14,6 +14,7 @@ import {
 import { hexOf, pad, type NodeContext } from './node-context.ts';
 import { MAX_CREDITS_PER_STATE, MAX_RECENT_LOCKS } from './handoff-codec.ts';
 import { recentEncoding } from './storage.ts';
+import { IdFilter } from './id-filter.ts';
 import type { AccountView } from './api.ts';
 
 /** One replica's custody state of an account. Kept small: the simulator holds millions. */
@@ -102,6 +103,8 @@ export class Custodian {
   readonly credits = new Map<string, { readonly to: string; readonly amount: bigint }>();
   /** (from, seq) pairs already reported, so a conflict yields one notice per node. */
   private readonly noticed = new Set<string>();
+  /** With a reader: every credit applied here, so a new one is known new without a store read. */
+  private readonly applied = new IdFilter();
   private readonly ctx: NodeContext;
   private readonly mintHex: string;
   private readonly supplyCap: bigint | null;
@@ -175,9 +178,10 @@ export class Custodian {
     }
   }
 
-  /** Whether the credit of transfer `idHex` was applied here. */
-  hasCredit(idHex: string): boolean {
-    return this.credits.has(idHex) || (this.ctx.reader !== null && this.ctx.read(Keys.credit(idHex)) !== undefined);
+  /** Whether the credit of transfer `id` was applied here (with a reader: memory, then the filter, then the store). */
+  hasCredit(idHex: string, id: Bytes): boolean {
+    if (this.credits.has(idHex)) return true;
+    return this.ctx.reader !== null && this.applied.mayHave(id) && this.ctx.read(Keys.credit(idHex)) !== undefined;
   }
 
   /** Credits applied to the account so far. */
@@ -400,7 +404,7 @@ export class Custodian {
     const id = transferId(t);
     // hexOf: one string per id object (the k custodians of a simulated run share it).
     const idHex = hexOf(id);
-    if (!this.hasCredit(idHex)) {
+    if (!this.hasCredit(idHex, id)) {
       if (!ctx.ring.isCustodian(ctx.id, t.to)) return this.refuse(replyTo, id, Reason.NOT_CUSTODIAN, `not a custodian of the recipient in epoch ${ctx.epoch}`);
       try {
         checkCertificate(cert, ctx.check);
@@ -408,7 +412,7 @@ export class Custodian {
         if (e instanceof Rejection) return this.refuse(replyTo, id, e.code === Reason.BAD_SIGNATURE ? Reason.BAD_CERTIFICATE : e.code, e.message);
         throw e;
       }
-      this.applyCredit(idHex, hexOf(t.to), t.amount, true, t.to, id);
+      this.addCredit(idHex, hexOf(t.to), t.amount, true, t.to, id);
     }
     if (replyTo === undefined) return;
     const receipt = sign(ReceiptCodec, ctx.network, ctx.signer, { transferId: id, to: t.to, amount: t.amount, epoch: ctx.epoch, custodian: ctx.id });
@@ -421,7 +425,14 @@ export class Custodian {
    * (`to`, `id`) to spare the hex round trips.
    */
   applyCredit(idHex: string, toHex_: string, amount: bigint, persist: boolean, to?: Bytes, id?: Bytes): boolean {
-    if (this.hasCredit(idHex)) return false;
+    if (this.hasCredit(idHex, id ?? fromHex(idHex))) return false;
+    this.addCredit(idHex, toHex_, amount, persist, to, id);
+    return true;
+  }
+
+  /** Applies a credit known not to be applied yet. */
+  private addCredit(idHex: string, toHex_: string, amount: bigint, persist: boolean, to?: Bytes, id?: Bytes): void {
+    if (this.ctx.reader !== null) this.applied.add(id ?? fromHex(idHex));
     this.credits.set(idHex, { to: toHex_, amount });
     const a = this.account(toHex_);
     a.credited += amount;
@@ -440,7 +451,6 @@ export class Custodian {
       this.ctx.emit({ type: 'credited', transferId: idBytes, to: toBytes, amount });
     }
     this.trimCredits(a);
-    return true;
   }
 
   /** SPEC 6: a proven double spender's account takes no new debits; credits still apply. */
@@ -482,7 +492,10 @@ export class Custodian {
   /** A `c/` record. With a reader only its amount is counted here: restoreCreditOrder builds the window. */
   restoreCredit(idHex: string, value: Bytes): void {
     if (this.ctx.reader === null) this.applyCredit(idHex, toHex(value.subarray(0, 32)), creditAmount(value), false);
-    else this.account(toHex(value.subarray(0, 32))).credited += creditAmount(value);
+    else {
+      this.account(toHex(value.subarray(0, 32))).credited += creditAmount(value);
+      this.applied.add(fromHex(idHex));
+    }
   }
 
   /**

@@ -206,7 +206,7 @@ export class NodeMachine implements NodeMachineApi {
     }
     // With a reader, stored bundles stay on disk: only their count is needed (the `o/` index).
     if (ctx.reader === null) for (const [k, v] of src.entries('b/')) this.storage.restore(k.slice(2), v);
-    else for (const [k] of src.entries('o/')) this.storage.restoreOrder(parseInt(k.slice(2), 16));
+    else for (const [k, v] of src.entries('o/')) this.storage.restoreOrder(parseInt(k.slice(2), 16), v);
     ctx.out = { send: [], persist: [], events: [] };
     for (const [, v] of src.entries('al/')) this.onAlert(decodeWith(net, v, readAlert), false);
     ctx.out = { send: [], persist: [], events: [] };

@@ -5,6 +5,7 @@
 import { fromHex, type Bytes } from './bytes.ts';
 import { checkBundle } from './certificate.ts';
 import { Rejection } from './errors.ts';
+import { IdFilter } from './id-filter.ts';
 import { decodedEncoding, decodeWith, encodeWith, readBundle, transferId, writeBundle, type Bundle } from './objects.ts';
 import { hexOf, pad, type NodeContext } from './node-context.ts';
 
@@ -79,6 +80,8 @@ export class Storage {
   /** Bundles stored so far (with a reader: the next `o/` index). */
   private stored = 0;
   private readonly compact: boolean;
+  /** With a reader: every bundle stored here, so a new one is known new without a store read. */
+  private readonly filter = new IdFilter();
   /** Transfer id hex -> peers (hex) that asked us and wait for a lookup-reply. */
   private readonly waiting = new Map<string, Set<string>>();
 
@@ -98,8 +101,10 @@ export class Storage {
     return s === undefined ? undefined : this.unshelve(s);
   }
 
-  has(idHex: string): boolean {
-    return this.ctx.reader !== null ? this.ctx.read(bundleKey(idHex)) !== undefined : this.bundles.has(idHex);
+  /** Whether the bundle of transfer `id` is stored here (with a reader: the filter, then the store). */
+  has(id: Bytes): boolean {
+    if (this.ctx.reader === null) return this.bundles.has(hexOf(id));
+    return this.filter.mayHave(id) && this.ctx.read(bundleKey(hexOf(id))) !== undefined;
   }
 
   /** How many bundles are held in memory (none with a reader). */
@@ -131,7 +136,10 @@ export class Storage {
     // The store-order index (a durable machine's): anti-entropy reads it back when bundles live on disk only.
     if (encoding !== null) this.ctx.persist(bundleOrderKey(this.stored), id);
     this.stored++;
-    if (this.ctx.reader !== null) return; // the bundle record is the copy; memory keeps nothing of it
+    if (this.ctx.reader !== null) {
+      this.filter.add(id); // the bundle record is the copy; memory keeps nothing else of it
+      return;
+    }
     this.order.push(id);
     if (!this.compact) this.bundles.set(idHex, bundle);
     else this.bundles.set(idHex, { id, bytes: encoding ?? encodeWith(bundle, writeBundle) });
@@ -143,7 +151,7 @@ export class Storage {
     const id = transferId(bundle.certificate.transfer);
     // hexOf: one string per id object, shared by the maps of every node that holds the bundle.
     const idHex = hexOf(id);
-    if (this.has(idHex)) return true;
+    if (this.has(id)) return true;
     try {
       checkBundle(bundle, ctx.check);
     } catch (e) {
@@ -198,7 +206,7 @@ export class Storage {
   lookup(id: Bytes): void {
     const ctx = this.ctx;
     const idHex = hexOf(id);
-    if (this.has(idHex)) return;
+    if (this.has(id)) return;
     if (!this.waiting.has(idHex)) {
       if (this.waiting.size >= MAX_OPEN_LOOKUPS) this.waiting.clear();
       this.waiting.set(idHex, new Set([ctx.idHex]));
@@ -242,8 +250,10 @@ export class Storage {
     else this.bundles.set(idHex, decodeWith(this.ctx.network, value, readBundle));
   }
 
-  /** An `o/` record at start: with a reader, the count of bundles stored is the next index. */
-  restoreOrder(n: number): void {
-    if (this.ctx.reader !== null) this.stored = Math.max(this.stored, n + 1);
+  /** An `o/` record at start (the n-th bundle stored, its id): with a reader, the count and the filter. */
+  restoreOrder(n: number, id: Bytes): void {
+    if (this.ctx.reader === null) return;
+    this.stored = Math.max(this.stored, n + 1);
+    this.filter.add(id);
   }
 }

@@ -43,11 +43,15 @@ export class LoadedRecords implements RecordSource {
 
 export class Store implements RecordReader {
   private readonly db: ClassicLevel<string, Uint8Array>;
+  /** The ops of the batch being written (reads see them until it is done). */
+  private inflightOps: readonly PersistRecord[] = [];
   /**
-   * Records handed to commit and not yet written, by key (null: a delete): reads see
-   * them at once, as the machine that wrote them expects. Bounded by the queued batches.
+   * Records handed to commit and not yet written, by key (null: a delete), so reads
+   * see them at once, as the machine that wrote them expects. Built on the first read
+   * after a change, not on every commit: reads are rare (the machines' id filters
+   * answer most questions), commits are not.
    */
-  private readonly unsynced = new Map<string, Bytes | null>();
+  private unsynced: Map<string, Bytes | null> | null = null;
   private inflight: Promise<void> | null = null;
   /** The in-flight batch's own promise (rejects if its write fails). */
   private inflightPromise: Promise<void> | null = null;
@@ -94,6 +98,11 @@ export class Store implements RecordReader {
 
   /** A record as last committed (written or still in a batch), read synchronously: the machine's history reads. */
   get(key: string): Bytes | undefined {
+    if (this.unsynced === null) {
+      this.unsynced = new Map();
+      for (const r of this.inflightOps) this.unsynced.set(r.key, r.value);
+      for (const b of this.queue) for (const r of b.ops) this.unsynced.set(r.key, r.value);
+    }
     const pending = this.unsynced.get(key);
     if (pending !== undefined) return pending ?? undefined;
     return this.db.getSync(key);
@@ -125,10 +134,8 @@ export class Store implements RecordReader {
       last = { ops: [], steps: 0, promise, resolve, reject };
       this.queue.push(last);
     }
-    for (const r of records) {
-      last.ops.push(r);
-      this.unsynced.set(r.key, r.value);
-    }
+    for (const r of records) last.ops.push(r);
+    this.unsynced = null;
     last.steps++;
     this.kick();
     return last.promise;
@@ -147,10 +154,12 @@ export class Store implements RecordReader {
             { sync: true },
           );
     this.inflightPromise = batch.promise;
+    this.inflightOps = batch.ops;
     this.inflight = write.then(
       () => {
-        // Written: reads go to disk now, unless a later batch wrote the key again.
-        for (const r of batch.ops) if (this.unsynced.get(r.key) === r.value) this.unsynced.delete(r.key);
+        // Written: reads of its records go to disk now.
+        this.inflightOps = [];
+        this.unsynced = null;
         this.stats.batches++;
         this.stats.records += batch.ops.length;
         this.stats.steps += batch.steps;
@@ -162,6 +171,8 @@ export class Store implements RecordReader {
         this.kick();
       },
       (e: unknown) => {
+        this.inflightOps = [];
+        this.unsynced = null;
         this.inflight = null;
         this.inflightPromise = null;
         batch.reject(e);
