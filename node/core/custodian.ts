@@ -80,7 +80,7 @@ export const Keys = {
   lock: (from: string, seq: number) => `l/${from}/${pad(seq)}`,
   certified: (from: string) => `x/${from}`,
   credit: (id: string) => `c/${id}`,
-  /** The n-th credit applied to an account (application order): its transfer id. */
+  /** The n-th credit applied to an account (application order): its transfer id ‖ u64 amount. */
   creditOrder: (to: string, n: number) => `k/${to}/${pad(n)}`,
   frozen: (from: string) => `f/${from}`,
   voided: (node: string) => `v/${node}`,
@@ -89,7 +89,15 @@ export const Keys = {
   pin: (from: string, id: string) => `p/${from}/${id}`,
 } as const;
 
-/** The amount of a `c/` record (recipient ‖ u64 amount). */
+/** A `c/` record (recipient ‖ u64 amount) or a `k/` one (transfer id ‖ u64 amount). */
+export function creditRecord(head: Bytes, amount: bigint): Bytes {
+  const v = new Uint8Array(40);
+  v.set(head, 0);
+  new DataView(v.buffer).setBigUint64(32, amount);
+  return v;
+}
+
+/** The amount of a `c/` or `k/` record. */
 function creditAmount(v: Bytes): bigint {
   return new DataView(v.buffer, v.byteOffset, v.byteLength).getBigUint64(32);
 }
@@ -195,11 +203,8 @@ export class Custodian {
       const idHex = a.credits[n - a.creditBase];
       return idHex === undefined ? undefined : { idHex, amount: this.credits.get(idHex)!.amount };
     }
-    const id = this.ctx.read(Keys.creditOrder(hex, n));
-    if (id === undefined) return undefined;
-    const idHex = toHex(id);
-    const v = this.ctx.read(Keys.credit(idHex));
-    return v === undefined ? undefined : { idHex, amount: creditAmount(v) };
+    const v = this.ctx.read(Keys.creditOrder(hex, n));
+    return v === undefined ? undefined : { idHex: toHex(v.subarray(0, 32)), amount: creditAmount(v) };
   }
 
   /** With a reader, cuts the account's credits in memory back to CREDIT_WINDOW once past twice that. */
@@ -442,11 +447,8 @@ export class Custodian {
       const toBytes = to ?? fromHex(toHex_);
       const idBytes = id ?? fromHex(idHex);
       if (this.ctx.durable) {
-        const v = new Uint8Array(40);
-        v.set(toBytes, 0);
-        new DataView(v.buffer).setBigUint64(32, amount);
-        this.ctx.persist(Keys.credit(idHex), v);
-        this.ctx.persist(Keys.creditOrder(toHex_, n), idBytes);
+        this.ctx.persist(Keys.credit(idHex), creditRecord(toBytes, amount));
+        this.ctx.persist(Keys.creditOrder(toHex_, n), creditRecord(idBytes, amount));
       }
       this.ctx.emit({ type: 'credited', transferId: idBytes, to: toBytes, amount });
     }
@@ -499,19 +501,18 @@ export class Custodian {
   }
 
   /**
-   * With a reader, after the `c/` records: the `k/` index of one account, in order, so the
-   * newest credits (with their amounts, from their records) come back into memory.
+   * With a reader, after the `c/` records: the `k/` records of one account, in order, so
+   * its newest credits come back into memory.
    */
-  restoreCreditOrder(hex: string, ids: readonly Bytes[]): void {
+  restoreCreditOrder(hex: string, records: readonly Bytes[]): void {
     if (this.ctx.reader === null) return;
     const a = this.account(hex);
-    const from = Math.max(0, ids.length - CREDIT_WINDOW);
+    const from = Math.max(0, records.length - CREDIT_WINDOW);
     a.creditBase = from;
     a.credits = [];
-    for (let n = from; n < ids.length; n++) {
-      const idHex = toHex(ids[n]!);
-      const v = this.ctx.read(Keys.credit(idHex));
-      if (v === undefined) continue; // cannot be: the index is written with the credit
+    for (let n = from; n < records.length; n++) {
+      const v = records[n]!;
+      const idHex = toHex(v.subarray(0, 32));
       this.credits.set(idHex, { to: hex, amount: creditAmount(v) });
       a.credits.push(idHex);
     }

@@ -261,7 +261,7 @@ export class Handoff {
       pool.frozen.add(sender);
       if (pool.frozen.size >= need && !c.account(hex).frozen) c.freeze(s.account);
     }
-    this.merge(hex, pool);
+    this.merge(hex, pool, s);
   }
 
   /** The highest point (seq, head, debit total) that f + 1 reporters of the pool agree on. */
@@ -285,7 +285,7 @@ export class Handoff {
   }
 
   /** SPEC 7 merge, with proofs: certified locks win, agreed heads move the head up, the rest is pinned. */
-  merge(hex: string, pool: Pool): void {
+  merge(hex: string, pool: Pool, fresh: AccountState): void {
     const c = this.custodian;
     const ctx = this.ctx;
     const a = c.account(hex);
@@ -336,7 +336,8 @@ export class Handoff {
         if (t.seq > a.seq) {
           const pins = a.pins ?? [];
           if (pins.length < MAX_PINS && !pins.some((p) => equal(transferId(p), id))) c.pin(a, hex, t);
-        } else {
+        } else if (s === fresh || t.seq >= a.lockBase) {
+          // An older report's locks below the window were compared when it came: not read back again each merge.
           const held = c.lockAt(a, hex, t.seq);
           if (held !== undefined && !equal(transferId(held), id)) c.report(t, held);
         }

@@ -192,17 +192,17 @@ export class NodeMachine implements NodeMachineApi {
     if (ctx.reader !== null) {
       // `k/<account>/<n>`: each account's credits in the order applied, its newest back in memory.
       let hex = '';
-      let ids: Bytes[] = [];
+      let records: Bytes[] = [];
       for (const [k, v] of src.entries('k/')) {
         const h = k.slice(2, 66);
         if (h !== hex) {
-          if (ids.length > 0) this.custodian.restoreCreditOrder(hex, ids);
+          if (records.length > 0) this.custodian.restoreCreditOrder(hex, records);
           hex = h;
-          ids = [];
+          records = [];
         }
-        ids.push(v);
+        records.push(v);
       }
-      if (ids.length > 0) this.custodian.restoreCreditOrder(hex, ids);
+      if (records.length > 0) this.custodian.restoreCreditOrder(hex, records);
     }
     // With a reader, stored bundles stay on disk: only their count is needed (the `o/` index).
     if (ctx.reader === null) for (const [k, v] of src.entries('b/')) this.storage.restore(k.slice(2), v);

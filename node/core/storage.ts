@@ -68,6 +68,14 @@ export function recentEncoding(obj: object, network: string, encode: () => Bytes
 /** A stored bundle: the object, or (NodeOptions.compactBundles) its id and encoding. */
 type Shelved = Bundle | { readonly id: Bytes; readonly bytes: Bytes };
 
+/**
+ * Ids of the newest bundles a node with a reader keeps at hand: anti-entropy names
+ * every bundle stored since the last round (~30 s, tens of thousands at full load),
+ * to peers that mostly hold them too, and each one would otherwise be a store read.
+ * About 7 MB.
+ */
+const RECENT_BUNDLE_IDS = 1 << 15;
+
 /** Record key of the n-th bundle this node stored (store order, for anti-entropy): its transfer id. */
 export const bundleOrderKey = (n: number): string => `o/${pad(n)}`;
 
@@ -82,6 +90,9 @@ export class Storage {
   private readonly compact: boolean;
   /** With a reader: every bundle stored here, so a new one is known new without a store read. */
   private readonly filter = new IdFilter();
+  /** With a reader: the ids of the newest RECENT_BUNDLE_IDS bundles, by store index modulo, and as hex. */
+  private readonly recentIds: (Bytes | undefined)[] = [];
+  private readonly recentHex = new Set<string>();
   /** Transfer id hex -> peers (hex) that asked us and wait for a lookup-reply. */
   private readonly waiting = new Map<string, Set<string>>();
 
@@ -104,7 +115,8 @@ export class Storage {
   /** Whether the bundle of transfer `id` is stored here (with a reader: the filter, then the store). */
   has(id: Bytes): boolean {
     if (this.ctx.reader === null) return this.bundles.has(hexOf(id));
-    return this.filter.mayHave(id) && this.ctx.read(bundleKey(hexOf(id))) !== undefined;
+    const idHex = hexOf(id);
+    return this.recentHex.has(idHex) || (this.filter.mayHave(id) && this.ctx.read(bundleKey(idHex)) !== undefined);
   }
 
   /** How many bundles are held in memory (none with a reader). */
@@ -121,8 +133,9 @@ export class Storage {
   idsBetween(from: number, to: number): Bytes[] {
     if (this.ctx.reader === null) return this.order.slice(from, to);
     const out: Bytes[] = [];
+    const recentFrom = this.stored - RECENT_BUNDLE_IDS;
     for (let i = from; i < Math.min(to, this.stored); i++) {
-      const id = this.ctx.read(bundleOrderKey(i));
+      const id = i >= recentFrom ? this.recentIds[i % RECENT_BUNDLE_IDS] : this.ctx.read(bundleOrderKey(i));
       if (id !== undefined) out.push(id);
     }
     return out;
@@ -135,14 +148,29 @@ export class Storage {
   private shelve(idHex: string, id: Bytes, bundle: Bundle, encoding: Bytes | null): void {
     // The store-order index (a durable machine's): anti-entropy reads it back when bundles live on disk only.
     if (encoding !== null) this.ctx.persist(bundleOrderKey(this.stored), id);
-    this.stored++;
     if (this.ctx.reader !== null) {
-      this.filter.add(id); // the bundle record is the copy; memory keeps nothing else of it
+      // The bundle record is the copy; memory keeps its id, for a while, and a filter bit.
+      this.remember(this.stored++, id, idHex);
       return;
     }
+    this.stored++;
     this.order.push(id);
     if (!this.compact) this.bundles.set(idHex, bundle);
     else this.bundles.set(idHex, { id, bytes: encoding ?? encodeWith(bundle, writeBundle) });
+  }
+
+  /**
+   * With a reader: the n-th bundle stored, into the filter and the recent ids. Its hex
+   * (which answers `has` from memory) only when stored by this run (`idHex`): one
+   * restored is looked up on disk, so a record lost there is found lost and repaired.
+   */
+  private remember(n: number, id: Bytes, idHex: string | null): void {
+    this.filter.add(id);
+    const slot = n % RECENT_BUNDLE_IDS;
+    const old = this.recentIds[slot];
+    if (old !== undefined) this.recentHex.delete(hexOf(old));
+    this.recentIds[slot] = id;
+    if (idHex !== null) this.recentHex.add(idHex);
   }
 
   /** Checks and stores; returns false (with a reject to `replyTo`) when the bundle does not hold. */
@@ -254,6 +282,6 @@ export class Storage {
   restoreOrder(n: number, id: Bytes): void {
     if (this.ctx.reader === null) return;
     this.stored = Math.max(this.stored, n + 1);
-    this.filter.add(id);
+    this.remember(n, id, null);
   }
 }
