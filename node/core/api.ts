@@ -142,6 +142,19 @@ export interface NodeMachineApi {
   held?(): HeldHistory;
 }
 
+/**
+ * A node machine a driver restores by streaming its records (a daemon: a restart's
+ * memory stays bounded however long the node's history), instead of NodeInit.restore.
+ */
+export interface RestorableNodeMachine extends NodeMachineApi {
+  /** The record prefixes to stream, in this order. */
+  restorePrefixes(): readonly string[];
+  /** One record, in prefix order and key order within a prefix. */
+  restoreRecord(key: string, value: Bytes): void;
+  /** After the last record. */
+  finishRestore(): void;
+}
+
 /** Counts of what a node machine holds in memory: accounts, their locks and credits, and stored bundles. */
 export type HeldHistory = { readonly accounts: number; readonly locks: number; readonly credits: number; readonly bundles: number };
 

@@ -66,12 +66,12 @@ function writeU64(b: Bytes, o: number, n: number): void {
 }
 
 /**
- * Locks an account keeps in memory below its newest when older ones can be read back
- * (a node with a reader): handoff sends the head and MAX_RECENT_LOCKS below it, so
- * those stay at hand. The window grows to twice this before it is cut back, so
- * cutting costs O(1) per lock.
+ * Locks an account keeps in memory when older ones can be read back (a node with a
+ * reader): the head and the MAX_RECENT_LOCKS below it, which every account state
+ * sent (handoff, anti-entropy) carries. The window grows to twice this before it is
+ * cut back, so cutting costs O(1) per lock.
  */
-const LOCK_WINDOW = 2 * MAX_RECENT_LOCKS;
+const LOCK_WINDOW = MAX_RECENT_LOCKS + 1;
 /** Credits an account keeps in memory, likewise: anti-entropy sends the newest page of MAX_CREDITS_PER_STATE. */
 const CREDIT_WINDOW = MAX_CREDITS_PER_STATE;
 
@@ -501,17 +501,17 @@ export class Custodian {
   }
 
   /**
-   * With a reader, after the `c/` records: the `k/` records of one account, in order, so
-   * its newest credits come back into memory.
+   * With a reader, after the `c/` records: one account's `k/` records, `count` of them,
+   * of which `newest` are the last (at least CREDIT_WINDOW of them when there are as
+   * many), so its newest credits come back into memory.
    */
-  restoreCreditOrder(hex: string, records: readonly Bytes[]): void {
+  restoreCreditOrder(hex: string, count: number, newest: readonly Bytes[]): void {
     if (this.ctx.reader === null) return;
     const a = this.account(hex);
-    const from = Math.max(0, records.length - CREDIT_WINDOW);
-    a.creditBase = from;
+    const kept = newest.slice(-CREDIT_WINDOW);
+    a.creditBase = count - kept.length;
     a.credits = [];
-    for (let n = from; n < records.length; n++) {
-      const v = records[n]!;
+    for (const v of kept) {
       const idHex = toHex(v.subarray(0, 32));
       this.credits.set(idHex, { to: hex, amount: creditAmount(v) });
       a.credits.push(idHex);

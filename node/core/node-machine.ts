@@ -9,7 +9,7 @@ import {
   AlertCodec, RepudiationCodec, TransferCodec, VoteCodec, decodeWith, encodeWith, noticeHash, readAlert, readEpoch, transferId, verify, writeAlert,
   Limits, type Alert, type Bundle, type EpochRecord, type Evidence, type Transfer,
 } from './objects.ts';
-import { DEFAULT_NODE_OPTIONS, type AccountHistory, type HeldHistory, type AccountView, type NodeEvent, type NodeInit, type NodeMachineApi, type TransferView } from './api.ts';
+import { DEFAULT_NODE_OPTIONS, type AccountHistory, type HeldHistory, type AccountView, type NodeEvent, type NodeInit, type RestorableNodeMachine, type TransferView } from './api.ts';
 import type { Address, Output, RecordSource } from './ports.ts';
 import { NodeContext, hexOf, pad } from './node-context.ts';
 import { Custodian, Keys } from './custodian.ts';
@@ -18,11 +18,12 @@ import { Gateway } from './gateway.ts';
 import { Storage } from './storage.ts';
 import { Handoff } from './handoff.ts';
 import { AntiEntropy } from './anti-entropy.ts';
+import { MAX_CREDITS_PER_STATE } from './handoff-codec.ts';
 
 /** Epoch records that arrived ahead of their predecessor, kept until the gap fills; bounded against floods. */
 const MAX_FUTURE_EPOCHS = 64;
 
-export class NodeMachine implements NodeMachineApi {
+export class NodeMachine implements RestorableNodeMachine {
   readonly id: Bytes;
   private readonly ctx: NodeContext;
   private readonly custodian: Custodian;
@@ -176,40 +177,73 @@ export class NodeMachine implements NodeMachineApi {
   // ------------------------------------------------------------ restore (SPEC 8)
 
   private restore(src: RecordSource): void {
+    for (const prefix of this.restorePrefixes()) for (const [k, v] of src.entries(prefix)) this.restoreRecord(k, v);
+    this.finishRestore();
+  }
+
+  /**
+   * The record prefixes a restart reads, in the order it needs them: epochs before
+   * the rings they define, snapshots before the locks above them, credits before
+   * their order. With a reader, stored bundles stay on disk (`o/`, their index, is
+   * read instead of `b/`), and each account's credit order (`k/`) brings its newest
+   * credits back into memory.
+   */
+  restorePrefixes(): readonly string[] {
+    return ['e/', 'v/', 'f/', 'a/', 'l/', 'x/', 'p/', 'c/', ...(this.ctx.reader !== null ? ['k/', 'o/'] : ['b/']), 'al/'];
+  }
+
+  /** The `k/` records of the account being restored: their count and the newest of them. */
+  private creditOrder: { hex: string; count: number; newest: Bytes[] } | null = null;
+
+  /**
+   * One record at restart, prefixes in restorePrefixes' order and keys in order within
+   * each (a driver may stream them: nothing here holds more than one account's window).
+   */
+  restoreRecord(key: string, value: Bytes): void {
     const ctx = this.ctx;
-    const net = ctx.network;
-    for (const [, v] of src.entries('e/')) {
-      const record = decodeWith(net, v, readEpoch, Limits.EPOCH_RECORD_BYTES);
-      if (record.epoch === ctx.epoch + 1) ctx.addEpoch(record, false);
-    }
-    for (const [k] of src.entries('v/')) ctx.voids.add(k.slice(2));
-    for (const [k] of src.entries('f/')) this.custodian.account(k.slice(2)).frozen = true;
-    for (const [k, v] of src.entries('a/')) this.handoff.restoreSnapshot(k.slice(2), v);
-    for (const [k, v] of src.entries('l/')) this.custodian.restoreLock(k.slice(2, 66), v);
-    for (const [k, v] of src.entries('x/')) this.custodian.restoreCertified(k.slice(2), v);
-    for (const [k, v] of src.entries('p/')) this.custodian.restorePin(k.slice(2, 66), v);
-    for (const [k, v] of src.entries('c/')) this.custodian.restoreCredit(k.slice(2), v);
-    if (ctx.reader !== null) {
-      // `k/<account>/<n>`: each account's credits in the order applied, its newest back in memory.
-      let hex = '';
-      let records: Bytes[] = [];
-      for (const [k, v] of src.entries('k/')) {
-        const h = k.slice(2, 66);
-        if (h !== hex) {
-          if (records.length > 0) this.custodian.restoreCreditOrder(hex, records);
-          hex = h;
-          records = [];
-        }
-        records.push(v);
+    const prefix = key.slice(0, key.indexOf('/') + 1);
+    switch (prefix) {
+      case 'e/': {
+        const record = decodeWith(ctx.network, value, readEpoch, Limits.EPOCH_RECORD_BYTES);
+        if (record.epoch === ctx.epoch + 1) ctx.addEpoch(record, false);
+        return;
       }
-      if (records.length > 0) this.custodian.restoreCreditOrder(hex, records);
+      case 'v/': ctx.voids.add(key.slice(2)); return;
+      case 'f/': this.custodian.account(key.slice(2)).frozen = true; return;
+      case 'a/': this.handoff.restoreSnapshot(key.slice(2), value); return;
+      case 'l/': this.custodian.restoreLock(key.slice(2, 66), value); return;
+      case 'x/': this.custodian.restoreCertified(key.slice(2), value); return;
+      case 'p/': this.custodian.restorePin(key.slice(2, 66), value); return;
+      case 'c/': this.custodian.restoreCredit(key.slice(2), value); return;
+      case 'k/': {
+        const hex = key.slice(2, 66);
+        let o = this.creditOrder;
+        if (o === null || o.hex !== hex) {
+          if (o !== null) this.custodian.restoreCreditOrder(o.hex, o.count, o.newest);
+          o = this.creditOrder = { hex, count: 0, newest: [] };
+        }
+        o.count++;
+        o.newest.push(value);
+        // Only the newest window is kept: cut back once twice past it.
+        if (o.newest.length > 2 * MAX_CREDITS_PER_STATE) o.newest = o.newest.slice(-MAX_CREDITS_PER_STATE);
+        return;
+      }
+      case 'b/': this.storage.restore(key.slice(2), value); return;
+      case 'o/': this.storage.restoreOrder(parseInt(key.slice(2), 16), value); return;
+      case 'al/':
+        ctx.out = { send: [], persist: [], events: [] };
+        this.onAlert(decodeWith(ctx.network, value, readAlert), false);
+        ctx.out = { send: [], persist: [], events: [] };
+        return;
     }
-    // With a reader, stored bundles stay on disk: only their count is needed (the `o/` index).
-    if (ctx.reader === null) for (const [k, v] of src.entries('b/')) this.storage.restore(k.slice(2), v);
-    else for (const [k, v] of src.entries('o/')) this.storage.restoreOrder(parseInt(k.slice(2), 16), v);
-    ctx.out = { send: [], persist: [], events: [] };
-    for (const [, v] of src.entries('al/')) this.onAlert(decodeWith(net, v, readAlert), false);
-    ctx.out = { send: [], persist: [], events: [] };
+  }
+
+  /** After the last restored record. */
+  finishRestore(): void {
+    const o = this.creditOrder;
+    if (o !== null) this.custodian.restoreCreditOrder(o.hex, o.count, o.newest);
+    this.creditOrder = null;
+    this.ctx.out = { send: [], persist: [], events: [] };
   }
 
   // ------------------------------------------------------------ queries

@@ -4,7 +4,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
-import { Counter } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import type { FastifyInstance } from 'fastify';
 import { toHex, fromHex, type Bytes } from '../core/bytes.ts';
 import { Reason, Rejection } from '../core/errors.ts';
@@ -16,7 +16,7 @@ import { stateHistory } from '../core/history.ts';
 import { HISTORY_INDEX_KEY, historyIndexRecords } from '../core/history-index.ts';
 import { ed25519, nativeBackend } from '../core/signature.ts';
 import { BatchSigner } from '../core/batch-signature.ts';
-import type { NodeEvent, NodeInit, NodeMachineApi, TransferView } from '../core/api.ts';
+import type { NodeEvent, NodeInit, NodeMachineApi, RestorableNodeMachine, TransferView } from '../core/api.ts';
 import type { Address } from '../core/ports.ts';
 import type { Message } from '../core/messages.ts';
 import { Store } from './store.ts';
@@ -82,9 +82,9 @@ const JOIN_INTERVAL_MS = 3_000;
 /** Epoch records kept for GET /epochs/:n (the mint keeps them all). */
 const EPOCHS_KEPT = 64;
 
-export type MachineFactory = (init: NodeInit) => NodeMachineApi;
+export type MachineFactory = (init: NodeInit) => RestorableNodeMachine;
 
-/** Records a node machine reads back while it runs, never at start (storage.ts bundleKey). */
+/** Stored bundles' records (storage.ts bundleKey): the upgrade lists their keys only. */
 const BUNDLE_PREFIX = bundleKey('');
 
 /** A store from before the history index (core/history-index.ts) gets it, once, before its machine starts. */
@@ -180,18 +180,38 @@ export class NodeDaemon {
     this.store = await Store.open(join(this.dataDir, 'db'));
     this.shutdown.add(() => this.store.close());
     await upgradeStore(this.store, this.log);
-    // Stored bundles stay on disk: the machine reads them back when asked (NodeInit.records).
-    const restore = await this.store.load([BUNDLE_PREFIX]);
-    this.log.info({ records: restore.size }, 'store loaded');
-    this.machine = createMachine({
+    const machine = createMachine({
       genesis,
       signer,
       scheme,
       clock: { now: () => Date.now() },
       random: { next: () => Math.random() },
-      restore,
+      // History (old locks and credits, stored bundles) is read back from here while it runs.
       records: this.store,
     });
+    // Streamed, not loaded whole: a restart's memory does not grow with the node's history.
+    let restored = 0;
+    for (const prefix of machine.restorePrefixes()) {
+      for await (const [k, v] of this.store.scan(prefix)) {
+        machine.restoreRecord(k, v);
+        restored++;
+      }
+    }
+    machine.finishRestore();
+    this.machine = machine;
+    this.log.info({ records: restored }, 'store restored');
+    if (machine.held !== undefined) {
+      new Gauge({
+        name: 'ringmint_history_held',
+        help: 'history the node machine holds in memory, by kind (accounts, locks, credits, bundles); the rest is read back from the store',
+        labelNames: ['kind'],
+        registers: [this.metrics.registry],
+        collect() {
+          const h = machine.held!();
+          for (const kind of ['accounts', 'locks', 'credits', 'bundles'] as const) this.set({ kind }, h[kind]);
+        },
+      });
+    }
     this.rememberEpoch(genesis.epoch0);
     this.rememberEpoch(this.machine.currentEpoch());
     this.metrics.epoch.set(this.machine.currentEpoch().epoch);

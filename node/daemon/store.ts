@@ -71,25 +71,14 @@ export class Store implements RecordReader {
     return new Store(db);
   }
 
-  /**
-   * Every record, for the machine's restore, but those under the `skip` prefixes: a
-   * machine that reads its history back while it runs needs none of their values at
-   * start (stored bundles, ~2 KB each), and loading them would bound a restart by memory.
-   */
-  async load(skip: readonly string[] = []): Promise<LoadedRecords> {
+  /** Every record, for a machine's restore (the mint's; a node streams them, see scan). */
+  async load(): Promise<LoadedRecords> {
     const map = new Map<string, Bytes>();
-    // Key ranges between the skipped prefixes ('/' + 1 is '0': the end of a 'x/' prefix).
-    const cuts = [...skip].sort();
-    let from: string | undefined;
-    for (const prefix of [...cuts, undefined]) {
-      const range = { ...(from !== undefined ? { gte: from } : {}), ...(prefix !== undefined ? { lt: prefix } : {}) };
-      for await (const [k, v] of this.db.iterator(range)) map.set(k, Uint8Array.from(v));
-      if (prefix !== undefined) from = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
-    }
+    for await (const [k, v] of this.db.iterator()) map.set(k, Uint8Array.from(v));
     return new LoadedRecords(map);
   }
 
-  /** Keys and values under `prefix`, in key order, straight from disk (a one-off scan: migrations). */
+  /** Keys and values under `prefix`, in key order, streamed from disk (a node's restore, the upgrade). */
   async *scan(prefix: string, values = true): AsyncIterable<[string, Bytes]> {
     const end = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
     const empty = new Uint8Array(0);
