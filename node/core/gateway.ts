@@ -44,6 +44,8 @@ type Pending = {
 /** Where the gateway finds a rival transfer's stored bundle (the node's storage role). */
 export type BundleSource = {
   get(id: Bytes): Bundle | undefined;
+  /** Whether this node stores the bundle itself. */
+  has(id: Bytes): boolean;
   lookup(id: Bytes): void;
   /** Checks and stores a bundle durably (this node as one of its storage nodes). */
   store(bundle: Bundle, replyTo: string | undefined): boolean;
@@ -94,7 +96,11 @@ export class Gateway {
   view(id: Bytes): TransferView | undefined {
     const p = this.byId.get(hexOf(id));
     if (!p) return undefined;
-    const bundle = p.storedBundle !== undefined ? decodeWith(this.ctx.network, p.storedBundle, readBundle) : p.bundle;
+    const bundle =
+      p.storedBundle !== undefined ? decodeWith(this.ctx.network, p.storedBundle, readBundle)
+      // Finished, and stored by this node: read back from its records (see onStored).
+      : p.phase === 'done' && p.bundle === undefined ? this.bundles.get(p.id)
+      : p.bundle;
     const certificate = bundle?.certificate ?? p.certificate;
     return {
       transferId: p.id,
@@ -383,7 +389,8 @@ export class Gateway {
       return;
     }
     const b = p.bundle!;
-    p.storedBundle = recentEncoding(b, this.ctx.network, () => encodeWith(b, writeBundle));
+    // A node that reads its records back and stores this bundle itself keeps no copy here.
+    if (this.ctx.reader === null || !this.bundles.has(p.id)) p.storedBundle = recentEncoding(b, this.ctx.network, () => encodeWith(b, writeBundle));
     p.bundle = undefined;
     p.certificate = undefined;
     this.finished.push(p.idHex);

@@ -70,7 +70,11 @@ for (const historyInMemory of [false, true]) {
       const b = m.bundle(transferId(ts[0]!));
       assert.ok(b !== undefined, `${label}: oldest bundle`);
       assert.is(toHex(transferId(b.certificate.transfer)), toHex(transferId(ts[0]!)));
-      assert.is(m.transfer(transferId(ts[0]!))?.status, 'stored');
+      // Its gateway's view (node 1 was the gateway of seq 1), whose bundle comes from the store with a reader.
+      const view = m.transfer(transferId(ts[0]!))!;
+      assert.is(view.status, 'stored');
+      assert.ok(view.bundle !== undefined && view.certificate !== undefined, `${label}: the view has its bundle`);
+      if (label === 'live') assert.type(view.times.final, 'number', 'the gateway view, with its times');
       const hist = m.history!(alice.publicKey)!;
       assert.is(hist.debits.length, n, label);
       assert.is(toHex(hist.debits[0]!.transferId), toHex(transferId(ts[0]!)), label);
