@@ -24,7 +24,11 @@ const NETWORK = 'bench';
 
 export type FlowBenchResult = {
   transfers: number; cpuMsPerTransfer: number; messagesPerTransfer: number; recordsPerTransfer: number; verificationsPerTransfer: number; signatureMsPerTransfer: number;
-  /** Heap (JS objects and array buffers) a node still holds per transfer it took part in, after a full GC. */
+  /**
+   * Heap (JS objects and array buffers) a node still holds per transfer it took part in, after a full GC:
+   * machines that keep their history in memory (no records reader: the records are dropped here), as the
+   * simulator runs them. A daemon's machine reads its history back from LevelDB instead (ringmint_history_held).
+   */
   heapKBPerTransferPerNode: number;
 };
 

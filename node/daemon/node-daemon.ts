@@ -307,9 +307,12 @@ export class NodeDaemon {
       switch (ev.type) {
         case 'status': {
           this.metrics.transfers.inc({ status: ev.status });
-          const v = this.machine.transfer(ev.transferId);
-          if (v && ev.status === 'final' && v.times.pending !== undefined && v.times.final !== undefined) this.metrics.voteLatency.observe((v.times.final - v.times.pending) / 1000);
-          if (v && ev.status === 'credited' && v.times.pending !== undefined && v.times.credited !== undefined) this.metrics.creditLatency.observe((v.times.credited - v.times.pending) / 1000);
+          // Only these two need the view (its times); a stored one's may cost a store read and a bundle decode.
+          if (ev.status === 'final' || ev.status === 'credited') {
+            const v = this.machine.transfer(ev.transferId);
+            if (v && ev.status === 'final' && v.times.pending !== undefined && v.times.final !== undefined) this.metrics.voteLatency.observe((v.times.final - v.times.pending) / 1000);
+            if (v && ev.status === 'credited' && v.times.pending !== undefined && v.times.credited !== undefined) this.metrics.creditLatency.observe((v.times.credited - v.times.pending) / 1000);
+          }
           this.wake(ev.transferId, ev.status);
           break;
         }
