@@ -21,7 +21,7 @@ type Wallet = {
   sent: bigint;
 };
 
-type Scenario = { seed: number; honest: number; cheaters: number; drop: number; dup: number; byz: number; rounds: number; epochAt?: number; leaver?: number };
+type Scenario = { seed: number; honest: number; cheaters: number; drop: number; dup: number; byz: number; rounds: number; epochAt?: number; leaver?: number; historyInMemory?: boolean };
 
 type Stats = { certified: number; alerts: number; frozen: number; conflicts: number; epochs: number };
 
@@ -29,6 +29,8 @@ function run(s: Scenario): Stats {
   const h = new Harness({
     nodes: 8, spare: 2, seed: s.seed, byzantine: [s.byz], faults: { reorder: true, drop: s.drop, duplicate: s.dup },
     options: { retryMs: 300, maxRetries: 200, antiEntropyMs: 3_000 },
+    // Both ways a machine keeps its history: read back from its records (a daemon) or in memory (the simulator).
+    historyInMemory: s.historyInMemory ?? false,
   });
   const rng = new Rng(s.seed ^ 0x5bd1e995);
   const wallets: Wallet[] = [];
@@ -210,6 +212,7 @@ const scenario = fc.record({
   rounds: fc.integer({ min: 2, max: 6 }),
   epochAt: fc.integer({ min: -1, max: 4 }),
   leaver: fc.integer({ min: 0, max: 7 }),
+  historyInMemory: fc.boolean(),
 });
 
 
