@@ -74,6 +74,14 @@ function writeU64(b: Bytes, o: number, n: number): void {
 const LOCK_WINDOW = MAX_RECENT_LOCKS + 1;
 /** Credits an account keeps in memory, likewise: anti-entropy sends the newest page of MAX_CREDITS_PER_STATE. */
 const CREDIT_WINDOW = MAX_CREDITS_PER_STATE;
+/**
+ * Accounts whose windows stay in memory (a node with a reader): the most recently
+ * locked or credited. Any other keeps its totals, head and certificate, and reads
+ * the rest back; without this cut, a node whose accounts each moved a few times
+ * would still hold every lock and credit. At most ~256 × 550 KB of windows, and far
+ * less unless every one of these accounts is busy.
+ */
+const MAX_WINDOWED_ACCOUNTS = 256;
 
 /** Record keys (the node's persist namespace). */
 export const Keys = {
@@ -113,6 +121,8 @@ export class Custodian {
   private readonly noticed = new Set<string>();
   /** With a reader: every credit applied here, so a new one is known new without a store read. */
   private readonly applied = new IdFilter();
+  /** With a reader: accounts with windows in memory (MAX_WINDOWED_ACCOUNTS), least recently used first. */
+  private readonly windowed = new Map<Account, true>();
   private readonly ctx: NodeContext;
   private readonly mintHex: string;
   private readonly supplyCap: bigint | null;
@@ -169,6 +179,7 @@ export class Custodian {
 
   /** The lock of `a` at `seq`: from memory, or below the window from its record. */
   lockAt(a: Account, hex: string, seq: number): Transfer | undefined {
+    if (seq === a.seq && a.head !== null) return a.head;
     if (seq >= a.lockBase) return a.locks[seq - a.lockBase];
     const v = this.ctx.read(Keys.lock(hex, seq));
     return v === undefined ? undefined : decodeWith(this.ctx.network, v, readTransfer);
@@ -179,11 +190,32 @@ export class Custodian {
     const i = t.seq - a.lockBase;
     if (i < 0) return; // below the window: its record holds it
     a.locks[i] = t;
-    if (this.ctx.reader !== null && a.locks.length > 2 * LOCK_WINDOW) {
+    if (this.ctx.reader === null) return;
+    this.touch(a);
+    if (a.locks.length > 2 * LOCK_WINDOW) {
       const drop = a.locks.length - LOCK_WINDOW;
       a.locks = a.locks.slice(drop);
       a.lockBase += drop;
     }
+  }
+
+  /** With a reader: `a` is the most recently used windowed account; the least recent past the limit leaves its windows to the records. */
+  private touch(a: Account): void {
+    const w = this.windowed;
+    if (w.delete(a)) {
+      w.set(a, true);
+      return;
+    }
+    w.set(a, true);
+    if (w.size <= MAX_WINDOWED_ACCOUNTS) return;
+    const cold = w.keys().next().value!;
+    w.delete(cold);
+    // Its head stays (a.head); everything else is read back when asked.
+    cold.lockBase = cold.seq + 1;
+    cold.locks = [];
+    for (const idHex of cold.credits) this.credits.delete(idHex);
+    cold.creditBase += cold.credits.length;
+    cold.credits = [];
   }
 
   /** Whether the credit of transfer `id` was applied here (with a reader: memory, then the filter, then the store). */
@@ -443,6 +475,7 @@ export class Custodian {
     a.credited += amount;
     const n = this.creditCount(a);
     a.credits.push(idHex);
+    if (this.ctx.reader !== null) this.touch(a);
     if (persist) {
       const toBytes = to ?? fromHex(toHex_);
       const idBytes = id ?? fromHex(idHex);
@@ -516,6 +549,7 @@ export class Custodian {
       this.credits.set(idHex, { to: hex, amount: creditAmount(v) });
       a.credits.push(idHex);
     }
+    this.touch(a);
   }
 
   /** The record holds the certificate (older stores: the bare seq, 8 bytes). */

@@ -122,6 +122,47 @@ for (const historyInMemory of [false, true]) {
   });
 }
 
+test('with a records reader, only the 256 most recently used accounts keep windows; an evicted account still answers from the records', () => {
+  for (const historyInMemory of [false, true]) {
+    const h = new Harness({ nodes: 4, historyInMemory });
+    const bob = h.scheme.signer(secret('bob'));
+    const wallets = Array.from({ length: 300 }, (_, i) => h.scheme.signer(secret(`w${i}`)));
+    const funds = wallets.map((w, i) => h.issue(w.publicKey, 10n, i % 4));
+    h.run();
+    const sent = wallets.map((w, i) => {
+      const t = h.transfer(w, bob.publicKey, 1n, 1);
+      h.submit(i % 4, t);
+      return t;
+    });
+    h.run();
+    const node = h.nodeHex(2);
+    const check = (label: string): void => {
+      const m = h.nodes.get(node)!;
+      const held = m.held!();
+      // In memory: the mint's 300 locks and each wallet's 1, bob's 300 credits and each wallet's 1.
+      if (historyInMemory) assert.ok(held.locks >= 600 && held.credits >= 600, `${label}: ${JSON.stringify(held)}`);
+      else assert.ok(held.locks <= 2 * (MAX_RECENT_LOCKS + 1) + 256 && held.credits <= 300 + 256, `${label}: ${JSON.stringify(held)}`);
+      const w0 = wallets[0]!;
+      assert.is(m.account(w0.publicKey)!.balance, 9n, label);
+      assert.is(m.account(bob.publicKey)!.balance, 300n, label);
+      assert.equal(replyTypes(h, node, sent[0]!).types, ['vote'], `${label}: re-vote`);
+      const rival = h.transfer(w0, h.scheme.signer(secret('carol')).publicKey, 1n, 1);
+      const r = replyTypes(h, node, rival);
+      assert.equal(r.types, ['conflict'], label);
+      assert.is(toHex(transferId(r.locked!)), toHex(transferId(sent[0]!)), label);
+      const cert = m.bundle(transferId(funds[0]!))!.certificate;
+      const out = h.ask(node, { type: 'credit-request', certificate: cert });
+      assert.is(out.events.filter((e) => e.type === 'credited').length, 0, `${label}: not credited twice`);
+      const hist = m.history!(w0.publicKey)!;
+      assert.equal(hist.credits.map((c) => toHex(c.transferId)), [toHex(transferId(funds[0]!))], label);
+      assert.equal(hist.debits.map((d) => toHex(d.transferId)), [toHex(transferId(sent[0]!))], label);
+    };
+    check(historyInMemory ? 'in memory' : 'reader');
+    h.restart(node);
+    check(historyInMemory ? 'in memory, restarted' : 'reader, restarted');
+  }
+});
+
 test('a store written before the history index gets one (historyIndexRecords), and a node restarted on it reads its history back', () => {
   const h = new Harness({ nodes: 4 });
   const bob = h.scheme.signer(secret('bob'));
