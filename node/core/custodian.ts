@@ -11,10 +11,10 @@ import {
   transferId, verify, writeCertificate, NoticeCodec,
   type Certificate, type Transfer,
 } from './objects.ts';
-import { hexOf, pad, type NodeContext } from './node-context.ts';
-import { MAX_CREDITS_PER_STATE, MAX_RECENT_LOCKS } from './handoff-codec.ts';
+import { hexOf, type NodeContext } from './node-context.ts';
 import { recentEncoding } from './storage.ts';
-import { IdFilter } from './id-filter.ts';
+import { CustodyHistory } from './custody-history.ts';
+import { creditAmount, creditRecord, Keys } from './record-keys.ts';
 import type { AccountView } from './api.ts';
 
 /** One replica's custody state of an account. Kept small: the simulator holds millions. */
@@ -65,64 +65,12 @@ function writeU64(b: Bytes, o: number, n: number): void {
   b[o + 4] = lo >>> 24; b[o + 5] = (lo >>> 16) & 0xff; b[o + 6] = (lo >>> 8) & 0xff; b[o + 7] = lo & 0xff;
 }
 
-/**
- * Locks an account keeps in memory when older ones can be read back (a node with a
- * reader): the head and the MAX_RECENT_LOCKS below it, which every account state
- * sent (handoff, anti-entropy) carries. The window grows to twice this before it is
- * cut back, so cutting costs O(1) per lock.
- */
-const LOCK_WINDOW = MAX_RECENT_LOCKS + 1;
-/** Credits an account keeps in memory, likewise: anti-entropy sends the newest page of MAX_CREDITS_PER_STATE. */
-const CREDIT_WINDOW = MAX_CREDITS_PER_STATE;
-/**
- * Accounts whose windows stay in memory (a node with a reader): the most recently
- * locked or credited. Any other keeps its totals, head and certificate, and reads
- * the rest back; without this cut, a node whose accounts each moved a few times
- * would still hold every lock and credit. At most ~256 × 550 KB of windows, and far
- * less unless every one of these accounts is busy.
- */
-const MAX_WINDOWED_ACCOUNTS = 256;
-
-/** Record keys (the node's persist namespace). */
-export const Keys = {
-  lock: (from: string, seq: number) => `l/${from}/${pad(seq)}`,
-  certified: (from: string) => `x/${from}`,
-  credit: (id: string) => `c/${id}`,
-  /** The n-th credit applied to an account (application order): its transfer id ‖ u64 amount. */
-  creditOrder: (to: string, n: number) => `k/${to}/${pad(n)}`,
-  frozen: (from: string) => `f/${from}`,
-  voided: (node: string) => `v/${node}`,
-  snapshot: (from: string) => `a/${from}`,
-  /** A pin: a transfer reported above the head (see Account.pins). */
-  pin: (from: string, id: string) => `p/${from}/${id}`,
-} as const;
-
-/** A `c/` record (recipient ‖ u64 amount) or a `k/` one (transfer id ‖ u64 amount). */
-export function creditRecord(head: Bytes, amount: bigint): Bytes {
-  const v = new Uint8Array(40);
-  v.set(head, 0);
-  new DataView(v.buffer).setBigUint64(32, amount);
-  return v;
-}
-
-/** The amount of a `c/` or `k/` record. */
-function creditAmount(v: Bytes): bigint {
-  return new DataView(v.buffer, v.byteOffset, v.byteLength).getBigUint64(32);
-}
-
 export class Custodian {
   readonly accounts = new Map<string, Account>();
-  /**
-   * Credits applied: transfer id hex -> amount (exactly-once by id, SPEC 5.4). With a
-   * reader only those in their account's window; older ones are `c/` records.
-   */
-  readonly credits = new Map<string, { readonly to: string; readonly amount: bigint }>();
+  /** The accounts' locks and credits: in memory, or windows of them with the rest read back. */
+  readonly history: CustodyHistory;
   /** (from, seq) pairs already reported, so a conflict yields one notice per node. */
   private readonly noticed = new Set<string>();
-  /** With a reader: every credit applied here, so a new one is known new without a store read. */
-  private readonly applied = new IdFilter();
-  /** With a reader: accounts with windows in memory (MAX_WINDOWED_ACCOUNTS), least recently used first. */
-  private readonly windowed = new Map<Account, true>();
   private readonly ctx: NodeContext;
   private readonly mintHex: string;
   private readonly supplyCap: bigint | null;
@@ -137,6 +85,7 @@ export class Custodian {
 
   constructor(ctx: NodeContext) {
     this.ctx = ctx;
+    this.history = new CustodyHistory(ctx);
     this.mintHex = ctx.mintHex;
     this.supplyCap = ctx.genesis.supplyCap;
     this.bodyOffset = 2 + 'ringmint/1/transfer'.length + 2 + new TextEncoder().encode(ctx.network).length;
@@ -177,77 +126,6 @@ export class Custodian {
     });
   }
 
-  /** The lock of `a` at `seq`: from memory, or below the window from its record. */
-  lockAt(a: Account, hex: string, seq: number): Transfer | undefined {
-    if (seq === a.seq && a.head !== null) return a.head;
-    if (seq >= a.lockBase) return a.locks[seq - a.lockBase];
-    const v = this.ctx.read(Keys.lock(hex, seq));
-    return v === undefined ? undefined : decodeWith(this.ctx.network, v, readTransfer);
-  }
-
-  /** Keeps `t` as the lock at its seq (the caller writes its record); with a reader the window is cut back to LOCK_WINDOW. */
-  setLock(a: Account, t: Transfer): void {
-    const i = t.seq - a.lockBase;
-    if (i < 0) return; // below the window: its record holds it
-    a.locks[i] = t;
-    if (this.ctx.reader === null) return;
-    this.touch(a);
-    if (a.locks.length > 2 * LOCK_WINDOW) {
-      const drop = a.locks.length - LOCK_WINDOW;
-      a.locks = a.locks.slice(drop);
-      a.lockBase += drop;
-    }
-  }
-
-  /** With a reader: `a` is the most recently used windowed account; the least recent past the limit leaves its windows to the records. */
-  private touch(a: Account): void {
-    const w = this.windowed;
-    if (w.delete(a)) {
-      w.set(a, true);
-      return;
-    }
-    w.set(a, true);
-    if (w.size <= MAX_WINDOWED_ACCOUNTS) return;
-    const cold = w.keys().next().value!;
-    w.delete(cold);
-    // Its head stays (a.head); everything else is read back when asked.
-    cold.lockBase = cold.seq + 1;
-    cold.locks = [];
-    for (const idHex of cold.credits) this.credits.delete(idHex);
-    cold.creditBase += cold.credits.length;
-    cold.credits = [];
-  }
-
-  /** Whether the credit of transfer `id` was applied here (with a reader: memory, then the filter, then the store). */
-  hasCredit(idHex: string, id: Bytes): boolean {
-    if (this.credits.has(idHex)) return true;
-    return this.ctx.reader !== null && this.applied.mayHave(id) && this.ctx.read(Keys.credit(idHex)) !== undefined;
-  }
-
-  /** Credits applied to the account so far. */
-  creditCount(a: Account): number {
-    return a.creditBase + a.credits.length;
-  }
-
-  /** The n-th credit applied to the account (application order), from memory or below the window from the records. */
-  creditAt(a: Account, hex: string, n: number): { readonly idHex: string; readonly amount: bigint } | undefined {
-    if (n >= a.creditBase) {
-      const idHex = a.credits[n - a.creditBase];
-      return idHex === undefined ? undefined : { idHex, amount: this.credits.get(idHex)!.amount };
-    }
-    const v = this.ctx.read(Keys.creditOrder(hex, n));
-    return v === undefined ? undefined : { idHex: toHex(v.subarray(0, 32)), amount: creditAmount(v) };
-  }
-
-  /** With a reader, cuts the account's credits in memory back to CREDIT_WINDOW once past twice that. */
-  private trimCredits(a: Account): void {
-    if (this.ctx.reader === null || a.credits.length <= 2 * CREDIT_WINDOW) return;
-    const drop = a.credits.length - CREDIT_WINDOW;
-    for (let i = 0; i < drop; i++) this.credits.delete(a.credits[i]!);
-    a.credits = a.credits.slice(drop);
-    a.creditBase += drop;
-  }
-
   /** Writes the lock record of `t` (skipped, encoding included, by a machine that is not durable). */
   persistLock(hex: string, t: Transfer): void {
     if (this.ctx.durable) this.ctx.persist(Keys.lock(hex, t.seq), this.transferBytes(t));
@@ -270,7 +148,7 @@ export class Custodian {
       return this.refuse(replyTo, id, Reason.NOT_SYNCED, 'this custodian is still pulling the account (epoch change)');
     }
     if (!a) this.accounts.set(hex, (a = newAccount()));
-    const locked = this.lockAt(a, hex, t.seq);
+    const locked = this.history.lockAt(a, hex, t.seq);
     if (locked !== undefined) {
       if (equal(transferId(locked), id)) return this.vote(replyTo, t, id);
       return this.conflict(replyTo, t, id, locked);
@@ -278,9 +156,9 @@ export class Custodian {
     if (t.seq <= a.seq) {
       // A pipelined transfer below a head adopted by handoff: the lock above names it as
       // its prev, so it is in this account's chain and its debit is in the totals.
-      const above = this.lockAt(a, hex, t.seq + 1);
+      const above = this.history.lockAt(a, hex, t.seq + 1);
       if (above !== undefined && equal(above.prev, id)) {
-        this.setLock(a, t);
+        this.history.setLock(a, t);
         this.persistLock(hex, t);
         return this.vote(replyTo, t, id);
       }
@@ -298,7 +176,7 @@ export class Custodian {
     } else if (a.credited - a.debited < t.amount) {
       return this.refuse(replyTo, id, Reason.INSUFFICIENT_FUNDS, `balance ${a.credited - a.debited} < ${t.amount}`);
     }
-    this.setLock(a, t);
+    this.history.setLock(a, t);
     a.seq = t.seq;
     a.head = t;
     a.headId = id;
@@ -361,19 +239,13 @@ export class Custodian {
     const hex = hexOf(t.from);
     const a = this.accounts.get(hex);
     const id = transferId(t);
-    if (a && a.certifiedSeq >= t.seq && this.holds(a, hex, t.seq, id)) return;
+    if (a && a.certifiedSeq >= t.seq && this.history.holds(a, hex, t.seq, id)) return;
     try {
       checkCertificate(cert, ctx.check);
     } catch {
       return; // a bad certificate changes nothing; the sender gets no answer
     }
     this.adoptCertified(hex, cert);
-  }
-
-  /** Whether the lock of `a` at `seq` is the transfer `id`. */
-  holds(a: Account, hex: string, seq: number, id: Bytes): boolean {
-    const locked = this.lockAt(a, hex, seq);
-    return locked !== undefined && equal(transferId(locked), id);
   }
 
   /** Drops pins at or below `seq` (that seq is now locked here), durably. */
@@ -399,11 +271,11 @@ export class Custodian {
     const t = cert.transfer;
     const id = transferId(t);
     const a = this.account(hex);
-    let locked = this.lockAt(a, hex, t.seq);
+    let locked = this.history.lockAt(a, hex, t.seq);
     if (locked !== undefined && !equal(transferId(locked), id)) {
       this.report(t, locked);
       a.debited += t.amount - locked.amount;
-      this.setLock(a, t);
+      this.history.setLock(a, t);
       if (a.seq === t.seq) {
         a.head = t;
         a.headId = id;
@@ -412,7 +284,7 @@ export class Custodian {
       locked = t;
     } else if (locked === undefined && t.seq === a.seq + 1 && equal(t.prev, a.headId ?? ZERO32)) {
       // Certified without our vote (we were slow or down): the debit is final, so follow it.
-      this.setLock(a, t);
+      this.history.setLock(a, t);
       a.seq = t.seq;
       a.head = t;
       a.headId = id;
@@ -441,7 +313,7 @@ export class Custodian {
     const id = transferId(t);
     // hexOf: one string per id object (the k custodians of a simulated run share it).
     const idHex = hexOf(id);
-    if (!this.hasCredit(idHex, id)) {
+    if (!this.history.hasCredit(idHex, id)) {
       if (!ctx.ring.isCustodian(ctx.id, t.to)) return this.refuse(replyTo, id, Reason.NOT_CUSTODIAN, `not a custodian of the recipient in epoch ${ctx.epoch}`);
       try {
         checkCertificate(cert, ctx.check);
@@ -462,20 +334,16 @@ export class Custodian {
    * (`to`, `id`) to spare the hex round trips.
    */
   applyCredit(idHex: string, toHex_: string, amount: bigint, persist: boolean, to?: Bytes, id?: Bytes): boolean {
-    if (this.hasCredit(idHex, id ?? fromHex(idHex))) return false;
+    if (this.history.hasCredit(idHex, id ?? fromHex(idHex))) return false;
     this.addCredit(idHex, toHex_, amount, persist, to, id);
     return true;
   }
 
   /** Applies a credit known not to be applied yet. */
   private addCredit(idHex: string, toHex_: string, amount: bigint, persist: boolean, to?: Bytes, id?: Bytes): void {
-    if (this.ctx.reader !== null) this.applied.add(id ?? fromHex(idHex));
-    this.credits.set(idHex, { to: toHex_, amount });
     const a = this.account(toHex_);
     a.credited += amount;
-    const n = this.creditCount(a);
-    a.credits.push(idHex);
-    if (this.ctx.reader !== null) this.touch(a);
+    const n = this.history.add(a, idHex, toHex_, amount, id);
     if (persist) {
       const toBytes = to ?? fromHex(toHex_);
       const idBytes = id ?? fromHex(idHex);
@@ -485,7 +353,6 @@ export class Custodian {
       }
       this.ctx.emit({ type: 'credited', transferId: idBytes, to: toBytes, amount });
     }
-    this.trimCredits(a);
   }
 
   /** SPEC 6: a proven double spender's account takes no new debits; credits still apply. */
@@ -505,7 +372,7 @@ export class Custodian {
     const a = this.account(hex);
     // Memory only: the record being restored is on disk, so lockAt would find it.
     const old = t.seq >= a.lockBase ? a.locks[t.seq - a.lockBase] : undefined;
-    this.setLock(a, t);
+    this.history.setLock(a, t);
     if (old !== undefined) a.debited -= old.amount;
     else if (t.seq <= a.seq) return; // below a handed-off snapshot: its debit is in the snapshot's total
     a.debited += t.amount;
@@ -529,27 +396,13 @@ export class Custodian {
     if (this.ctx.reader === null) this.applyCredit(idHex, toHex(value.subarray(0, 32)), creditAmount(value), false);
     else {
       this.account(toHex(value.subarray(0, 32))).credited += creditAmount(value);
-      this.applied.add(fromHex(idHex));
+      this.history.restoredCredit(idHex);
     }
   }
 
-  /**
-   * With a reader, after the `c/` records: one account's `k/` records, `count` of them,
-   * of which `newest` are the last (at least CREDIT_WINDOW of them when there are as
-   * many), so its newest credits come back into memory.
-   */
+  /** With a reader, after the `c/` records: one account's `k/` records (CustodyHistory.restoreCreditOrder). */
   restoreCreditOrder(hex: string, count: number, newest: readonly Bytes[]): void {
-    if (this.ctx.reader === null) return;
-    const a = this.account(hex);
-    const kept = newest.slice(-CREDIT_WINDOW);
-    a.creditBase = count - kept.length;
-    a.credits = [];
-    for (const v of kept) {
-      const idHex = toHex(v.subarray(0, 32));
-      this.credits.set(idHex, { to: hex, amount: creditAmount(v) });
-      a.credits.push(idHex);
-    }
-    this.touch(a);
+    if (this.ctx.reader !== null) this.history.restoreCreditOrder(this.account(hex), hex, count, newest);
   }
 
   /** The record holds the certificate (older stores: the bare seq, 8 bytes). */

@@ -17,7 +17,8 @@ import { encodeWith, decodeWith, transferId, verify, TransferCodec, type Certifi
 import {
   AccountSnapshotCodec, MAX_CREDITS_PER_STATE, MAX_RECENT_LOCKS, type AccountState,
 } from './handoff-codec.ts';
-import { Keys, type Account, type Custodian } from './custodian.ts';
+import type { Account, Custodian } from './custodian.ts';
+import { Keys } from './record-keys.ts';
 import { hexOf, type NodeContext } from './node-context.ts';
 import type { Ring } from './ring.ts';
 
@@ -127,12 +128,12 @@ export class Handoff {
       debited: a?.debited ?? 0n,
       credited: a?.credited ?? 0n,
     };
-    const count = a !== undefined ? this.custodian.creditCount(a) : 0;
+    const count = a !== undefined ? this.custodian.history.creditCount(a) : 0;
     const out: AccountState[] = [];
     const page = (from: number, to: number) => {
       const credits: { transferId: Bytes; amount: bigint }[] = [];
       for (let n = from; n < Math.min(to, count); n++) {
-        const c = this.custodian.creditAt(a!, hex, n);
+        const c = this.custodian.history.creditAt(a!, hex, n);
         if (c !== undefined) credits.push({ transferId: fromHex(c.idHex), amount: c.amount });
       }
       return credits;
@@ -156,7 +157,7 @@ export class Handoff {
 
   /** Whether anti-entropy sends this account in part (see states): more credits than ANTI_ENTROPY_PAGES pages. */
   sentInPart(a: Account): boolean {
-    return this.custodian.creditCount(a) > ANTI_ENTROPY_PAGES * MAX_CREDITS_PER_STATE;
+    return this.custodian.history.creditCount(a) > ANTI_ENTROPY_PAGES * MAX_CREDITS_PER_STATE;
   }
 
   /**
@@ -292,7 +293,7 @@ export class Handoff {
     let changed = false;
     // A certified head at or below ours replaces a different lock there.
     for (const s of pool.states.values()) {
-      if (s.certificate !== null && s.seq <= a.seq && !(a.certifiedSeq >= s.seq && c.holds(a, hex, s.seq, transferId(s.head!)))) {
+      if (s.certificate !== null && s.seq <= a.seq && !(a.certifiedSeq >= s.seq && c.history.holds(a, hex, s.seq, transferId(s.head!)))) {
         c.adoptCertified(hex, s.certificate);
         changed = true;
       }
@@ -338,7 +339,7 @@ export class Handoff {
           if (pins.length < MAX_PINS && !pins.some((p) => equal(transferId(p), id))) c.pin(a, hex, t);
         } else if (s === fresh || t.seq >= a.lockBase) {
           // An older report's locks below the window were compared when it came: not read back again each merge.
-          const held = c.lockAt(a, hex, t.seq);
+          const held = c.history.lockAt(a, hex, t.seq);
           if (held !== undefined && !equal(transferId(held), id)) c.report(t, held);
         }
       }
@@ -351,12 +352,12 @@ export class Handoff {
 
   /** Records a lock learned with proof (no vote was given for it here). */
   private adoptLock(hex: string, a: Account, t: Transfer): void {
-    const held = this.custodian.lockAt(a, hex, t.seq);
+    const held = this.custodian.history.lockAt(a, hex, t.seq);
     if (held !== undefined) {
       if (!equal(transferId(held), transferId(t))) this.custodian.report(t, held);
       return;
     }
-    this.custodian.setLock(a, t);
+    this.custodian.history.setLock(a, t);
     this.custodian.persistLock(hex, t);
   }
 
@@ -375,7 +376,7 @@ export class Handoff {
     a.seq = state.seq;
     a.head = state.head;
     a.headId = state.head ? transferId(state.head) : null;
-    if (state.head) this.custodian.setLock(a, state.head);
+    if (state.head) this.custodian.history.setLock(a, state.head);
     a.debited = state.debited;
     if (state.certificate !== null && state.seq >= a.certifiedSeq) {
       a.certifiedSeq = state.seq;
@@ -396,7 +397,7 @@ export class Handoff {
       if (p.epoch === ctx.epoch) this.sendState(p.to, p.account, toHex(p.account), p.epoch);
     }
     for (const [hex, a] of this.custodian.accounts) {
-      if (a.seq === 0 && this.custodian.creditCount(a) === 0 && !a.frozen) continue;
+      if (a.seq === 0 && this.custodian.history.creditCount(a) === 0 && !a.frozen) continue;
       const account = fromHex(hex);
       if (!prev.isCustodian(ctx.id, account)) continue;
       const before = new Set(prev.custodians(account).map(hexOf));
@@ -447,7 +448,7 @@ function recentLocks(c: Custodian, a: Account, hex: string): Transfer[] {
   const out: Transfer[] = [];
   let above = a.head;
   while (above !== null && out.length < MAX_RECENT_LOCKS && above.seq > 1) {
-    const t = c.lockAt(a, hex, above.seq - 1);
+    const t = c.history.lockAt(a, hex, above.seq - 1);
     if (t === undefined || !equal(transferId(t), above.prev)) break;
     out.push(t);
     above = t;

@@ -4,7 +4,7 @@
 // bundle. A store written before they existed gets them once, built here from its
 // `c/` and `b/` records, before its machine starts (the daemon's upgrade step).
 import { fromHex, toHex, type Bytes } from './bytes.ts';
-import { creditRecord, Keys } from './custodian.ts';
+import { creditRecord, Keys } from './record-keys.ts';
 import { bundleOrderKey } from './storage.ts';
 import type { PersistRecord } from './ports.ts';
 

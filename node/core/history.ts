@@ -22,13 +22,13 @@ export function replicaHistory(custodian: Custodian, account: Bytes, synced: boo
   const a = custodian.accounts.get(hex);
   if (a === undefined) return undefined;
   const credits: AccountHistory['credits'][number][] = [];
-  for (let n = 0; n < Math.min(custodian.creditCount(a), MAX_CREDITS_PER_STATE); n++) {
-    const c = custodian.creditAt(a, hex, n);
+  for (let n = 0; n < Math.min(custodian.history.creditCount(a), MAX_CREDITS_PER_STATE); n++) {
+    const c = custodian.history.creditAt(a, hex, n);
     if (c !== undefined) credits.push({ transferId: fromHex(c.idHex), amount: c.amount });
   }
   const debits: AccountHistory['debits'][number][] = [];
   for (let seq = Math.max(1, a.seq - MAX_REPLICA_DEBITS + 1); seq <= a.seq; seq++) {
-    const t = custodian.lockAt(a, hex, seq);
+    const t = custodian.history.lockAt(a, hex, seq);
     if (t !== undefined) debits.push({ seq, transferId: transferId(t), to: t.to, amount: t.amount, certified: seq <= a.certifiedSeq });
   }
   return { account, credits, debits, synced };

@@ -12,7 +12,8 @@ import {
 import { DEFAULT_NODE_OPTIONS, type AccountHistory, type HeldHistory, type AccountView, type NodeEvent, type NodeInit, type RestorableNodeMachine, type TransferView } from './api.ts';
 import type { Address, Output, RecordSource } from './ports.ts';
 import { NodeContext, hexOf, pad } from './node-context.ts';
-import { Custodian, Keys } from './custodian.ts';
+import { Custodian } from './custodian.ts';
+import { Keys } from './record-keys.ts';
 import { replicaHistory } from './history.ts';
 import { Gateway } from './gateway.ts';
 import { Storage } from './storage.ts';

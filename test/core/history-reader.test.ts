@@ -29,6 +29,16 @@ function chain(h: Harness, from: Signer, to: Bytes, n: number): Transfer[] {
   return out;
 }
 
+/** `n` issuances of 1 to `to`, each finished before the next, through rotating gateways. */
+function issueOneByOne(h: Harness, to: Bytes, n: number): Transfer[] {
+  const out: Transfer[] = [];
+  for (let i = 0; i < n; i++) {
+    out.push(h.issue(to, 1n, i % 4));
+    h.run();
+  }
+  return out;
+}
+
 function replyTypes(h: Harness, node: string, t: Transfer): { types: string[]; locked?: Transfer } {
   const out = h.ask(node, { type: 'vote-request', transfer: t });
   // Answers to the asker (a conflict also sends the mint a notice).
@@ -94,11 +104,7 @@ for (const historyInMemory of [false, true]) {
     const h = new Harness({ nodes: 4, historyInMemory });
     const bob = h.scheme.signer(secret('bob'));
     const n = MAX_HELD_CREDITS + 20;
-    const issued: Transfer[] = [];
-    for (let i = 0; i < n; i++) {
-      issued.push(h.issue(bob.publicKey, 1n, i % 4));
-      h.run();
-    }
+    const issued = issueOneByOne(h, bob.publicKey, n);
     const node = h.nodeHex(2);
     const cert = h.nodes.get(node)!.bundle(transferId(issued[0]!))!.certificate;
     const check = (label: string): void => {
@@ -167,11 +173,7 @@ test('a store written before the history index gets one (historyIndexRecords), a
   const h = new Harness({ nodes: 4 });
   const bob = h.scheme.signer(secret('bob'));
   const n = MAX_HELD_CREDITS + 20;
-  const issued: Transfer[] = [];
-  for (let i = 0; i < n; i++) {
-    issued.push(h.issue(bob.publicKey, 1n, i % 4));
-    h.run();
-  }
+  const issued = issueOneByOne(h, bob.publicKey, n);
   const node = h.nodeHex(3);
   const store = h.stores.get(node)!;
   // As an older node wrote it: no `k/` or `o/` records.
