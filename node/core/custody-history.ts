@@ -47,7 +47,6 @@ export class CustodyHistory {
 
   /** The lock of `a` at `seq`: from memory, or below the window from its record. */
   lockAt(a: Account, hex: string, seq: number): Transfer | undefined {
-    if (seq === a.seq && a.head !== null) return a.head;
     if (seq >= a.lockBase) return a.locks[seq - a.lockBase];
     const v = this.ctx.read(Keys.lock(hex, seq));
     return v === undefined ? undefined : decodeWith(this.ctx.network, v, readTransfer);
@@ -78,9 +77,11 @@ export class CustodyHistory {
     if (w.size <= MAX_WINDOWED_ACCOUNTS) return;
     const cold = w.keys().next().value!;
     w.delete(cold);
-    // Its head stays (a.head); everything else is read back when asked.
-    cold.lockBase = cold.seq + 1;
-    cold.locks = [];
+    // Its lock at the head's seq stays (the window's authority there, with no read);
+    // everything below is read back when asked.
+    const top = cold.seq >= cold.lockBase ? cold.locks[cold.seq - cold.lockBase] : undefined;
+    cold.lockBase = cold.seq;
+    cold.locks = top !== undefined ? [top] : [];
     for (const idHex of cold.credits) this.credits.delete(idHex);
     cold.creditBase += cold.credits.length;
     cold.credits = [];

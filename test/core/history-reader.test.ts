@@ -9,6 +9,7 @@ import { transferId, type Transfer } from '../../node/core/objects.ts';
 import { MAX_CREDITS_PER_STATE, MAX_RECENT_LOCKS } from '../../node/core/handoff-codec.ts';
 import type { Signer } from '../../node/core/signature.ts';
 import { HISTORY_INDEX_KEY, historyIndexRecords } from '../../node/core/history-index.ts';
+import { Keys } from '../../node/core/record-keys.ts';
 
 /** Locks of one account a reader-backed node holds at most (custodian.ts LOCK_WINDOW, twice before a cut). */
 const MAX_HELD_LOCKS = 4 * MAX_RECENT_LOCKS;
@@ -167,6 +168,24 @@ test('with a records reader, only the 256 most recently used accounts keep windo
     h.restart(node);
     check(historyInMemory ? 'in memory, restarted' : 'reader, restarted');
   }
+});
+
+test('a custodian that takes an account over at an epoch change writes every lock it adopts, the head included', () => {
+  const h = new Harness({ nodes: 4, spare: 1 });
+  const alice = h.scheme.signer(secret('alice'));
+  const bob = h.scheme.signer(secret('bob'));
+  h.issue(alice.publicKey, 100n);
+  h.run();
+  const ts = chain(h, alice, bob.publicKey, 3);
+  h.newEpoch([1, 2, 3, 4]);
+  h.settle(5);
+  const newcomer = h.nodeHex(4);
+  assert.is(h.nodes.get(newcomer)!.account(alice.publicKey)?.seq, 3, 'the account moved');
+  const store = h.stores.get(newcomer)!;
+  for (const t of ts) assert.ok(store.get(Keys.lock(toHex(alice.publicKey), t.seq)) !== undefined, `lock ${t.seq} written`);
+  // So a restart, which reads locks below the head back from there, answers a re-vote the same.
+  h.restart(newcomer);
+  assert.equal(replyTypes(h, newcomer, ts[1]!).types, ['vote']);
 });
 
 test('a store written before the history index gets one (historyIndexRecords), and a node restarted on it reads its history back', () => {
