@@ -27,13 +27,6 @@ const RESTART_DELAY_MS = 500;
  * --cpu-prof-dir=/tmp/prof` to profile a devnet under load: NODE_OPTIONS refuses --cpu-prof).
  */
 export const DAEMON_NODE_FLAGS_ENV = 'RINGMINT_DAEMON_NODE_FLAGS';
-/**
- * Node flags every daemon process starts with, before those of DAEMON_NODE_FLAGS_ENV
- * (a later flag wins). V8 grows a busy daemon's young generation to 128 MB; capped
- * at 2 x 16 MB, `bench devnet` ran as fast (912/959 against 925/949 tps) with
- * ~75 MB less peak memory a node (docs/benchmarks.md, seventh pass).
- */
-export const DAEMON_NODE_FLAGS = ['--max-semi-space-size=16'] as const;
 
 export type DevnetOptions = {
   dir: string;
@@ -192,7 +185,7 @@ export class Devnet {
     const proc: Proc = { child: null, args, log, stopping: false, exited: Promise.resolve() };
     const launch = (): void => {
       const fd = openSync(log, 'a');
-      const flags = [...DAEMON_NODE_FLAGS, ...(process.env[DAEMON_NODE_FLAGS_ENV] ?? '').split(' ').filter((f) => f !== '')];
+      const flags = (process.env[DAEMON_NODE_FLAGS_ENV] ?? '').split(' ').filter((f) => f !== '');
       const child = spawn(process.execPath, [...flags, CLI, ...args], { stdio: ['ignore', fd, fd], env: { ...process.env } });
       closeSync(fd);
       proc.child = child;
