@@ -88,7 +88,7 @@ export type MachineFactory = (init: NodeInit) => RestorableNodeMachine;
 const BUNDLE_PREFIX = bundleKey('');
 
 /** A store from before the history index (core/history-index.ts) gets it, once, before its machine starts. */
-async function upgradeStore(store: Store, log: Logger): Promise<void> {
+export async function upgradeStore(store: Store, log: Logger): Promise<void> {
   if (store.get(HISTORY_INDEX_KEY) !== undefined) return;
   const credits: [string, Uint8Array][] = [];
   for await (const entry of store.scan('c/')) credits.push(entry);

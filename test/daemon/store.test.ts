@@ -6,7 +6,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Store } from '../../node/daemon/store.ts';
-import { utf8 } from '../../node/core/bytes.ts';
+import { pino } from 'pino';
+import { toHex, utf8 } from '../../node/core/bytes.ts';
+import { upgradeStore } from '../../node/daemon/node-daemon.ts';
+import { creditRecord, Keys } from '../../node/core/record-keys.ts';
+import { bundleOrderKey } from '../../node/core/storage.ts';
+import { HISTORY_INDEX_KEY } from '../../node/core/history-index.ts';
 
 const dir = () => join(mkdtempSync(join(tmpdir(), 'ringmint-store-')), 'db');
 
@@ -66,6 +71,31 @@ test('scan lists one prefix in key order, with or without values', async () => {
   const keys: [string, number][] = [];
   for await (const [k, v] of s.scan('b/', false)) keys.push([k, v.length]);
   assert.equal(keys, [['b/1', 0], ['b/2', 0]]);
+  await s.close();
+});
+
+test('a store from before the history index is upgraded once: the credits of each account and the bundles get their index records', async () => {
+  const s = await Store.open(dir());
+  const id = (n: number) => new Uint8Array(32).fill(n);
+  const credit = (to: number, amount: bigint) => creditRecord(id(to), amount);
+  await s.commit([
+    { key: `c/${toHex(id(2))}`, value: credit(9, 5n) },
+    { key: `c/${toHex(id(1))}`, value: credit(9, 7n) },
+    { key: `c/${toHex(id(3))}`, value: credit(8, 1n) },
+    { key: `b/${toHex(id(1))}`, value: utf8('bundle') },
+  ]);
+  const log = pino({ level: 'silent' });
+  await upgradeStore(s, log);
+  const keys = async (prefix: string) => { const out: string[] = []; for await (const [k] of s.scan(prefix, false)) out.push(k); return out; };
+  // Account 9's two credits, in id order (the order applied was never recorded), and account 8's one.
+  assert.equal(await keys('k/'), [Keys.creditOrder(toHex(id(8)), 0), Keys.creditOrder(toHex(id(9)), 0), Keys.creditOrder(toHex(id(9)), 1)]);
+  assert.equal([...s.get(Keys.creditOrder(toHex(id(9)), 0))!.subarray(0, 32)], [...id(1)]);
+  assert.equal(await keys('o/'), [bundleOrderKey(0)]);
+  assert.ok(s.get(HISTORY_INDEX_KEY) !== undefined);
+  // Once: a second start writes nothing more.
+  await s.commit([{ key: `c/${toHex(id(4))}`, value: credit(9, 2n) }]);
+  await upgradeStore(s, log);
+  assert.is((await keys('k/')).length, 3);
   await s.close();
 });
 
