@@ -4,7 +4,7 @@
 // bundle. A store written before they existed gets them once, built here from its
 // `c/` and `b/` records, before its machine starts (the daemon's upgrade step).
 import { fromHex, toHex, type Bytes } from './bytes.ts';
-import { creditRecord, Keys } from './record-keys.ts';
+import { creditAmount, creditRecord, Keys } from './record-keys.ts';
 import { bundleOrderKey } from './storage.ts';
 import type { PersistRecord } from './ports.ts';
 
@@ -23,7 +23,7 @@ export function historyIndexRecords(credits: Iterable<readonly [string, Bytes]>,
     const to = toHex(value.subarray(0, 32));
     const n = perAccount.get(to) ?? 0;
     perAccount.set(to, n + 1);
-    out.push({ key: Keys.creditOrder(to, n), value: creditRecord(fromHex(key.slice(2)), new DataView(value.buffer, value.byteOffset, value.byteLength).getBigUint64(32)) });
+    out.push({ key: Keys.creditOrder(to, n), value: creditRecord(fromHex(key.slice(2)), creditAmount(value)) });
   }
   let n = 0;
   for (const key of bundleKeys) out.push({ key: bundleOrderKey(n++), value: fromHex(key.slice(2)) });
