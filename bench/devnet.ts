@@ -16,6 +16,8 @@ import { SKIP_SIGNATURE_CHECKS_ENV, UNVERIFIED_NETWORK_PREFIX } from '../node/da
 import { printJson } from '../cli/output.ts';
 import { Devnet } from '../node/daemon/devnet.ts';
 import { callJson } from '../node/daemon/http-client.ts';
+import { envName } from '../node/daemon/config.ts';
+import { ANTI_ENTROPY_KINDS, growth, sumByLabel } from './scrape.ts';
 
 /**
  * Funding requests in flight at once. Issuances are one chain of mint seqs: sent
@@ -157,10 +159,11 @@ export function registerBenchDevnet(bench: Command): void {
     .option('--accounts <n>', 'funded sending accounts = concurrent clients', '64')
     .option('--target-tps <n>', 'pre-signs enough transfers for this rate (x3 headroom)', '1000')
     .option('--pause-ms <ms>', 'each client pauses this long after each final transfer (open-loop-like low load: latency without queueing)', '0')
+    .option('--anti-entropy-ms <ms>', 'the nodes\' anti-entropy interval (their default unless given)')
     .option('--skip-signature-checks', 'measure the daemons without their signature checks (a network named unverified-bench-*: never valid elsewhere)')
     .option('--keep', 'keep the devnet dir')
     .option('--json', 'only the JSON line')
-    .action(async (o: { nodes: string; seconds: string; accounts: string; targetTps: string; pauseMs: string; skipSignatureChecks?: boolean; keep?: boolean; json?: boolean }) => {
+    .action(async (o: { nodes: string; seconds: string; accounts: string; targetTps: string; pauseMs: string; antiEntropyMs?: string; skipSignatureChecks?: boolean; keep?: boolean; json?: boolean }) => {
       const say = (s: string) => (o.json ? process.stderr.write(s + '\n') : console.log(s));
       const seconds = Number(o.seconds);
       const accounts = Number(o.accounts);
@@ -170,6 +173,7 @@ export function registerBenchDevnet(bench: Command): void {
       const root = mkdtempSync(join(tmpdir(), 'ringmint-bench-'));
       // The daemons inherit this environment; they skip checks only on the unverified-bench- network as well.
       if (o.skipSignatureChecks) process.env[SKIP_SIGNATURE_CHECKS_ENV] = '1';
+      if (o.antiEntropyMs !== undefined) process.env[envName('antiEntropyMs')] = o.antiEntropyMs;
       const network = o.skipSignatureChecks ? `${UNVERIFIED_NETWORK_PREFIX}devnet` : undefined;
       const devnet = new Devnet({ dir: join(root, 'devnet'), nodes: Number(o.nodes), fresh: true, logLevel: 'warn', onLine: say, ...(network ? { network } : {}) });
       const stop = () => void devnet.stop().finally(() => process.exit(130));
@@ -210,6 +214,10 @@ export function registerBenchDevnet(bench: Command): void {
         let failed = 0;
         const failures = new Map<string, number>();
         const apis = [f.mint.api, ...f.nodes.map((n) => n.api)];
+        const nodeApis = f.nodes.map((n) => n.api);
+        const STEP_SECONDS = 'ringmint_machine_step_seconds_total';
+        const GC_SECONDS = 'ringmint_process_nodejs_gc_duration_seconds_sum';
+        const [steps0, gc0] = [await sumByLabel(nodeApis, STEP_SECONDS, 'kind'), await sumByLabel(nodeApis, GC_SECONDS, 'kind')];
         const counted0 = await counters(apis);
         const agent = new Agent({ keepAlive: true, maxSockets: accounts });
         const cpu0 = cpuOf(pids);
@@ -254,6 +262,11 @@ export function registerBenchDevnet(bench: Command): void {
         latencies.sort((a, b) => a - b);
         const done = latencies.length;
         const counted1 = await counters(apis);
+        const steps = growth(steps0, await sumByLabel(nodeApis, STEP_SECONDS, 'kind'));
+        const gc = growth(gc0, await sumByLabel(nodeApis, GC_SECONDS, 'kind'));
+        const stepTotal = [...steps.values()].reduce((a, b) => a + b, 0);
+        const gcTotal = [...gc.values()].reduce((a, b) => a + b, 0);
+        const msPer = (seconds: number) => (done > 0 ? Number(((seconds * 1000) / done).toFixed(3)) : null);
         // Counted after the load stopped: transfers in flight then still add their crediting and storing.
         const per = (k: keyof Counters) => (done > 0 ? Number(((counted1[k] - counted0[k]) / done).toFixed(1)) : null);
         const result = {
@@ -279,6 +292,16 @@ export function registerBenchDevnet(bench: Command): void {
           // mean gateway time from submit to final (the rest of p50 is HTTP and the client), and of one synced batch
           gatewayFinalMeanMs: counted1.finals > counted0.finals ? Number((((counted1.finalSeconds - counted0.finalSeconds) / (counted1.finals - counted0.finals)) * 1000).toFixed(2)) : null,
           syncedBatchMeanMs: counted1.batches > counted0.batches ? Number((((counted1.commitSeconds - counted0.commitSeconds) / (counted1.batches - counted0.batches)) * 1000).toFixed(3)) : null,
+          // the nodes' machine steps (protocol work, no I/O; wall time, so on a saturated
+          // machine it includes time waiting for a core) per transfer; the share of them
+          // that anti-entropy took (digests and the account states and pulls they caused);
+          // the kinds of step that took the most
+          machineMsPerTransfer: msPer(stepTotal),
+          antiEntropyMachineShare: stepTotal > 0 ? Number((ANTI_ENTROPY_KINDS.reduce((a, k) => a + (steps.get(k) ?? 0), 0) / stepTotal).toFixed(3)) : null,
+          topStepKinds: Object.fromEntries([...steps].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([k, v]) => [k, Number((v / stepTotal).toFixed(3))])),
+          // the nodes' garbage-collection pauses per transfer, in all and by kind (minor: scavenges)
+          gcPauseMsPerTransfer: msPer(gcTotal),
+          gcPauseMsByKind: Object.fromEntries([...gc].filter(([, v]) => v > 0).map(([k, v]) => [k, msPer(v)])),
           // protocol messages dropped by the daemons during the load (queue full, unreachable peer, malformed)
           droppedMessages: counted1.dropped - counted0.dropped,
           // the largest node's peak resident memory over the whole run (start, funding, load)

@@ -202,7 +202,7 @@ export class MintDaemon {
 
   private onMessage(from: Address, msg: Message): void {
     if (this.queries.take(from, msg)) return;
-    this.driver.step('receive', () => this.machine.receive(from, msg)).catch(() => {});
+    this.driver.step(msg.type, () => this.machine.receive(from, msg)).catch(() => {});
   }
 
   private onEvents(events: readonly MintEvent[]): void {

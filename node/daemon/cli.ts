@@ -33,11 +33,12 @@ export function registerNode(program: Command): void {
     .option('--listen <multiaddr...>', `libp2p listen addresses (default ${NODE_DEFAULTS.listen.join(' ')})`)
     .option('--bootstrap <multiaddr...>', 'peers to dial at start: the mint, and any others')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace')
-    .action(async (opts: { data: string; genesis?: string; api?: string; listen?: string[]; bootstrap?: string[]; logLevel?: string }) => {
+    .option('--anti-entropy-ms <ms>', `milliseconds between anti-entropy rounds (default ${NODE_DEFAULTS.antiEntropyMs})`)
+    .action(async (opts: { data: string; genesis?: string; api?: string; listen?: string[]; bootstrap?: string[]; logLevel?: string; antiEntropyMs?: string }) => {
       const cfg = resolveConfig(NODE_DEFAULTS, {
         file: readConfigFile(opts.data),
         env: process.env,
-        flags: { genesis: opts.genesis, api: opts.api, listen: opts.listen, bootstrap: opts.bootstrap, logLevel: opts.logLevel },
+        flags: { genesis: opts.genesis, api: opts.api, listen: opts.listen, bootstrap: opts.bootstrap, logLevel: opts.logLevel, antiEntropyMs: opts.antiEntropyMs },
       });
       const log = makeLogger(cfg.logLevel, 'ringmint-node');
       const daemon = new NodeDaemon(opts.data, log);

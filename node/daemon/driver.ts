@@ -85,8 +85,10 @@ export class Driver<E> {
       this.init.log.error({ err: e, kind }, 'machine step threw');
       return Promise.reject(e);
     }
+    const seconds = (performance.now() - started) / 1000;
     this.init.metrics.steps.inc(kind);
-    this.init.metrics.stepSeconds.observe((performance.now() - started) / 1000);
+    this.init.metrics.stepSeconds.observe(seconds);
+    this.init.metrics.stepSecondsByKind.inc(kind, seconds);
     if (output.send.length === 0 && output.persist.length === 0 && output.events.length === 0) return Promise.resolve();
     const mark = this.init.batches?.mark() ?? 0;
     return new Promise<void>((done) => {

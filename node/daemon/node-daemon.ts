@@ -16,7 +16,7 @@ import { stateHistory } from '../core/history.ts';
 import { HISTORY_INDEX_KEY, historyIndexRecords } from '../core/history-index.ts';
 import { ed25519, nativeBackend } from '../core/signature.ts';
 import { BatchSigner } from '../core/batch-signature.ts';
-import type { NodeEvent, NodeInit, NodeMachineApi, RestorableNodeMachine, TransferView } from '../core/api.ts';
+import { DEFAULT_NODE_OPTIONS, type NodeEvent, type NodeInit, type NodeMachineApi, type RestorableNodeMachine, type TransferView } from '../core/api.ts';
 import type { Address } from '../core/ports.ts';
 import type { Message } from '../core/messages.ts';
 import { Store } from './store.ts';
@@ -67,6 +67,12 @@ export type NodeConfig = {
   /** Genesis file; copied into the data dir on first start. */
   genesis: string;
   logLevel: string;
+  /**
+   * Milliseconds between anti-entropy rounds (SPEC 8). Shorter repairs a replica that
+   * missed a message sooner; each round costs work in proportion to what changed
+   * since the last (every bundle stored since, every account that moved).
+   */
+  antiEntropyMs: number;
 };
 
 export const NODE_DEFAULTS: NodeConfig = {
@@ -75,7 +81,14 @@ export const NODE_DEFAULTS: NodeConfig = {
   bootstrap: [],
   genesis: '',
   logLevel: 'info',
+  antiEntropyMs: DEFAULT_NODE_OPTIONS.antiEntropyMs,
 };
+
+/**
+ * Anti-entropy intervals a node accepts: below a second a round would overlap the
+ * last one's answers; above a day a lost message would wait a day to be repaired.
+ */
+export const ANTI_ENTROPY_MS_RANGE = { min: 1_000, max: 86_400_000 } as const;
 
 /** A node not in the current epoch asks the mint to admit it this often. */
 const JOIN_INTERVAL_MS = 3_000;
@@ -144,6 +157,10 @@ export class NodeDaemon {
   }
 
   private async startInner(cfg: NodeConfig, createMachine: MachineFactory): Promise<void> {
+    const ae = cfg.antiEntropyMs;
+    if (!Number.isInteger(ae) || ae < ANTI_ENTROPY_MS_RANGE.min || ae > ANTI_ENTROPY_MS_RANGE.max) {
+      throw new Rejection(Reason.BAD_REQUEST, `antiEntropyMs must be an integer from ${ANTI_ENTROPY_MS_RANGE.min} to ${ANTI_ENTROPY_MS_RANGE.max}, got ${ae}`);
+    }
     mkdirSync(this.dataDir, { recursive: true });
     const local = join(this.dataDir, GENESIS_FILE);
     if (cfg.genesis && resolve(cfg.genesis) !== local) copyFileSync(cfg.genesis, local);
@@ -188,6 +205,7 @@ export class NodeDaemon {
       random: { next: () => Math.random() },
       // History (old locks and credits, stored bundles) is read back from here while it runs.
       records: this.store,
+      options: { antiEntropyMs: cfg.antiEntropyMs },
     });
     // Streamed, not loaded whole: a restart's memory does not grow with the node's history.
     let restored = 0;
@@ -299,7 +317,7 @@ export class NodeDaemon {
       // An account state also matters to the machine when this node is one of the account's custodians.
       if (msg.type !== 'account-state' || !new Ring(this.machine.currentEpoch()).isCustodian(this.machine.id, msg.state.account)) return;
     }
-    this.driver.step('receive', () => this.machine.receive(from, msg)).catch(() => {});
+    this.driver.step(msg.type, () => this.machine.receive(from, msg)).catch(() => {});
   }
 
   private onEvents(events: readonly NodeEvent[]): void {

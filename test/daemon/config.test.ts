@@ -6,6 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { envName, parseHostPort, readConfigFile, resolveConfig } from '../../node/daemon/config.ts';
 import { Rejection } from '../../node/core/errors.ts';
+import { NodeMachine } from '../../node/core/node-machine.ts';
+import { ANTI_ENTROPY_MS_RANGE, NODE_DEFAULTS, NodeDaemon } from '../../node/daemon/node-daemon.ts';
+import { pino } from 'pino';
 
 const defaults = { api: '127.0.0.1:7700', listen: ['/ip4/127.0.0.1/tcp/0'], logLevel: 'info', epochIntervalMs: 5000 };
 
@@ -49,6 +52,17 @@ test('host:port parsing', () => {
   assert.equal(parseHostPort('0.0.0.0:83'), { host: '0.0.0.0', port: 83 });
   assert.throws(() => parseHostPort('host:99999'));
   assert.throws(() => parseHostPort('nope'));
+});
+
+test("a node's anti-entropy interval comes from its sources; one out of range stops the start", async () => {
+  assert.is(resolveConfig(NODE_DEFAULTS, { env: { RINGMINT_ANTI_ENTROPY_MS: '120000' } }).antiEntropyMs, 120_000);
+  assert.is(resolveConfig(NODE_DEFAULTS, { file: { antiEntropyMs: 5000 }, flags: { antiEntropyMs: '7000' } }).antiEntropyMs, 7000);
+  for (const bad of [ANTI_ENTROPY_MS_RANGE.min - 1, ANTI_ENTROPY_MS_RANGE.max + 1, 1500.5]) {
+    const d = mkdtempSync(join(tmpdir(), 'ringmint-cfg-'));
+    const daemon = new NodeDaemon(d, pino({ level: 'silent' }));
+    const err = await daemon.start({ ...NODE_DEFAULTS, antiEntropyMs: bad }, (init) => new NodeMachine(init)).then(() => null, (e: unknown) => e);
+    assert.ok(err instanceof Rejection && err.code === 'BAD_REQUEST' && /antiEntropyMs/.test(err.message), String(err));
+  }
 });
 
 test.run();

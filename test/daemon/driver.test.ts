@@ -88,4 +88,36 @@ test('a batch holds only what durable steps signed; each step goes out in order 
   await driver.stop();
 });
 
+test('steps are counted and timed by kind (the message type received, submit, tick)', async () => {
+  const metrics = createMetrics('node');
+  const { store } = manualStore();
+  const driver = new Driver<never>({
+    store,
+    transport: { send: () => {} },
+    tick: () => ({ send: [], persist: [], events: [] }),
+    onEvents: () => {},
+    metrics,
+    log: pino({ level: 'silent' }),
+    onFatal: (e) => {
+      throw e;
+    },
+  });
+  const busy = (ms: number): Output<never> => {
+    const until = performance.now() + ms;
+    while (performance.now() < until);
+    return { send: [], persist: [], events: [] };
+  };
+  await driver.step('digest', () => busy(3));
+  await driver.step('digest', () => busy(3));
+  await driver.step('vote', () => busy(0));
+  const text = await metrics.registry.metrics();
+  const value = (name: string, kind: string): number => Number(new RegExp(`^${name}\\{kind="${kind}",role="node"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  assert.is(value('ringmint_machine_steps_total', 'digest'), 2);
+  assert.is(value('ringmint_machine_steps_total', 'vote'), 1);
+  // each digest step spun 3 ms: at least that much was timed, and its kind holds most of it
+  assert.ok(value('ringmint_machine_step_seconds_total', 'digest') >= 0.006);
+  assert.ok(value('ringmint_machine_step_seconds_total', 'vote') < value('ringmint_machine_step_seconds_total', 'digest'));
+  await driver.stop();
+});
+
 test.run();
