@@ -298,6 +298,7 @@ export function registerBenchDevnet(bench: Command): void {
           // the kinds of step that took the most
           machineMsPerTransfer: msPer(stepTotal),
           antiEntropyMachineShare: stepTotal > 0 ? Number((ANTI_ENTROPY_KINDS.reduce((a, k) => a + (steps.get(k) ?? 0), 0) / stepTotal).toFixed(3)) : null,
+          antiEntropyShareByKind: Object.fromEntries(ANTI_ENTROPY_KINDS.map((k) => [k, stepTotal > 0 ? Number(((steps.get(k) ?? 0) / stepTotal).toFixed(4)) : null])),
           topStepKinds: Object.fromEntries([...steps].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([k, v]) => [k, Number((v / stepTotal).toFixed(3))])),
           // the nodes' garbage-collection pauses per transfer, in all and by kind (minor: scavenges)
           gcPauseMsPerTransfer: msPer(gcTotal),

@@ -156,7 +156,14 @@ export interface RestorableNodeMachine extends NodeMachineApi {
 }
 
 /** Counts of what a node machine holds in memory: accounts, their locks and credits, and stored bundles. */
-export type HeldHistory = { readonly accounts: number; readonly locks: number; readonly credits: number; readonly bundles: number };
+export type HeldHistory = {
+  readonly accounts: number;
+  readonly locks: number;
+  readonly credits: number;
+  readonly bundles: number;
+  /** Credits peers reported (handoff, anti-entropy) that are not applied here yet. */
+  readonly reportedCredits: number;
+};
 
 export type ReputationEvent = {
   readonly seq: number;

@@ -155,6 +155,13 @@ export class Handoff {
     for (const state of this.states(account, hex, sweepPage)) this.ctx.sendHex(toHex_, { type: 'account-state', state, epoch });
   }
 
+  /** Credits reported by peers and not applied here yet, over every pool: what the reports hold in memory. */
+  reportedCredits(): number {
+    let n = 0;
+    for (const p of this.pools.values()) n += (p.old?.credits.size ?? 0) + (p.peer?.credits.size ?? 0);
+    return n;
+  }
+
   /** Whether anti-entropy sends this account in part (see states): more credits than ANTI_ENTROPY_PAGES pages. */
   sentInPart(a: Account): boolean {
     return this.custodian.history.creditCount(a) > ANTI_ENTROPY_PAGES * MAX_CREDITS_PER_STATE;
@@ -252,11 +259,18 @@ export class Handoff {
     if (!s.more) pool.finished.add(sender);
     for (const x of s.credits) {
       const idHex = toHex(x.transferId);
+      // Applied here already: nothing to gather. Anti-entropy's rotating pages name
+      // every credit of a long history in turn; kept, they grew the pool without bound
+      // for as long as the epoch lasted.
+      if (c.history.hasCredit(idHex, x.transferId)) continue;
       const key = `${idHex}/${x.amount}`;
       let from = pool.credits.get(key);
       if (!from) pool.credits.set(key, (from = new Set()));
       from.add(sender);
-      if (from.size >= need) c.applyCredit(idHex, hex, x.amount, true, undefined, x.transferId);
+      if (from.size >= need) {
+        c.applyCredit(idHex, hex, x.amount, true, undefined, x.transferId);
+        pool.credits.delete(key);
+      }
     }
     if (s.frozen) {
       pool.frozen.add(sender);
@@ -302,10 +316,11 @@ export class Handoff {
     const best = this.agreed(pool);
     if (best !== null && best.seq > a.seq) {
       a.seq = best.seq;
-      a.head = best.chain[0]!;
+      const chain = chainOf(best);
+      a.head = chain[0]!;
       a.headId = transferId(a.head);
       a.debited = best.debited;
-      for (const t of best.chain) this.adoptLock(hex, a, t);
+      for (const t of chain) this.adoptLock(hex, a, t);
       changed = true;
     }
     // Certified heads whose chains link to our head extend it: every debit on the way is signed and summed.
@@ -409,10 +424,46 @@ export class Handoff {
   }
 }
 
-type Point = { readonly seq: number; readonly chain: readonly Transfer[]; readonly debited: bigint; readonly from: Set<string> };
+/** A point several reporters vouch for; its chain (the lock at `seq` and those below) is cut from the first report naming it. */
+type Point = { readonly seq: number; readonly state: AccountState | null; readonly at: number; readonly debited: bigint; readonly from: Set<string> };
+
+/** The locks of a point, from its seq down. */
+function chainOf(p: Point): readonly Transfer[] {
+  if (p.state === null || p.state.head === null) return [];
+  return [p.state.head, ...p.state.recent].slice(p.at);
+}
 
 function newPool(epoch: number, ring: Ring): Pool {
   return { epoch, ring, states: new Map(), finished: new Set(), credits: new Map(), frozen: new Set() };
+}
+
+/** One report's points, in chain order: the key two reporters must share, and where it sits in the report's chain (-1: the empty account). */
+type ReportPoint = { readonly key: string; readonly seq: number; readonly at: number; readonly debited: bigint };
+
+/**
+ * Each report's points, worked out once: a pool's points are counted again at every
+ * report that joins it, and naming a point hashes its lock (65 a report).
+ */
+const reportPoints = new WeakMap<AccountState, readonly ReportPoint[]>();
+
+function pointsOf(s: AccountState): readonly ReportPoint[] {
+  const known = reportPoints.get(s);
+  if (known !== undefined) return known;
+  const out: ReportPoint[] = [];
+  const empty: ReportPoint = { key: '0', seq: 0, at: -1, debited: 0n };
+  if (s.head === null) out.push(empty);
+  else {
+    const chain = [s.head, ...s.recent];
+    let d = s.debited;
+    for (let i = 0; i < chain.length && d >= 0n; i++) {
+      const t = chain[i]!;
+      out.push({ key: `${t.seq}/${toHex(transferId(t))}/${d}`, seq: t.seq, at: i, debited: d });
+      d -= t.amount;
+    }
+    if (d === 0n && chain[chain.length - 1]!.seq === 1) out.push(empty);
+  }
+  reportPoints.set(s, out);
+  return out;
 }
 
 /**
@@ -421,24 +472,12 @@ function newPool(epoch: number, ring: Ring): Pool {
  */
 function points(pool: Pool): Map<string, Point> {
   const out = new Map<string, Point>();
-  const add = (key: string, seq: number, chain: readonly Transfer[], debited: bigint, sender: string): void => {
-    let p = out.get(key);
-    if (!p) out.set(key, (p = { seq, chain, debited, from: new Set() }));
-    p.from.add(sender);
-  };
   for (const [sender, s] of pool.states) {
-    if (s.head === null) {
-      add('0', 0, [], 0n, sender);
-      continue;
+    for (const r of pointsOf(s)) {
+      let p = out.get(r.key);
+      if (!p) out.set(r.key, (p = { seq: r.seq, state: r.at < 0 ? null : s, at: r.at, debited: r.debited, from: new Set() }));
+      p.from.add(sender);
     }
-    const chain = [s.head, ...s.recent];
-    let d = s.debited;
-    for (let i = 0; i < chain.length && d >= 0n; i++) {
-      const t = chain[i]!;
-      add(`${t.seq}/${toHex(transferId(t))}/${d}`, t.seq, chain.slice(i), d, sender);
-      d -= t.amount;
-    }
-    if (d === 0n && chain[chain.length - 1]!.seq === 1) add('0', 0, [], 0n, sender);
   }
   return out;
 }

@@ -283,7 +283,7 @@ export class NodeMachine implements RestorableNodeMachine {
       for (const t of a.locks) if (t !== undefined) locks++;
       credits += a.credits.length;
     }
-    return { accounts: this.custodian.accounts.size, locks, credits, bundles: this.storage.held };
+    return { accounts: this.custodian.accounts.size, locks, credits, bundles: this.storage.held, reportedCredits: this.handoff.reportedCredits() };
   }
 
   alerts(): readonly Alert[] {

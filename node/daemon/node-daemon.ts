@@ -221,12 +221,13 @@ export class NodeDaemon {
     if (machine.held !== undefined) {
       new Gauge({
         name: 'ringmint_history_held',
-        help: 'history the node machine holds in memory, by kind (accounts, locks, credits, bundles); the rest is read back from the store',
+        help: 'history the node machine holds in memory, by kind (accounts, locks, credits, bundles; reported_credits: credits peers reported and not yet applied here); the rest is read back from the store',
         labelNames: ['kind'],
         registers: [this.metrics.registry],
         collect() {
           const h = machine.held!();
           for (const kind of ['accounts', 'locks', 'credits', 'bundles'] as const) this.set({ kind }, h[kind]);
+          this.set({ kind: 'reported_credits' }, h.reportedCredits);
         },
       });
     }
