@@ -11,6 +11,11 @@ export const ENV_PREFIX = 'RINGMINT_';
 type Scalar = string | number | boolean | string[];
 export type ConfigShape = Record<string, Scalar>;
 
+/** `logLevel` -> `--log-level`, as the flag is typed. */
+export function flagName(key: string): string {
+  return '--' + key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+}
+
 /** `logLevel` -> `RINGMINT_LOG_LEVEL`. */
 export function envName(key: string): string {
   return ENV_PREFIX + key.replace(/[A-Z]/g, (c) => '_' + c).toUpperCase();
@@ -72,7 +77,7 @@ export function resolveConfig<T extends ConfigShape>(
   const flags = sources.flags ?? {};
   for (const key of Object.keys(defaults)) {
     const v = flags[key];
-    if (v !== undefined) out[key] = coerce(key, v, defaults[key]!, `--${key}`);
+    if (v !== undefined) out[key] = coerce(key, v, defaults[key]!, flagName(key));
   }
   return out as T;
 }

@@ -57,6 +57,8 @@ test('host:port parsing', () => {
 test("a node's anti-entropy interval comes from its sources; one out of range stops the start", async () => {
   assert.is(resolveConfig(NODE_DEFAULTS, { env: { RINGMINT_ANTI_ENTROPY_MS: '120000' } }).antiEntropyMs, 120_000);
   assert.is(resolveConfig(NODE_DEFAULTS, { file: { antiEntropyMs: 5000 }, flags: { antiEntropyMs: '7000' } }).antiEntropyMs, 7000);
+  // a bad flag is named as it was typed
+  assert.throws(() => resolveConfig(NODE_DEFAULTS, { flags: { antiEntropyMs: 'soon' } }), /^--anti-entropy-ms: bad value/);
   for (const bad of [ANTI_ENTROPY_MS_RANGE.min - 1, ANTI_ENTROPY_MS_RANGE.max + 1, 1500.5]) {
     const d = mkdtempSync(join(tmpdir(), 'ringmint-cfg-'));
     const daemon = new NodeDaemon(d, pino({ level: 'silent' }));
