@@ -5,13 +5,13 @@
 // store. ratio = custodianTps / verifyPerSec.
 import type { Command } from 'commander';
 import { performance } from 'node:perf_hooks';
-import { toHex, ZERO32, type Bytes } from '../node/core/bytes.ts';
+import { toHex, ZERO32, type Bytes } from '../protocol/bytes.ts';
 import { createGenesis } from '../mint/core/genesis-create.ts';
-import { decodeMessage, encodeMessage } from '../node/core/messages.ts';
+import { decodeMessage, encodeMessage } from '../protocol/messages.ts';
 import { NodeMachine } from '../node/core/node-machine.ts';
-import { TransferCodec, payload, sign, transferId, type Transfer } from '../node/core/objects.ts';
-import { MemoryStore } from '../node/core/ports.ts';
-import { ed25519, generateKeyPair, nativeSigner, nativeVerify } from '../node/core/signature.ts';
+import { TransferCodec, payload, sign, transferId, type Transfer } from '../protocol/objects.ts';
+import { MemoryStore } from '../protocol/ports.ts';
+import { ed25519, generateKeyPair, nativeSigner, nativeVerify } from '../protocol/signature.ts';
 
 const NETWORK = 'bench';
 

@@ -7,16 +7,16 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeAddress, encodeAddress } from '../node/core/address.ts';
-import { ZERO32, type Bytes } from '../node/core/bytes.ts';
-import { transferToJson, type TransferJson } from '../node/core/json.ts';
-import { sign, transferId, TransferCodec } from '../node/core/objects.ts';
-import { ed25519, generateKeyPair } from '../node/core/signature.ts';
-import { SKIP_SIGNATURE_CHECKS_ENV, UNVERIFIED_NETWORK_PREFIX } from '../node/daemon/verify-cache.ts';
-import { printJson } from '../cli/output.ts';
-import { Devnet } from '../node/daemon/devnet.ts';
-import { callJson } from '../node/daemon/http-client.ts';
-import { envName } from '../node/daemon/config.ts';
+import { decodeAddress, encodeAddress } from '../protocol/address.ts';
+import { ZERO32, type Bytes } from '../protocol/bytes.ts';
+import { transferToJson, type TransferJson } from '../protocol/json.ts';
+import { sign, transferId, TransferCodec } from '../protocol/objects.ts';
+import { ed25519, generateKeyPair } from '../protocol/signature.ts';
+import { SKIP_SIGNATURE_CHECKS_ENV, UNVERIFIED_NETWORK_PREFIX } from '../runtime/verify-cache.ts';
+import { printJson } from '../runtime/cli-output.ts';
+import { Devnet } from '../localnet/devnet.ts';
+import { callJson } from '../runtime/http-client.ts';
+import { envName } from '../runtime/config.ts';
 import { ANTI_ENTROPY_KINDS, growth, sumByLabel } from './scrape.ts';
 
 /**

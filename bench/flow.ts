@@ -10,15 +10,15 @@
 import type { Command } from 'commander';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { toHex, ZERO32 } from '../node/core/bytes.ts';
+import { toHex, ZERO32 } from '../protocol/bytes.ts';
 import { createGenesis } from '../mint/core/genesis-create.ts';
-import { decodeMessage, encodeMessage } from '../node/core/messages.ts';
+import { decodeMessage, encodeMessage } from '../protocol/messages.ts';
 import { NodeMachine } from '../node/core/node-machine.ts';
-import { TransferCodec, sign, transferId, type Transfer } from '../node/core/objects.ts';
-import { MemoryStore, type Address, type Output } from '../node/core/ports.ts';
+import { TransferCodec, sign, transferId, type Transfer } from '../protocol/objects.ts';
+import { MemoryStore, type Address, type Output } from '../protocol/ports.ts';
 import type { NodeEvent } from '../node/core/api.ts';
-import { ed25519, generateKeyPair, nativeSigner } from '../node/core/signature.ts';
-import { cachingScheme } from '../node/daemon/verify-cache.ts';
+import { ed25519, generateKeyPair, nativeSigner } from '../protocol/signature.ts';
+import { cachingScheme } from '../runtime/verify-cache.ts';
 
 const NETWORK = 'bench';
 

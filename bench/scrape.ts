@@ -1,7 +1,7 @@
 // Reading the daemons' /metrics for a benchmark: sums of one metric's series across
 // daemons, by the value of one label, so a run reports where time went (machine steps
 // by kind, GC pauses by kind) from the same counters operators scrape.
-import { callJson } from '../node/daemon/http-client.ts';
+import { callJson } from '../runtime/http-client.ts';
 
 /** `name{...label="v"...} x` lines of every daemon, summed by v (series without the label are skipped). */
 export async function sumByLabel(apis: readonly string[], name: string, label: string): Promise<Map<string, number>> {

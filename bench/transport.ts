@@ -7,12 +7,12 @@
 // floor a devnet pays per message before any machine step, store write or signature.
 import type { Command } from 'commander';
 import { pino } from 'pino';
-import { toHex, ZERO32 } from '../node/core/bytes.ts';
-import type { Message } from '../node/core/messages.ts';
-import { TransferCodec, sign } from '../node/core/objects.ts';
-import { generateKeyPair, nativeSigner } from '../node/core/signature.ts';
-import { createMetrics } from '../node/daemon/metrics.ts';
-import { P2PHost } from '../node/daemon/p2p.ts';
+import { toHex, ZERO32 } from '../protocol/bytes.ts';
+import type { Message } from '../protocol/messages.ts';
+import { TransferCodec, sign } from '../protocol/objects.ts';
+import { generateKeyPair, nativeSigner } from '../protocol/signature.ts';
+import { createMetrics } from '../runtime/metrics.ts';
+import { P2PHost } from '../runtime/p2p.ts';
 
 const NETWORK = 'bench';
 

@@ -4,15 +4,15 @@
 // command runs: the daemon areas pull in libp2p, which would add about a second
 // to every wallet call.
 import { Command } from 'commander';
-import { exitWithError } from './output.ts';
+import { exitWithError } from '../runtime/cli-output.ts';
 
 type Register = (program: Command) => void;
 
 const areas: Record<string, () => Promise<Register>> = {
-  wallet: async () => (await import('./wallet/commands.ts')).registerWallet,
+  wallet: async () => (await import('../wallet/commands.ts')).registerWallet,
   node: async () => (await import('../node/daemon/cli.ts')).registerNode,
   mint: async () => (await import('../mint/daemon/cli.ts')).registerMint,
-  devnet: async () => (await import('../node/daemon/devnet-cli.ts')).registerDevnet,
+  devnet: async () => (await import('../localnet/cli.ts')).registerDevnet,
   sim: async () => (await import('../sim/cli.ts')).registerSim,
   bench: async () => (await import('../bench/cli.ts')).registerBench,
 };

@@ -8,11 +8,11 @@
 //   false-accuser: sends the mint notices whose evidence does not hold (a second
 //                  transfer with a forged signature), every accuseEveryMs.
 //   double-spending wallets: see workload.ts (one attempt each, in the transfer window).
-import { toHex } from '../node/core/bytes.ts';
-import { NoticeCodec, TransferCodec, VoteCodec, doubleSpendEvidence, sign, type Transfer } from '../node/core/objects.ts';
-import type { Outbound } from '../node/core/ports.ts';
+import { toHex } from '../protocol/bytes.ts';
+import { NoticeCodec, TransferCodec, VoteCodec, doubleSpendEvidence, sign, type Transfer } from '../protocol/objects.ts';
+import type { Outbound } from '../protocol/ports.ts';
 import type { Host } from './host.ts';
-import type { World } from './world.ts';
+import type { WorldView as World } from './world-view.ts';
 
 export class Adversaries {
   private readonly world: World;

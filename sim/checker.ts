@@ -3,9 +3,10 @@
 // the protocol decides. I3 (no double spend) is checked the moment a certificate
 // appears; the others at the end, over all accounts and bundles or an even sample
 // of them in big runs (params.checkSample).
-import { equal, hexOf, toHex, type Bytes } from '../node/core/bytes.ts';
-import { transferId } from '../node/core/objects.ts';
-import type { MintEvent, MintMachineApi, NodeEvent } from '../node/core/api.ts';
+import { equal, hexOf, toHex, type Bytes } from '../protocol/bytes.ts';
+import { transferId } from '../protocol/objects.ts';
+import type { NodeEvent } from '../node/core/api.ts';
+import type { MintEvent, MintMachineApi } from '../mint/core/api.ts';
 import { sharedRing } from '../node/core/node-context.ts';
 import type { Host } from './host.ts';
 import type { Workload, TxRecord } from './workload.ts';

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { CliError, printJson } from '../cli/output.ts';
+import { CliError, printJson } from '../runtime/cli-output.ts';
 import { flagOverrides, resolveParams, type SimParams } from './params.ts';
 import { runSimulation, writeOutputs } from './run.ts';
 import { realMachines } from './machines.ts';

@@ -1,6 +1,6 @@
 // Scheduled faults of a scenario: partitions, crashes (with restart from the
 // durable store, or disk loss) and churn (joins through the mint, departures).
-import type { World } from './world.ts';
+import type { WorldView as World } from './world-view.ts';
 import type { Host } from './host.ts';
 
 export function scheduleFaults(w: World): void {

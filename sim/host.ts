@@ -1,10 +1,10 @@
 // One simulated node: its key, its durable store (a MemoryStore that survives a
 // crash, not a disk loss), the machine built from it while it is up, and its role.
-import { toHex, type Bytes } from '../node/core/bytes.ts';
-import type { Address } from '../node/core/ports.ts';
+import { toHex, type Bytes } from '../protocol/bytes.ts';
+import type { Address } from '../protocol/ports.ts';
 import { SimStore, type BundleInterner } from './store.ts';
 import type { NodeMachineApi } from '../node/core/api.ts';
-import type { Signer } from '../node/core/signature.ts';
+import type { Signer } from '../protocol/signature.ts';
 
 export type Role = 'honest' | 'silent' | 'equivocator' | 'false-accuser';
 

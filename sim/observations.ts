@@ -2,10 +2,10 @@
 // per-second series, latency samples, the double-spend timeline, reputation
 // changes and membership. The world calls it with the machines' events; it
 // decides nothing.
-import { toHex } from '../node/core/bytes.ts';
-import type { MintEvent } from '../node/core/api.ts';
-import type { Notice } from '../node/core/objects.ts';
-import { transferId } from '../node/core/objects.ts';
+import { toHex } from '../protocol/bytes.ts';
+import type { MintEvent } from '../mint/core/api.ts';
+import type { Notice } from '../protocol/objects.ts';
+import { transferId } from '../protocol/objects.ts';
 import { Samples, Series } from './metrics.ts';
 import type { DoubleSpendAttempt, TxRecord, Workload } from './workload.ts';
 

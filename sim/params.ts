@@ -2,7 +2,7 @@
 // A scenario file is a partial of SimParams (deep-merged onto the defaults); CLI
 // flags and sweep parameters override it by dotted path ("network.loss=0.1").
 import { z } from 'zod';
-import { Reason, Rejection } from '../node/core/errors.ts';
+import { Reason, Rejection } from '../protocol/errors.ts';
 
 const num = z.number().finite();
 const nonNeg = num.min(0);

@@ -1,7 +1,7 @@
 // The simulator's one source of randomness: sfc32 (a small, fast, well-tested
 // 32-bit generator), seeded from the run's seed. Every random choice of a run draws
 // from generators forked off this one, so the same seed replays the same run.
-import type { Random } from '../node/core/ports.ts';
+import type { Random } from '../protocol/ports.ts';
 
 const TWO32 = 4294967296;
 

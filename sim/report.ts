@@ -1,7 +1,7 @@
 // report.html: one self-contained page of plots drawn as inline SVG here (no
 // scripts, no external assets): throughput over time, latency CDF, load per node,
 // reputation over time and the double-spend timeline.
-import type { RunResult } from './run.ts';
+import type { RunResult } from './run-result.ts';
 
 const W = 640;
 const H = 240;

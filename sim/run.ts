@@ -6,9 +6,11 @@ import { World, type Machines } from './world.ts';
 import { buildSummary, summaryJson, type Summary } from './summary.ts';
 import { renderReport } from './report.ts';
 import type { SimParams } from './params.ts';
+import type { RunResult } from './run-result.ts';
+
+export type { RunResult };
 import { tuneGcForSimulation } from './gc-tuning.ts';
 
-export type RunResult = { summary: Summary; timeseries: string; world: World };
 
 export type RunOptions = {
   machines: Machines;

@@ -6,7 +6,7 @@
 // plus one object slot, instead of a heap of event objects: no allocation per event
 // and no comparator call. On this machine it runs 2-3x the events/s of
 // tinyqueue with {time, seq, ...} objects (bench: docs/benchmarks.md, Simulator).
-import type { Clock } from '../node/core/ports.ts';
+import type { Clock } from '../protocol/ports.ts';
 
 /** Initial heap capacity; it doubles as needed. */
 const INITIAL_CAPACITY = 1 << 12;

@@ -3,8 +3,8 @@
 // the MemoryStore's map on the first read: a write costs a push, not a string hash.
 // Stored bundles are the same bytes at every storage replica, so equal values under
 // one bundle key share one buffer (the run's memory is mostly stores).
-import { equal, type Bytes } from '../node/core/bytes.ts';
-import { MemoryStore, type PersistRecord } from '../node/core/ports.ts';
+import { equal, type Bytes } from '../protocol/bytes.ts';
+import { MemoryStore, type PersistRecord } from '../protocol/ports.ts';
 
 /** One copy of each stored bundle's bytes, by record key, shared by every store of the run. */
 export class BundleInterner {

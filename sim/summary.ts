@@ -1,6 +1,6 @@
 // summary.json: the figures of one run. Everything but `wall` is a function of
 // the seed and the parameters, so two runs with the same ones match byte for byte.
-import { toHex } from '../node/core/bytes.ts';
+import { toHex } from '../protocol/bytes.ts';
 import { sharedRing } from '../node/core/node-context.ts';
 import { percentiles, round, Samples } from './metrics.ts';
 import type { World } from './world.ts';

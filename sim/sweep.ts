@@ -1,6 +1,6 @@
 // `sim sweep`: one run per combination of parameter values, one CSV row each
 // (the parameters, then key figures of the summary), for papers and plots.
-import { Reason, Rejection } from '../node/core/errors.ts';
+import { Reason, Rejection } from '../protocol/errors.ts';
 import { deepMerge, getPath, parseValue, resolveParams, setPath } from './params.ts';
 import { runSimulation } from './run.ts';
 import type { Machines } from './world.ts';

@@ -2,7 +2,7 @@
 // messageSize computes the frequent types from field lengths; the rare ones it
 // finds by encoding, and those objects are often shared (one epoch record gossiped
 // to every node), so their sizes are remembered per message object.
-import { messageSize, type Message } from '../node/core/messages.ts';
+import { messageSize, type Message } from '../protocol/messages.ts';
 
 /** Message types whose size messageSize finds by encoding (see messages.ts). */
 const ENCODED_SIZE = new Set<string>(['reject', 'account-state', 'notice', 'join', 'alert', 'repudiation', 'epoch']);

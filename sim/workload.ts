@@ -3,11 +3,11 @@
 // keeps one transfer in flight per account (the next seq must follow a locked one),
 // resubmits a pending transfer as is, and never signs a different transfer for a
 // seq it used, except the double-spending wallets, which do exactly that.
-import { ZERO32, hexOf, toHex, type Bytes } from '../node/core/bytes.ts';
-import { TransferCodec, sign, transferId, type Transfer } from '../node/core/objects.ts';
-import type { SignatureScheme, Signer } from '../node/core/signature.ts';
+import { ZERO32, hexOf, toHex, type Bytes } from '../protocol/bytes.ts';
+import { TransferCodec, sign, transferId, type Transfer } from '../protocol/objects.ts';
+import type { SignatureScheme, Signer } from '../protocol/signature.ts';
 import type { TransferStatus } from '../node/core/api.ts';
-import type { ReasonCode } from '../node/core/errors.ts';
+import type { ReasonCode } from '../protocol/errors.ts';
 import { Prng, Zipf } from './prng.ts';
 import type { SimParams } from './params.ts';
 

@@ -3,15 +3,16 @@
 // The world only moves messages, keeps stores, injects faults and watches; every
 // protocol decision is the machines'. It honours the Output contract: a step's
 // persist records are applied to the host's store before any of its sends leave.
-import { hexOf, toHex } from '../node/core/bytes.ts';
-import type { Message } from '../node/core/messages.ts';
+import { hexOf, toHex } from '../protocol/bytes.ts';
+import type { Message } from '../protocol/messages.ts';
 import { wireSize } from './wire-size.ts';
 import { ARRIVAL, CALL, DELIVER, FUND, MINT_DELIVER, MINT_TICK, SECOND, SUBMIT, TICK, WALLET_CHECK } from './event-kinds.ts';
-import { JoinCodec, sign, transferId, usePayloadSlabs, type Transfer } from '../node/core/objects.ts';
-import { MemoryStore, type Address, type Output } from '../node/core/ports.ts';
-import { ed25519, fastScheme, type SignatureScheme } from '../node/core/signature.ts';
-import type { Genesis } from '../node/core/genesis.ts';
-import type { MintEvent, MintInit, MintMachineApi, NodeEvent, NodeInit, NodeMachineApi } from '../node/core/api.ts';
+import { JoinCodec, sign, transferId, usePayloadSlabs, type Transfer } from '../protocol/objects.ts';
+import { MemoryStore, type Address, type Output } from '../protocol/ports.ts';
+import { ed25519, fastScheme, type SignatureScheme } from '../protocol/signature.ts';
+import type { Genesis } from '../protocol/genesis.ts';
+import type { NodeEvent, NodeInit, NodeMachineApi } from '../node/core/api.ts';
+import type { MintEvent, MintInit, MintMachineApi } from '../mint/core/api.ts';
 import { Scheduler } from './scheduler.ts';
 import { Prng } from './prng.ts';
 import { MINT, Network, WALLET } from './network.ts';
@@ -23,20 +24,22 @@ import { Observations } from './observations.ts';
 import type { SimParams } from './params.ts';
 import { Adversaries } from './adversary.ts';
 import { scheduleFaults } from './faults.ts';
+import type { RunState, WorldView } from './world-view.ts';
+
+export type { RunState };
 
 /** How the world builds machines: the real ones, or a stand-in in engine tests. */
 export type Machines = {
   node(init: NodeInit): NodeMachineApi;
   mint(init: MintInit): MintMachineApi;
-  genesis(p: { network: string; mint: import('../node/core/signature.ts').Signer; members: Uint8Array[]; k: number; q: number; issuedAt: number }): Genesis;
+  genesis(p: { network: string; mint: import('../protocol/signature.ts').Signer; members: Uint8Array[]; k: number; q: number; issuedAt: number }): Genesis;
 };
 
 const MINT_ADDR: Address = { mint: true };
 const NETWORK_ID = 'sim';
 
-export type RunState = 'funding' | 'transfers' | 'draining' | 'done';
 
-export class World {
+export class World implements WorldView {
   readonly params: SimParams;
   readonly sched = new Scheduler();
   readonly rng: Prng;
@@ -139,7 +142,7 @@ export class World {
     scheduleFaults(this);
   }
 
-  private addHost(signer: import('../node/core/signature.ts').Signer, role: Role): Host {
+  private addHost(signer: import('../protocol/signature.ts').Signer, role: Role): Host {
     const h = new Host(this.hosts.length, signer, role, this.interner);
     this.hosts.push(h);
     this.hostByHex.set(h.idHex, h.index);

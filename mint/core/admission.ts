@@ -2,11 +2,11 @@
 // Under `open` it is admitted automatically, at most maxJoinsPerEpoch per epoch so
 // a burst of new identities cannot reshape the ring at once; under `allowlist` only
 // the operator admits. Either way the node becomes a member at the next epoch.
-import { toHex, type Bytes } from '../../node/core/bytes.ts';
-import { Reason, type ReasonCode } from '../../node/core/errors.ts';
-import type { AdmissionPolicy } from '../../node/core/genesis.ts';
-import { JoinCodec, verify, type JoinRequest } from '../../node/core/objects.ts';
-import type { Verifier } from '../../node/core/signature.ts';
+import { toHex, type Bytes } from '../../protocol/bytes.ts';
+import { Reason, type ReasonCode } from '../../protocol/errors.ts';
+import type { AdmissionPolicy } from '../../protocol/genesis.ts';
+import { JoinCodec, verify, type JoinRequest } from '../../protocol/objects.ts';
+import type { Verifier } from '../../protocol/signature.ts';
 
 export type JoinDecision =
   | { readonly kind: 'admit' }

@@ -2,11 +2,11 @@
 // q, links to the previous record's hash, and is signed by the mint. A new epoch
 // is made only when membership changes, and at most once per epochIntervalMs so
 // the ring (and the handoffs it causes) does not churn.
-import { fromHex, type Bytes } from '../../node/core/bytes.ts';
-import { sha256 } from '../../node/core/hash.ts';
-import { EpochCodec, payload, sign, type EpochRecord } from '../../node/core/objects.ts';
-import { Ring } from '../../node/core/ring.ts';
-import type { Signer } from '../../node/core/signature.ts';
+import { fromHex, type Bytes } from '../../protocol/bytes.ts';
+import { sha256 } from '../../protocol/hash.ts';
+import { EpochCodec, payload, sign, type EpochRecord } from '../../protocol/objects.ts';
+import { Ring } from '../../protocol/ring.ts';
+import type { Signer } from '../../protocol/signature.ts';
 import { sortMembers } from './genesis-create.ts';
 
 /** Rings kept built at once; older epochs are rebuilt on demand (equivocation checks name old epochs rarely). */

@@ -1,11 +1,11 @@
 // Making a network's genesis (SPEC 3, 6, 7): the parameters everyone must agree on
 // before the first message, with epoch 0 signed by the mint. Used by the devnet,
 // the simulator and tests; the result round-trips through genesisToJson/FromJson.
-import { compare, ZERO32, type Bytes } from '../../node/core/bytes.ts';
-import { Reason, Rejection } from '../../node/core/errors.ts';
-import { DEFAULT_REPUTATION, type AdmissionPolicy, type Genesis, type ReputationParams } from '../../node/core/genesis.ts';
-import { EpochCodec, Limits, sign, type EpochRecord } from '../../node/core/objects.ts';
-import type { Signer } from '../../node/core/signature.ts';
+import { compare, ZERO32, type Bytes } from '../../protocol/bytes.ts';
+import { Reason, Rejection } from '../../protocol/errors.ts';
+import { DEFAULT_REPUTATION, type AdmissionPolicy, type Genesis, type ReputationParams } from '../../protocol/genesis.ts';
+import { EpochCodec, Limits, sign, type EpochRecord } from '../../protocol/objects.ts';
+import type { Signer } from '../../protocol/signature.ts';
 
 export type GenesisParams = {
   readonly network: string;

@@ -1,11 +1,11 @@
 // Issuance (SPEC 4): the mint account signs ordinary transfers, seq 1, 2, ... each
 // naming the previous one's id, with no balance limit but an optional supply cap.
 // The mint is off the transfer path, so each issuance is handed to a gateway node.
-import { ZERO32, equal, toHex, type Bytes } from '../../node/core/bytes.ts';
-import { Reason, Rejection } from '../../node/core/errors.ts';
-import { sha256 } from '../../node/core/hash.ts';
-import { Limits, TransferCodec, payload, sign, type EpochRecord, type Transfer } from '../../node/core/objects.ts';
-import type { Signer } from '../../node/core/signature.ts';
+import { ZERO32, equal, toHex, type Bytes } from '../../protocol/bytes.ts';
+import { Reason, Rejection } from '../../protocol/errors.ts';
+import { sha256 } from '../../protocol/hash.ts';
+import { Limits, TransferCodec, payload, sign, type EpochRecord, type Transfer } from '../../protocol/objects.ts';
+import type { Signer } from '../../protocol/signature.ts';
 
 export class Issuer {
   private readonly network: string;

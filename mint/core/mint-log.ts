@@ -2,17 +2,17 @@
 // applies an entry the same way live and on restore, so a restored mint is the
 // same mint (SPEC 8). Entries carry results (signed objects, exact scores), never
 // inputs to recompute, so replay needs no clock and no signing.
-import type { Bytes } from '../../node/core/bytes.ts';
-import { Reason, Rejection } from '../../node/core/errors.ts';
-import type { ReputationEvent } from '../../node/core/api.ts';
-import { Writer, type Reader } from '../../node/core/codec.ts';
+import type { Bytes } from '../../protocol/bytes.ts';
+import { Reason, Rejection } from '../../protocol/errors.ts';
+import type { ReputationEvent } from './api.ts';
+import { Writer, type Reader } from '../../protocol/codec.ts';
 import {
   decodeWith, Limits,
   readAlert, readEpoch, readNotice, readRepudiation, readTransfer,
   writeAlert, writeEpoch, writeNotice, writeRepudiation, writeTransfer,
   type Alert, type EpochRecord, type Notice, type Repudiation, type Transfer,
-} from '../../node/core/objects.ts';
-import type { PersistRecord, RecordSource } from '../../node/core/ports.ts';
+} from '../../protocol/objects.ts';
+import type { PersistRecord, RecordSource } from '../../protocol/ports.ts';
 import { readReputationEvent, writeReputationEvent } from './reputation.ts';
 
 export type NoticeVerdict = 'alert' | 'duplicate' | 'repudiated' | 'graylisted';

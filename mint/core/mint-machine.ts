@@ -3,20 +3,17 @@
 // feed it messages and ticks and carry out its Output; it reads time only from
 // the Clock, and every state change goes through one durable log (mint-log.ts),
 // applied the same way live and on restore.
-import { equal, fromHex, toHex, type Bytes } from '../../node/core/bytes.ts';
-import { Reason, Rejection } from '../../node/core/errors.ts';
-import type { Genesis } from '../../node/core/genesis.ts';
-import type { Message } from '../../node/core/messages.ts';
+import { equal, fromHex, toHex, type Bytes } from '../../protocol/bytes.ts';
+import { Reason, Rejection } from '../../protocol/errors.ts';
+import type { Genesis } from '../../protocol/genesis.ts';
+import type { Message } from '../../protocol/messages.ts';
 import {
   AlertCodec, Limits, NoticeCodec, RepudiationCodec, sign, verify,
   type Alert, type EpochRecord, type JoinRequest, type Notice, type Transfer,
-} from '../../node/core/objects.ts';
-import { emptyOutput, type Address, type Clock, type Output } from '../../node/core/ports.ts';
-import type { SignatureScheme, Signer } from '../../node/core/signature.ts';
-import {
-  DEFAULT_MINT_OPTIONS,
-  type MintEvent, type MintInit, type MintMachineApi, type MintOptions, type ReputationEvent,
-} from '../../node/core/api.ts';
+} from '../../protocol/objects.ts';
+import { emptyOutput, type Address, type Clock, type Output } from '../../protocol/ports.ts';
+import type { SignatureScheme, Signer } from '../../protocol/signature.ts';
+import { DEFAULT_MINT_OPTIONS, type MintEvent, type MintInit, type MintMachineApi, type MintOptions, type ReputationEvent } from './api.ts';
 import { Admission } from './admission.ts';
 import { EpochChain } from './epochs.ts';
 import { Issuer, gatewayFor } from './issuance.ts';

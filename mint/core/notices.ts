@@ -1,14 +1,14 @@
 // Notice verification (SPEC 6). A node that sees a conflict reports it; the mint
 // checks the evidence itself, then relays one alert per offence (per (from, seq)
 // for a double spend, per node for an equivocation) or repudiates the notice.
-import { equal, toHex, type Bytes } from '../../node/core/bytes.ts';
-import { sha256 } from '../../node/core/hash.ts';
+import { equal, toHex, type Bytes } from '../../protocol/bytes.ts';
+import { sha256 } from '../../protocol/hash.ts';
 import {
   NoticeCodec, TransferCodec, VoteCodec, payload, verify,
   type Alert, type Evidence, type Notice, type Repudiation,
-} from '../../node/core/objects.ts';
-import type { Ring } from '../../node/core/ring.ts';
-import type { Verifier } from '../../node/core/signature.ts';
+} from '../../protocol/objects.ts';
+import type { Ring } from '../../protocol/ring.ts';
+import type { Verifier } from '../../protocol/signature.ts';
 import type { LogEntry, NoticeVerdict } from './mint-log.ts';
 
 export type EvidenceCheck = { readonly ok: true; readonly key: string } | { readonly ok: false; readonly why: string };

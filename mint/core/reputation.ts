@@ -1,13 +1,13 @@
 // Reputation (SPEC 6): scores start at 0, move only by signed, numbered events,
 // decay toward 0 once per epoch, and decide who is graylisted (notices dropped
 // unread) and who is evicted. A proven equivocator is banned for good.
-import { toHex, type Bytes } from '../../node/core/bytes.ts';
-import { Reason, Rejection } from '../../node/core/errors.ts';
-import type { ReputationEvent } from '../../node/core/api.ts';
-import type { Reader, Writer } from '../../node/core/codec.ts';
-import type { ReputationParams } from '../../node/core/genesis.ts';
-import { sign, verify } from '../../node/core/objects.ts';
-import type { Signer, Verifier } from '../../node/core/signature.ts';
+import { toHex, type Bytes } from '../../protocol/bytes.ts';
+import { Reason, Rejection } from '../../protocol/errors.ts';
+import type { ReputationEvent } from './api.ts';
+import type { Reader, Writer } from '../../protocol/codec.ts';
+import type { ReputationParams } from '../../protocol/genesis.ts';
+import { sign, verify } from '../../protocol/objects.ts';
+import type { Signer, Verifier } from '../../protocol/signature.ts';
 
 export type ReputationReason = ReputationEvent['reason'];
 export type ReputationBody = Omit<ReputationEvent, 'sig'>;

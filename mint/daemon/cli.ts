@@ -2,16 +2,16 @@
 import type { Command } from 'commander';
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodeAddress } from '../../node/core/address.ts';
-import { toHex } from '../../node/core/bytes.ts';
-import { Reason } from '../../node/core/errors.ts';
-import { CliError, printJson } from '../../cli/output.ts';
-import { readConfigFile, resolveConfig } from '../../node/daemon/config.ts';
-import { findDevnet } from '../../node/daemon/devnet-file.ts';
-import { ApiError, baseUrl, callJson } from '../../node/daemon/http-client.ts';
-import { TOKEN_FILE } from '../../node/daemon/http-common.ts';
-import { parseNodeRef } from '../../node/daemon/keys.ts';
-import { makeLogger, stopOnSignals } from '../../node/daemon/process.ts';
+import { encodeAddress } from '../../protocol/address.ts';
+import { toHex } from '../../protocol/bytes.ts';
+import { Reason } from '../../protocol/errors.ts';
+import { CliError, printJson } from '../../runtime/cli-output.ts';
+import { readConfigFile, resolveConfig } from '../../runtime/config.ts';
+import { findDevnet } from '../../runtime/devnet-file.ts';
+import { ApiError, baseUrl, callJson } from '../../runtime/http-client.ts';
+import { TOKEN_FILE } from '../../runtime/http-common.ts';
+import { parseNodeRef } from '../../runtime/keys.ts';
+import { makeLogger, stopOnSignals } from '../../runtime/process.ts';
 import { MINT_DEFAULTS, MintDaemon } from './mint-daemon.ts';
 import { formatCoins, mintInit, parseCoins, readNodesFile } from './init.ts';
 

@@ -3,16 +3,16 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { decodeAddress } from '../../node/core/address.ts';
-import { toHex, utf8, type Bytes } from '../../node/core/bytes.ts';
-import { Reason, Rejection } from '../../node/core/errors.ts';
-import type { GenesisJson } from '../../node/core/genesis.ts';
-import { epochToHex, parseBaseUnits } from '../../node/core/json.ts';
-import { Limits, transferId as transferIdOf, type Transfer } from '../../node/core/objects.ts';
+import { decodeAddress } from '../../protocol/address.ts';
+import { toHex, utf8, type Bytes } from '../../protocol/bytes.ts';
+import { Reason, Rejection } from '../../protocol/errors.ts';
+import type { GenesisJson } from '../../protocol/genesis.ts';
+import { epochToHex, parseBaseUnits } from '../../protocol/json.ts';
+import { Limits, transferId as transferIdOf, type Transfer } from '../../protocol/objects.ts';
 import type { MintMachine } from '../core/mint-machine.ts';
-import { createHttp, DEFAULT_WAIT_MS, MAX_WAIT_MS, metricsRoute, requireToken, WAIT_LEVELS, type WaitLevel } from '../../node/daemon/http-common.ts';
-import { parseNodeRef } from '../../node/daemon/keys.ts';
-import type { DaemonMetrics } from '../../node/daemon/metrics.ts';
+import { createHttp, DEFAULT_WAIT_MS, MAX_WAIT_MS, metricsRoute, requireToken, WAIT_LEVELS, type WaitLevel } from '../../runtime/http-common.ts';
+import { parseNodeRef } from '../../runtime/keys.ts';
+import type { DaemonMetrics } from '../../runtime/metrics.ts';
 
 export type MintApiDeps = {
   readonly machine: MintMachine;

@@ -2,14 +2,14 @@
 // and the operator token, in the mint's data dir.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Bytes } from '../../node/core/bytes.ts';
-import { Reason, Rejection } from '../../node/core/errors.ts';
-import { genesisToJson, type AdmissionPolicy, type Genesis } from '../../node/core/genesis.ts';
-import { ed25519, generateKeyPair } from '../../node/core/signature.ts';
+import type { Bytes } from '../../protocol/bytes.ts';
+import { Reason, Rejection } from '../../protocol/errors.ts';
+import { genesisToJson, type AdmissionPolicy, type Genesis } from '../../protocol/genesis.ts';
+import { ed25519, generateKeyPair } from '../../protocol/signature.ts';
 import { createGenesis } from '../core/genesis-create.ts';
-import { MINT_KEY_FILE, parseNodeRef, writeKeyFile } from '../../node/daemon/keys.ts';
-import { loadOrCreateToken } from '../../node/daemon/http-common.ts';
-import { GENESIS_FILE } from '../../node/daemon/node-daemon.ts';
+import { MINT_KEY_FILE, parseNodeRef, writeKeyFile } from '../../runtime/keys.ts';
+import { loadOrCreateToken } from '../../runtime/http-common.ts';
+import { GENESIS_FILE } from '../../runtime/genesis-file.ts';
 
 export type MintInitParams = {
   data: string;

@@ -1,14 +1,15 @@
 // Anti-entropy (SPEC 8): replicas of an account, and of a bundle, periodically
 // swap digests; where they differ, each side sends its state (or asks for the
 // bundle) and the monotone merge of handoff.ts repairs the gap.
-import { equal, fromHex, type Bytes } from './bytes.ts';
-import { sha256 } from './hash.ts';
-import { MAX_DIGEST_ENTRIES, type Digest } from './handoff-codec.ts';
-import type { Account, Custodian } from './custodian.ts';
+import { equal, fromHex, type Bytes } from '../../protocol/bytes.ts';
+import { sha256 } from '../../protocol/hash.ts';
+import { MAX_DIGEST_ENTRIES, type Digest } from '../../protocol/handoff-codec.ts';
+import type { Custodian } from './custodian.ts';
+import type { Account } from './account.ts';
 import type { Handoff } from './handoff.ts';
 import type { Storage } from './storage.ts';
 import { hexOf, type NodeContext } from './node-context.ts';
-import { Memo } from './memo.ts';
+import { Memo } from '../../protocol/memo.ts';
 
 /**
  * Bundles stored before the last round that one round names again (beyond those new

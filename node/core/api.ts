@@ -1,13 +1,12 @@
-// The faces the protocol machines show their drivers. The daemon and the
-// simulator are written against these; node/core/node-machine.ts and
-// mint/core/mint-machine.ts implement them.
-import type { Bytes } from './bytes.ts';
-import type { ReasonCode } from './errors.ts';
-import type { Genesis } from './genesis.ts';
-import type { Message } from './messages.ts';
-import type { Alert, Bundle, Certificate, EpochRecord, Evidence, Notice, Repudiation, Transfer } from './objects.ts';
-import type { Address, Clock, Output, Random, RecordReader, RecordSource } from './ports.ts';
-import type { SignatureScheme, Signer } from './signature.ts';
+// The face the node machine shows its drivers. The daemon and the
+// simulator are written against it; node/core/node-machine.ts implements it.
+import type { Bytes } from '../../protocol/bytes.ts';
+import type { ReasonCode } from '../../protocol/errors.ts';
+import type { Genesis } from '../../protocol/genesis.ts';
+import type { Message } from '../../protocol/messages.ts';
+import type { Alert, Bundle, Certificate, EpochRecord, Evidence, Notice, Repudiation, Transfer } from '../../protocol/objects.ts';
+import type { Address, Clock, Output, Random, RecordReader, RecordSource } from '../../protocol/ports.ts';
+import type { SignatureScheme, Signer } from '../../protocol/signature.ts';
 
 export type TransferStatus = 'pending' | 'final' | 'credited' | 'stored' | 'rejected' | 'conflict';
 
@@ -165,59 +164,3 @@ export type HeldHistory = {
   readonly reportedCredits: number;
 };
 
-export type ReputationEvent = {
-  readonly seq: number;
-  readonly node: Bytes;
-  readonly delta: number;
-  readonly score: number;
-  readonly reason: 'valid-notice' | 'duplicate-notice' | 'invalid-notice' | 'equivocation' | 'decay';
-  readonly epoch: number;
-  readonly at: number;
-  /** Mint signature over the event's canonical bytes. */
-  readonly sig: Bytes;
-};
-
-export type MintEvent =
-  | { readonly type: 'issued'; readonly transfer: Transfer }
-  | { readonly type: 'alert'; readonly alert: Alert; readonly evidence: Evidence }
-  | { readonly type: 'repudiation'; readonly repudiation: Repudiation }
-  | { readonly type: 'reputation'; readonly event: ReputationEvent }
-  | { readonly type: 'epoch'; readonly record: EpochRecord }
-  | { readonly type: 'admitted'; readonly node: Bytes }
-  | { readonly type: 'evicted'; readonly node: Bytes; readonly why: string };
-
-export type MintOptions = {
-  /** A new epoch is made at most this often, and only when membership changed. */
-  readonly epochIntervalMs: number;
-  /** Open admission: at most this many joins per epoch interval. */
-  readonly maxJoinsPerEpoch: number;
-};
-
-export const DEFAULT_MINT_OPTIONS: MintOptions = { epochIntervalMs: 5_000, maxJoinsPerEpoch: 64 };
-
-export type MintInit = {
-  readonly genesis: Genesis;
-  /** The mint key (its public key is genesis.mintKey). */
-  readonly signer: Signer;
-  readonly scheme: SignatureScheme;
-  readonly clock: Clock;
-  readonly restore?: RecordSource;
-  readonly options?: Partial<MintOptions>;
-};
-
-export interface MintMachineApi {
-  /** Signs an issuance transfer to `to` (next mint seq) and hands it to a gateway node via a 'submit' message. */
-  issue(to: Bytes, amount: bigint, memo?: Bytes): { transfer: Transfer; output: Output<MintEvent> };
-  /** Notices and join requests from nodes. */
-  receive(from: Address, msg: Message): Output<MintEvent>;
-  /** Operator admission (allowlist policy), effective next epoch. */
-  admit(node: Bytes): Output<MintEvent>;
-  /** Epoch creation and decay timers. */
-  tick(): Output<MintEvent>;
-  currentEpoch(): EpochRecord;
-  epoch(n: number): EpochRecord | undefined;
-  reputation(): ReadonlyMap<string, number>;
-  reputationEvents(): readonly ReputationEvent[];
-  notices(): readonly { readonly notice: Notice; readonly verdict: 'alert' | 'duplicate' | 'repudiated' | 'graylisted'; readonly at: number }[];
-  issuedTotal(): bigint;
-}

@@ -2,60 +2,22 @@
 // vote, apply credits exactly once and answer receipts, freeze accounts proven to
 // double-spend. Every lock and credit is a persist record of the same step, so the
 // driver makes it durable before the vote or receipt leaves (SPEC 8).
-import { equal, fromHex, toHex, ZERO32, type Bytes } from './bytes.ts';
-import { checkCertificate } from './certificate.ts';
-import { Reason, Rejection, type ReasonCode } from './errors.ts';
-import type { Address } from './ports.ts';
+import { equal, fromHex, toHex, ZERO32, type Bytes } from '../../protocol/bytes.ts';
+import { checkCertificate } from '../../protocol/certificate.ts';
+import { Reason, Rejection, type ReasonCode } from '../../protocol/errors.ts';
+import type { Address } from '../../protocol/ports.ts';
 import {
   ReceiptCodec, TransferCodec, VoteCodec, bindNetwork, cachePayload, decodedEncoding, decodeWith, doubleSpendEvidence, encodeWith, payload, payloadBuffer, readCertificate, readTransfer, sign, slabCopy,
   transferId, verify, writeCertificate, NoticeCodec,
   type Certificate, type Transfer,
-} from './objects.ts';
+} from '../../protocol/objects.ts';
 import { hexOf, type NodeContext } from './node-context.ts';
 import { recentEncoding } from './storage.ts';
 import { CustodyHistory } from './custody-history.ts';
 import { creditAmount, creditRecord, Keys } from './record-keys.ts';
 import type { AccountView } from './api.ts';
+import { newAccount, type Account } from './account.ts';
 
-/** One replica's custody state of an account. Kept small: the simulator holds millions. */
-export type Account = {
-  /** Highest seq locked here (0: none). */
-  seq: number;
-  head: Transfer | null;
-  headId: Bytes | null;
-  /** Highest seq known certified (from a `certified` message or a handoff). */
-  certifiedSeq: number;
-  /** The certificate at certifiedSeq, when this replica has it (handed off as proof). */
-  cert: Certificate | null;
-  /**
-   * Transfers peers reported locked above this replica's head, not adopted for want of
-   * proof. One of them may be certified, so a different transfer at their seq is
-   * answered `conflict`, never voted for (SPEC 7 merge rule). Absent on most accounts.
-   */
-  pins?: Transfer[];
-  /** Sum of debits locked. */
-  debited: bigint;
-  /** Sum of credits applied. */
-  credited: bigint;
-  /** Ids (hex) of credits applied to this account, in that order, for handoff: credits[i] is the (creditBase + i)-th. */
-  credits: string[];
-  /** How many older credits are left to the node's records (`k/` index); 0 without a reader. */
-  creditBase: number;
-  frozen: boolean;
-  /** Epoch at which this replica is known to hold the account's whole state (-1: not yet). */
-  syncedEpoch: number;
-  /**
-   * Locks by seq: locks[i] is at seq lockBase + i; older ones answer idempotent
-   * re-votes. Sparse after a handoff. With a reader, those below lockBase are read
-   * back from their records (Custodian.lockAt); without, lockBase stays 0.
-   */
-  locks: (Transfer | undefined)[];
-  lockBase: number;
-};
-
-export function newAccount(): Account {
-  return { seq: 0, head: null, headId: null, certifiedSeq: 0, cert: null, debited: 0n, credited: 0n, credits: [], creditBase: 0, frozen: false, syncedEpoch: -1, locks: [], lockBase: 0 };
-}
 
 /** Big-endian u64 of a safe integer at `o`, without a DataView or a BigInt (the vote hot path). */
 function writeU64(b: Bytes, o: number, n: number): void {

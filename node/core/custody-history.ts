@@ -3,13 +3,13 @@
 // memory. With one (every daemon: NodeInit.records) only windows of the newest, for
 // the accounts used last, and a filter of the credits applied stay; the rest is read
 // back from the records when a re-vote, a merge, a handoff or the API asks for it.
-import { equal, fromHex, toHex, type Bytes } from './bytes.ts';
-import { decodeWith, readTransfer, transferId, type Transfer } from './objects.ts';
-import { MAX_CREDITS_PER_STATE, MAX_RECENT_LOCKS } from './handoff-codec.ts';
+import { equal, fromHex, toHex, type Bytes } from '../../protocol/bytes.ts';
+import { decodeWith, readTransfer, transferId, type Transfer } from '../../protocol/objects.ts';
+import { MAX_CREDITS_PER_STATE, MAX_RECENT_LOCKS } from '../../protocol/handoff-codec.ts';
 import { IdFilter } from './id-filter.ts';
 import { creditAmount, Keys } from './record-keys.ts';
 import type { NodeContext } from './node-context.ts';
-import type { Account } from './custodian.ts';
+import type { Account } from './account.ts';
 
 /**
  * Locks an account keeps in memory when older ones can be read back (a node with a

@@ -3,13 +3,13 @@
 // the storage primary. Retries on tick; everything is idempotent by transfer id.
 // Gateway state is soft: after a crash the wallet resubmits and the custodians
 // answer the same votes and receipts again.
-import { compare, equal, type Bytes } from './bytes.ts';
-import { Reason, type ReasonCode } from './errors.ts';
+import { compare, equal, type Bytes } from '../../protocol/bytes.ts';
+import { Reason, type ReasonCode } from '../../protocol/errors.ts';
 import type { TransferStatus, TransferView } from './api.ts';
 import {
   NoticeCodec, ReceiptCodec, TransferCodec, VoteCodec, decodeWith, doubleSpendEvidence, encodeWith, equivocationEvidence, readBundle, sign, transferId, verify, writeBundle,
   type Bundle, type Certificate, type Evidence, type Receipt, type Transfer, type Vote,
-} from './objects.ts';
+} from '../../protocol/objects.ts';
 import { hexOf, type NodeContext } from './node-context.ts';
 import { recentEncoding } from './storage.ts';
 

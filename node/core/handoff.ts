@@ -11,16 +11,17 @@
 // certified lock replaces a conflicting one; transfers reported above the head are
 // pinned, so a rival at their seq is answered `conflict`, not voted for. Merging is
 // monotone, so pushes, pulls and anti-entropy repairs may come in any order.
-import { equal, fromHex, toHex, ZERO32, type Bytes } from './bytes.ts';
-import { checkCertificate } from './certificate.ts';
-import { encodeWith, decodeWith, transferId, verify, TransferCodec, type Certificate, type Transfer } from './objects.ts';
+import { equal, fromHex, toHex, ZERO32, type Bytes } from '../../protocol/bytes.ts';
+import { checkCertificate } from '../../protocol/certificate.ts';
+import { encodeWith, decodeWith, transferId, verify, TransferCodec, type Certificate, type Transfer } from '../../protocol/objects.ts';
 import {
   AccountSnapshotCodec, MAX_CREDITS_PER_STATE, MAX_RECENT_LOCKS, type AccountState,
-} from './handoff-codec.ts';
-import type { Account, Custodian } from './custodian.ts';
+} from '../../protocol/handoff-codec.ts';
+import type { Custodian } from './custodian.ts';
+import type { Account } from './account.ts';
 import { Keys } from './record-keys.ts';
 import { hexOf, type NodeContext } from './node-context.ts';
-import type { Ring } from './ring.ts';
+import type { Ring } from '../../protocol/ring.ts';
 
 /** What one group of reporters (the old custodians, or the co-custodians) said about an account in one epoch. */
 type Pool = {

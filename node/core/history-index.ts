@@ -3,10 +3,10 @@
 // bundles stored, in store order (`o/`). Machines write them with each credit and
 // bundle. A store written before they existed gets them once, built here from its
 // `c/` and `b/` records, before its machine starts (the daemon's upgrade step).
-import { fromHex, toHex, type Bytes } from './bytes.ts';
+import { fromHex, toHex, type Bytes } from '../../protocol/bytes.ts';
 import { creditAmount, creditRecord, Keys } from './record-keys.ts';
 import { bundleOrderKey } from './storage.ts';
-import type { PersistRecord } from './ports.ts';
+import type { PersistRecord } from '../../protocol/ports.ts';
 
 /** Present once a store holds the index records (value: the index format, 1). */
 export const HISTORY_INDEX_KEY = 'm/history-index';

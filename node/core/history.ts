@@ -1,11 +1,11 @@
 // Account history (docs/api.md GET /accounts/:address/history): the credits a
 // replica applied and the debits it locked, read from its custody state or from an
 // account-state message a custodian sent. Read-only: nothing here changes a replica.
-import { fromHex, toHex, type Bytes } from './bytes.ts';
-import { transferId } from './objects.ts';
+import { fromHex, toHex, type Bytes } from '../../protocol/bytes.ts';
+import { transferId } from '../../protocol/objects.ts';
 import type { AccountHistory } from './api.ts';
 import type { Custodian } from './custodian.ts';
-import { MAX_CREDITS_PER_STATE, type AccountState } from './handoff-codec.ts';
+import { MAX_CREDITS_PER_STATE, type AccountState } from '../../protocol/handoff-codec.ts';
 
 /**
  * Debits this replica lists at most, the newest: older locks may be on disk only, and a

@@ -10,7 +10,7 @@
 // against ~100 for a set of them. Transfer ids are SHA-256 digests, so probe positions are cut from
 // the id's own bits (double hashing) with no hashing here; ids ground to collide
 // only buy their sender store reads.
-import type { Bytes } from './bytes.ts';
+import type { Bytes } from '../../protocol/bytes.ts';
 
 /** Ids the first segment holds before the next one starts (128 KiB of bits). */
 const FIRST_CAPACITY = 1 << 16;

@@ -1,16 +1,16 @@
 // What the parts of a node machine (custodian, gateway, storage, handoff,
 // anti-entropy) share: identity, ports, the known epochs and the step's Output.
 // One step = one call on NodeMachine; every part writes into `out`.
-import { hexOf, toHex, type Bytes } from './bytes.ts';
-import { Reason, Rejection } from './errors.ts';
-import type { Genesis } from './genesis.ts';
-import type { Message } from './messages.ts';
-import { epochHash, encodeWith, writeEpoch, type EpochRecord } from './objects.ts';
+import { hexOf, toHex, type Bytes } from '../../protocol/bytes.ts';
+import { Reason, Rejection } from '../../protocol/errors.ts';
+import type { Genesis } from '../../protocol/genesis.ts';
+import type { Message } from '../../protocol/messages.ts';
+import { epochHash, encodeWith, writeEpoch, type EpochRecord } from '../../protocol/objects.ts';
 import type { NodeEvent, NodeOptions } from './api.ts';
-import type { CheckContext } from './certificate.ts';
-import type { Clock, Output, Random, RecordReader } from './ports.ts';
-import { Ring, validateEpoch } from './ring.ts';
-import type { SignatureScheme, Signer } from './signature.ts';
+import type { CheckContext } from '../../protocol/certificate.ts';
+import type { Clock, Output, Random, RecordReader } from '../../protocol/ports.ts';
+import { Ring, validateEpoch } from '../../protocol/ring.ts';
+import type { SignatureScheme, Signer } from '../../protocol/signature.ts';
 
 /**
  * Rings are shared by every machine of one process (the simulator runs 100k):

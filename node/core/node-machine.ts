@@ -2,15 +2,15 @@
 // node at once (SPEC 1), plus handoff and anti-entropy. Drivers (the daemon, the
 // simulator) feed it submits, messages and ticks, persist each step's records
 // before sending its messages, and rebuild it from those records after a crash.
-import { equal, toHex, type Bytes } from './bytes.ts';
-import { Rejection } from './errors.ts';
-import type { Message } from './messages.ts';
+import { equal, toHex, type Bytes } from '../../protocol/bytes.ts';
+import { Rejection } from '../../protocol/errors.ts';
+import type { Message } from '../../protocol/messages.ts';
 import {
   AlertCodec, RepudiationCodec, TransferCodec, VoteCodec, decodeWith, encodeWith, noticeHash, readAlert, readEpoch, transferId, verify, writeAlert,
   Limits, type Alert, type Bundle, type EpochRecord, type Evidence, type Transfer,
-} from './objects.ts';
+} from '../../protocol/objects.ts';
 import { DEFAULT_NODE_OPTIONS, type AccountHistory, type HeldHistory, type AccountView, type NodeEvent, type NodeInit, type RestorableNodeMachine, type TransferView } from './api.ts';
-import type { Address, Output, RecordSource } from './ports.ts';
+import type { Address, Output, RecordSource } from '../../protocol/ports.ts';
 import { NodeContext, hexOf, pad } from './node-context.ts';
 import { Custodian } from './custodian.ts';
 import { Keys } from './record-keys.ts';
@@ -19,7 +19,7 @@ import { Gateway } from './gateway.ts';
 import { Storage } from './storage.ts';
 import { Handoff } from './handoff.ts';
 import { AntiEntropy } from './anti-entropy.ts';
-import { MAX_CREDITS_PER_STATE } from './handoff-codec.ts';
+import { MAX_CREDITS_PER_STATE } from '../../protocol/handoff-codec.ts';
 
 /** Epoch records that arrived ahead of their predecessor, kept until the gap fills; bounded against floods. */
 const MAX_FUTURE_EPOCHS = 64;

@@ -1,6 +1,6 @@
 // The record keys of a node machine (its persist namespace), with the layouts of the
 // credit records. docs/protocol.md, section 8, lists them all.
-import type { Bytes } from './bytes.ts';
+import type { Bytes } from '../../protocol/bytes.ts';
 import { pad } from './node-context.ts';
 
 /** Record keys (the node's persist namespace). */

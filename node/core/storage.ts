@@ -2,11 +2,11 @@
 // acknowledged; the node that receives it as primary forwards copies to the next
 // storage nodes. Any node answers a lookup, from its own store or by asking the
 // bundle's storage nodes.
-import { fromHex, type Bytes } from './bytes.ts';
-import { checkBundle } from './certificate.ts';
-import { Rejection } from './errors.ts';
+import { fromHex, type Bytes } from '../../protocol/bytes.ts';
+import { checkBundle } from '../../protocol/certificate.ts';
+import { Rejection } from '../../protocol/errors.ts';
 import { IdFilter } from './id-filter.ts';
-import { decodedEncoding, decodeWith, encodeWith, readBundle, transferId, writeBundle, type Bundle } from './objects.ts';
+import { decodedEncoding, decodeWith, encodeWith, readBundle, transferId, writeBundle, type Bundle } from '../../protocol/objects.ts';
 import { hexOf, pad, type NodeContext } from './node-context.ts';
 
 export const bundleKey = (idHex: string): string => `b/${idHex}`;

@@ -2,12 +2,12 @@
 // config.json in the data dir > defaults.
 import type { Command } from 'commander';
 import { NodeMachine } from '../core/node-machine.ts';
-import { readConfigFile, resolveConfig } from './config.ts';
+import { readConfigFile, resolveConfig } from '../../runtime/config.ts';
 import { NODE_DEFAULTS, NodeDaemon } from './node-daemon.ts';
-import { makeLogger, stopOnSignals } from './process.ts';
-import { loadOrCreateKey, peerIdOfNode } from './keys.ts';
-import { toHex } from '../core/bytes.ts';
-import { printJson } from '../../cli/output.ts';
+import { makeLogger, stopOnSignals } from '../../runtime/process.ts';
+import { loadOrCreateKey, peerIdOfNode } from '../../runtime/keys.ts';
+import { toHex } from '../../protocol/bytes.ts';
+import { printJson } from '../../runtime/cli-output.ts';
 
 export const DEFAULT_NODE_DATA = './node-data';
 

@@ -4,11 +4,11 @@
 // and the head with its recent locks), and reads its own replica when it is one. One
 // custodian may lie, so an entry is shown when enough of the answers list it.
 import type { FastifyInstance } from 'fastify';
-import { decodeAddress, encodeAddress } from '../core/address.ts';
-import { equal, fromHex, toHex, type Bytes } from '../core/bytes.ts';
-import { Reason, Rejection } from '../core/errors.ts';
+import { decodeAddress, encodeAddress } from '../../protocol/address.ts';
+import { equal, fromHex, toHex, type Bytes } from '../../protocol/bytes.ts';
+import { Reason, Rejection } from '../../protocol/errors.ts';
 import type { AccountHistory } from '../core/api.ts';
-import type { Bundle } from '../core/objects.ts';
+import type { Bundle } from '../../protocol/objects.ts';
 
 /** Newest credits whose sender is looked up in their stored bundle: each may cost a ring lookup. */
 export const MAX_CREDITS_WITH_SENDER = 16;

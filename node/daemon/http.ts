@@ -4,20 +4,20 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { decodeAddress, encodeAddress } from '../core/address.ts';
-import { fromHex, toHex, type Bytes } from '../core/bytes.ts';
-import { nativeBackend } from '../core/signature.ts';
-import { Reason, Rejection } from '../core/errors.ts';
-import type { GenesisJson } from '../core/genesis.ts';
-import type { AccountState } from '../core/handoff-codec.ts';
-import { bundleToHex, epochToHex, transferFromJson, transferToJson } from '../core/json.ts';
-import { encodeWith, transferId, transferIdHex, writeAlert, writeCertificate, type Bundle, type EpochRecord, type Transfer } from '../core/objects.ts';
-import { position } from '../core/ring.ts';
+import { decodeAddress, encodeAddress } from '../../protocol/address.ts';
+import { fromHex, toHex, type Bytes } from '../../protocol/bytes.ts';
+import { nativeBackend } from '../../protocol/signature.ts';
+import { Reason, Rejection } from '../../protocol/errors.ts';
+import type { GenesisJson } from '../../protocol/genesis.ts';
+import type { AccountState } from '../../protocol/handoff-codec.ts';
+import { bundleToHex, epochToHex, transferFromJson, transferToJson } from '../../protocol/json.ts';
+import { encodeWith, transferId, transferIdHex, writeAlert, writeCertificate, type Bundle, type EpochRecord, type Transfer } from '../../protocol/objects.ts';
+import { position } from '../../protocol/ring.ts';
 import type { AccountHistory, NodeMachineApi, TransferView } from '../core/api.ts';
-import { createHttp, statusOf, DEFAULT_WAIT_MS, MAX_WAIT_MS, metricsRoute, WAIT_LEVELS, type WaitLevel } from './http-common.ts';
+import { createHttp, statusOf, DEFAULT_WAIT_MS, MAX_WAIT_MS, metricsRoute, WAIT_LEVELS, type WaitLevel } from '../../runtime/http-common.ts';
 import { registerHistory } from './history.ts';
-import { peerIdOfNode } from './keys.ts';
-import type { DaemonMetrics } from './metrics.ts';
+import { peerIdOfNode } from '../../runtime/keys.ts';
+import type { DaemonMetrics } from '../../runtime/metrics.ts';
 
 export const VERSION = '0.1.0';
 

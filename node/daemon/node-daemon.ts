@@ -6,32 +6,32 @@ import { join, resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { Counter, Gauge } from 'prom-client';
 import type { FastifyInstance } from 'fastify';
-import { toHex, fromHex, type Bytes } from '../core/bytes.ts';
-import { Reason, Rejection } from '../core/errors.ts';
-import { genesisFromJson, type Genesis, type GenesisJson } from '../core/genesis.ts';
-import { JoinCodec, sign, type EpochRecord } from '../core/objects.ts';
-import { Ring } from '../core/ring.ts';
+import { toHex, fromHex, type Bytes } from '../../protocol/bytes.ts';
+import { Reason, Rejection } from '../../protocol/errors.ts';
+import type { Genesis } from '../../protocol/genesis.ts';
+import { JoinCodec, sign, type EpochRecord } from '../../protocol/objects.ts';
+import { Ring } from '../../protocol/ring.ts';
 import { bundleKey, DAEMON_RECENT_KEEP, keepRecentEncodings } from '../core/storage.ts';
 import { stateHistory } from '../core/history.ts';
 import { HISTORY_INDEX_KEY, historyIndexRecords } from '../core/history-index.ts';
-import { ed25519, nativeBackend } from '../core/signature.ts';
-import { BatchSigner } from '../core/batch-signature.ts';
+import { ed25519, nativeBackend } from '../../protocol/signature.ts';
+import { BatchSigner } from '../../protocol/batch-signature.ts';
 import { DEFAULT_NODE_OPTIONS, type NodeEvent, type NodeInit, type NodeMachineApi, type RestorableNodeMachine, type TransferView } from '../core/api.ts';
-import type { Address } from '../core/ports.ts';
-import type { Message } from '../core/messages.ts';
-import { Store } from './store.ts';
-import { daemonScheme, skipsSignatureChecks } from './verify-cache.ts';
-import { Driver } from './driver.ts';
-import { P2PHost } from './p2p.ts';
-import { countFrom, createMetrics } from './metrics.ts';
+import type { Address } from '../../protocol/ports.ts';
+import type { Message } from '../../protocol/messages.ts';
+import { Store } from '../../runtime/store.ts';
+import { daemonScheme, skipsSignatureChecks } from '../../runtime/verify-cache.ts';
+import { Driver } from '../../runtime/driver.ts';
+import { P2PHost } from '../../runtime/p2p.ts';
+import { countFrom, createMetrics } from '../../runtime/metrics.ts';
 import { buildNodeHttp, reached, replicaOfState, type ReplicaView } from './http.ts';
-import { Queries } from './queries.ts';
-import { loadOrCreateKey } from './keys.ts';
-import { parseHostPort } from './config.ts';
-import { loadOrCreateToken, type WaitLevel } from './http-common.ts';
-import { Shutdown } from './shutdown.ts';
+import { Queries } from '../../runtime/queries.ts';
+import { loadOrCreateKey } from '../../runtime/keys.ts';
+import { parseHostPort } from '../../runtime/config.ts';
+import { loadOrCreateToken, type WaitLevel } from '../../runtime/http-common.ts';
+import { Shutdown } from '../../runtime/shutdown.ts';
+import { GENESIS_FILE, readGenesisFile } from '../../runtime/genesis-file.ts';
 
-export const GENESIS_FILE = 'genesis.json';
 /** Addresses of peers seen connected, so a restarted node reaches its ring without a DHT walk. */
 export const PEERS_FILE = 'peers.json';
 /** The peers file is rewritten this often. */
@@ -111,16 +111,6 @@ export async function upgradeStore(store: Store, log: Logger): Promise<void> {
   if (credits.length + bundles.length > 0) log.info({ credits: credits.length, bundles: bundles.length }, 'store upgraded: history index written');
 }
 
-export function readGenesisFile(path: string): { genesis: Genesis; json: GenesisJson } {
-  let json: GenesisJson;
-  try {
-    json = JSON.parse(readFileSync(path, 'utf8')) as GenesisJson;
-  } catch (e) {
-    throw new Rejection(Reason.BAD_REQUEST, `cannot read genesis file ${path}: ${(e as Error).message}`);
-  }
-  return { genesis: genesisFromJson(json, ed25519), json };
-}
-
 type Waiter = { level: WaitLevel; resolve: (v: TransferView | undefined) => void };
 
 export class NodeDaemon {
@@ -175,7 +165,7 @@ export class NodeDaemon {
     const scheme = daemonScheme(ed25519, genesis.network, process.env);
     if (skipsSignatureChecks(genesis.network, process.env)) this.log.warn({ network: genesis.network }, 'signature checks are OFF (a benchmark network, never a real one)');
     // Votes and receipts are signed in batches, once per synced write's worth (see
-    // node/core/batch-signature.ts); the cache remembers each batch signature it makes.
+    // protocol/batch-signature.ts); the cache remembers each batch signature it makes.
     const signer = new BatchSigner(scheme.signer(key.secretKey), genesis.network);
     signer.gate(); // the driver releases what a step signed once its writes are durable
     let counted = { checks: 0, hits: 0 };

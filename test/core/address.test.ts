@@ -4,8 +4,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { bech32, bech32m } from '@scure/base';
-import { ADDRESS_PREFIX, decodeAddress, encodeAddress, isAddress } from '../../node/core/address.ts';
-import { fromHex, toHex } from '../../node/core/bytes.ts';
+import { ADDRESS_PREFIX, decodeAddress, encodeAddress, isAddress } from '../../protocol/address.ts';
+import { fromHex, toHex } from '../../protocol/bytes.ts';
 import { codeOf } from './vectors/fixtures.ts';
 
 const KNOWN: [string, string][] = [

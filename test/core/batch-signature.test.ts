@@ -3,18 +3,18 @@
 // fails; only canonical encodings decode; other types are never batched.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { compare, toHex, type Bytes } from '../../node/core/bytes.ts';
-import { Reason, Rejection } from '../../node/core/errors.ts';
+import { compare, toHex, type Bytes } from '../../protocol/bytes.ts';
+import { Reason, Rejection } from '../../protocol/errors.ts';
 import {
   BatchSigner, batchDepth, finalSignature, isBatchablePayload, MAX_BATCH_DEPTH, MAX_BATCH_OBJECTS, SIGNATURE_BYTES,
-} from '../../node/core/batch-signature.ts';
-import { decodeMessage, encodeMessage, messageSize, type Message } from '../../node/core/messages.ts';
+} from '../../protocol/batch-signature.ts';
+import { decodeMessage, encodeMessage, messageSize, type Message } from '../../protocol/messages.ts';
 import {
   decodeWith, encodeWith, payload, readReceipt, readVote, ReceiptCodec, sign, TransferCodec, transferId, usePayloadSlabs, verify, VoteCodec,
   writeReceipt, writeVote, type Receipt, type Vote,
-} from '../../node/core/objects.ts';
-import { ed25519, nobleVerify, type SignatureScheme } from '../../node/core/signature.ts';
-import { cachingScheme } from '../../node/daemon/verify-cache.ts';
+} from '../../protocol/objects.ts';
+import { ed25519, nobleVerify, type SignatureScheme } from '../../protocol/signature.ts';
+import { cachingScheme } from '../../runtime/verify-cache.ts';
 import { keyOf, NET, transfer } from './vectors/fixtures.ts';
 
 const custodian = keyOf('custodian');

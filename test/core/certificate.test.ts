@@ -2,11 +2,11 @@
 // distinct custodians of one epoch hold; anything less does not.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { toHex } from '../../node/core/bytes.ts';
-import { checkBundle, checkCertificate, type CheckContext } from '../../node/core/certificate.ts';
-import { bindNetwork, decodeWith, encodeWith, epochHash, readBundle, readCertificate, writeBundle, writeCertificate, type Bundle, type Certificate, type Receipt, type Vote } from '../../node/core/objects.ts';
-import { Ring } from '../../node/core/ring.ts';
-import { ed25519, type Signer, type Verifier } from '../../node/core/signature.ts';
+import { toHex } from '../../protocol/bytes.ts';
+import { checkBundle, checkCertificate, type CheckContext } from '../../protocol/certificate.ts';
+import { bindNetwork, decodeWith, encodeWith, epochHash, readBundle, readCertificate, writeBundle, writeCertificate, type Bundle, type Certificate, type Receipt, type Vote } from '../../protocol/objects.ts';
+import { Ring } from '../../protocol/ring.ts';
+import { ed25519, type Signer, type Verifier } from '../../protocol/signature.ts';
 import { codeOf, epochRecord, keyOf, NET, receipt, transfer, vote } from './vectors/fixtures.ts';
 
 const mint = keyOf('mint');

@@ -3,10 +3,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
-import { toHex, utf8, ZERO32 } from '../../node/core/bytes.ts';
-import { MAX_MESSAGE_BYTES, Reader, U64_MAX, Writer, decodeAll } from '../../node/core/codec.ts';
-import { decodeMessage, encodeMessage, MessageTag } from '../../node/core/messages.ts';
-import { bindNetwork, type Certificate } from '../../node/core/objects.ts';
+import { toHex, utf8, ZERO32 } from '../../protocol/bytes.ts';
+import { MAX_MESSAGE_BYTES, Reader, U64_MAX, Writer, decodeAll } from '../../protocol/codec.ts';
+import { decodeMessage, encodeMessage, MessageTag } from '../../protocol/messages.ts';
+import { bindNetwork, type Certificate } from '../../protocol/objects.ts';
 import { codeOf, keyOf, NET, transfer, vote } from './vectors/fixtures.ts';
 
 const SEED = 7;

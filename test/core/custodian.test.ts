@@ -2,14 +2,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Harness, NETWORK, secret } from './harness.ts';
-import { toHex, ZERO32 } from '../../node/core/bytes.ts';
-import { Reason } from '../../node/core/errors.ts';
-import type { Message } from '../../node/core/messages.ts';
+import { toHex, ZERO32 } from '../../protocol/bytes.ts';
+import { Reason } from '../../protocol/errors.ts';
+import type { Message } from '../../protocol/messages.ts';
 import {
   AlertCodec, NoticeCodec, bindNetwork, VoteCodec, doubleSpendEvidence, equivocationEvidence, sign, transferId, verify,
   type Certificate, type Evidence, type Transfer,
-} from '../../node/core/objects.ts';
-import { ed25519 } from '../../node/core/signature.ts';
+} from '../../protocol/objects.ts';
+import { ed25519 } from '../../protocol/signature.ts';
 
 function setup(opts: { supplyCap?: bigint; real?: boolean } = {}) {
   const h = new Harness({ nodes: 8, wire: true, supplyCap: opts.supplyCap ?? null, ...(opts.real ? { scheme: ed25519 } : {}) });

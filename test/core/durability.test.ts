@@ -3,10 +3,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Harness, secret } from './harness.ts';
-import { toHex, type Bytes } from '../../node/core/bytes.ts';
-import { transferId, type Transfer } from '../../node/core/objects.ts';
+import { toHex, type Bytes } from '../../protocol/bytes.ts';
+import { transferId, type Transfer } from '../../protocol/objects.ts';
 import type { NodeMachine } from '../../node/core/node-machine.ts';
-import { encodeMessage, type Message } from '../../node/core/messages.ts';
+import { encodeMessage, type Message } from '../../protocol/messages.ts';
 
 test('after every step, a machine rebuilt from its store shows the same accounts, bundles and alerts', () => {
   const accounts: Bytes[] = [];

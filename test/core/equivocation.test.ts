@@ -4,8 +4,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Harness, secret } from './harness.ts';
-import { toHex } from '../../node/core/bytes.ts';
-import { transferId } from '../../node/core/objects.ts';
+import { toHex } from '../../protocol/bytes.ts';
+import { transferId } from '../../protocol/objects.ts';
 
 function setup() {
   const h = new Harness({ nodes: 8 });

@@ -2,12 +2,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Harness, NETWORK, secret } from './harness.ts';
-import { Reason } from '../../node/core/errors.ts';
-import { bindNetwork, transferId } from '../../node/core/objects.ts';
-import { checkBundle } from '../../node/core/certificate.ts';
-import { Ring } from '../../node/core/ring.ts';
-import { toHex } from '../../node/core/bytes.ts';
-import { ed25519 } from '../../node/core/signature.ts';
+import { Reason } from '../../protocol/errors.ts';
+import { bindNetwork, transferId } from '../../protocol/objects.ts';
+import { checkBundle } from '../../protocol/certificate.ts';
+import { Ring } from '../../protocol/ring.ts';
+import { toHex } from '../../protocol/bytes.ts';
+import { ed25519 } from '../../protocol/signature.ts';
 
 function storedAt(h: Harness, id: Uint8Array): number {
   return [...h.nodes.values()].filter((n) => n.bundle(id) !== undefined).length;

@@ -1,10 +1,10 @@
 // The genesis file: its JSON round-trips, and every bad field is named in the error.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { toHex } from '../../node/core/bytes.ts';
-import { DEFAULT_REPUTATION, genesisFromJson, genesisToJson, type Genesis, type GenesisJson } from '../../node/core/genesis.ts';
-import { encodeWith, writeEpoch } from '../../node/core/objects.ts';
-import { ed25519 } from '../../node/core/signature.ts';
+import { toHex } from '../../protocol/bytes.ts';
+import { DEFAULT_REPUTATION, genesisFromJson, genesisToJson, type Genesis, type GenesisJson } from '../../protocol/genesis.ts';
+import { encodeWith, writeEpoch } from '../../protocol/objects.ts';
+import { ed25519 } from '../../protocol/signature.ts';
 import { codeOf, epochRecord, keyOf, messageOf, NET } from './vectors/fixtures.ts';
 
 const mint = keyOf('mint');

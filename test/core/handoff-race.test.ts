@@ -4,10 +4,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Harness, secret, ringCustodians } from './harness.ts';
-import { toHex } from '../../node/core/bytes.ts';
-import { transferId, type Certificate } from '../../node/core/objects.ts';
-import type { Signer } from '../../node/core/signature.ts';
-import { Ring } from '../../node/core/ring.ts';
+import { toHex } from '../../protocol/bytes.ts';
+import { transferId, type Certificate } from '../../protocol/objects.ts';
+import type { Signer } from '../../protocol/signature.ts';
+import { Ring } from '../../protocol/ring.ts';
 
 /** Certificates that gateways assembled, by (from, seq). */
 function certificates(h: Harness): Map<string, Certificate[]> {

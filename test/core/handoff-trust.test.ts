@@ -3,9 +3,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Harness, secret, ringCustodians } from './harness.ts';
-import { toHex } from '../../node/core/bytes.ts';
-import { transferId } from '../../node/core/objects.ts';
-import { Ring } from '../../node/core/ring.ts';
+import { toHex } from '../../protocol/bytes.ts';
+import { transferId } from '../../protocol/objects.ts';
+import { Ring } from '../../protocol/ring.ts';
 
 test('one Byzantine old custodian cannot hand off invented credits, a fake head or a freeze', () => {
   const h = new Harness({ nodes: 8, spare: 4 });

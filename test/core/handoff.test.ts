@@ -2,14 +2,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Harness, NETWORK, secret, ringCustodians } from './harness.ts';
-import { toHex, type Bytes } from '../../node/core/bytes.ts';
-import { Reason } from '../../node/core/errors.ts';
-import type { Message } from '../../node/core/messages.ts';
-import { VoteCodec, sign, transferId, type Certificate, type Transfer } from '../../node/core/objects.ts';
-import type { Signer } from '../../node/core/signature.ts';
-import { Ring } from '../../node/core/ring.ts';
+import { toHex, type Bytes } from '../../protocol/bytes.ts';
+import { Reason } from '../../protocol/errors.ts';
+import type { Message } from '../../protocol/messages.ts';
+import { VoteCodec, sign, transferId, type Certificate, type Transfer } from '../../protocol/objects.ts';
+import type { Signer } from '../../protocol/signature.ts';
+import { Ring } from '../../protocol/ring.ts';
 import { ANTI_ENTROPY_PAGES } from '../../node/core/handoff.ts';
-import { MAX_CREDITS_PER_STATE } from '../../node/core/handoff-codec.ts';
+import { MAX_CREDITS_PER_STATE } from '../../protocol/handoff-codec.ts';
 
 function fundMany(h: Harness, n: number, amount: bigint): Signer[] {
   const ws = Array.from({ length: n }, (_, i) => h.scheme.signer(secret(`w${i}`)));

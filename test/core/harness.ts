@@ -3,19 +3,19 @@
 // a stand-in mint that turns valid notices into signed alerts and signs epochs,
 // and optional faults (reorder, duplicate, drop, crash-restore, a Byzantine voter).
 import { createGenesis } from '../../mint/core/genesis-create.ts';
-import { equal, toHex, utf8, ZERO32, type Bytes } from '../../node/core/bytes.ts';
-import type { Genesis } from '../../node/core/genesis.ts';
-import { decodeMessage, encodeMessage, type Message } from '../../node/core/messages.ts';
+import { equal, toHex, utf8, ZERO32, type Bytes } from '../../protocol/bytes.ts';
+import type { Genesis } from '../../protocol/genesis.ts';
+import { decodeMessage, encodeMessage, type Message } from '../../protocol/messages.ts';
 import {
   AlertCodec, EpochCodec, NoticeCodec, TransferCodec, VoteCodec, epochHash, sign, transferId, verify,
   type Alert, type EpochRecord, type Notice, type Transfer,
-} from '../../node/core/objects.ts';
-import { MemoryStore, type Address, type Output, type Random } from '../../node/core/ports.ts';
+} from '../../protocol/objects.ts';
+import { MemoryStore, type Address, type Output, type Random } from '../../protocol/ports.ts';
 import type { NodeEvent, NodeOptions } from '../../node/core/api.ts';
 import { NodeMachine } from '../../node/core/node-machine.ts';
-import { fastScheme, type SignatureScheme, type Signer } from '../../node/core/signature.ts';
+import { fastScheme, type SignatureScheme, type Signer } from '../../protocol/signature.ts';
 import { sortMembers } from '../../mint/core/genesis-create.ts';
-import { Ring } from '../../node/core/ring.ts';
+import { Ring } from '../../protocol/ring.ts';
 
 export const NETWORK = 'testnet';
 

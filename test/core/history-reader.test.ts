@@ -4,10 +4,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Harness, secret } from './harness.ts';
-import { toHex, type Bytes } from '../../node/core/bytes.ts';
-import { transferId, type Transfer } from '../../node/core/objects.ts';
-import { MAX_CREDITS_PER_STATE, MAX_RECENT_LOCKS } from '../../node/core/handoff-codec.ts';
-import type { Signer } from '../../node/core/signature.ts';
+import { toHex, type Bytes } from '../../protocol/bytes.ts';
+import { transferId, type Transfer } from '../../protocol/objects.ts';
+import { MAX_CREDITS_PER_STATE, MAX_RECENT_LOCKS } from '../../protocol/handoff-codec.ts';
+import type { Signer } from '../../protocol/signature.ts';
 import { HISTORY_INDEX_KEY, historyIndexRecords } from '../../node/core/history-index.ts';
 import { Keys } from '../../node/core/record-keys.ts';
 

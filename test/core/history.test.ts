@@ -3,8 +3,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Harness, secret } from './harness.ts';
-import { equal, toHex } from '../../node/core/bytes.ts';
-import { transferId } from '../../node/core/objects.ts';
+import { equal, toHex } from '../../protocol/bytes.ts';
+import { transferId } from '../../protocol/objects.ts';
 import { stateHistory } from '../../node/core/history.ts';
 
 test('after a transfer, the sender custodians list the debit and the recipient custodians the credit', () => {

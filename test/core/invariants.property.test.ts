@@ -6,9 +6,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { Harness, Rng, secret } from './harness.ts';
-import { toHex, type Bytes } from '../../node/core/bytes.ts';
-import { transferId, type Certificate, type Transfer } from '../../node/core/objects.ts';
-import type { Signer } from '../../node/core/signature.ts';
+import { toHex, type Bytes } from '../../protocol/bytes.ts';
+import { transferId, type Certificate, type Transfer } from '../../protocol/objects.ts';
+import type { Signer } from '../../protocol/signature.ts';
 
 type Wallet = {
   readonly signer: Signer;

@@ -2,11 +2,11 @@
 // each kind of bad field.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { toHex, utf8 } from '../../node/core/bytes.ts';
-import { U64_MAX } from '../../node/core/codec.ts';
-import { transferId, TransferCodec, verify, type Bundle } from '../../node/core/objects.ts';
-import { bundleFromHex, bundleToHex, epochFromHex, epochToHex, parseBaseUnits, transferFromJson, transferToJson, type TransferJson } from '../../node/core/json.ts';
-import { ed25519 } from '../../node/core/signature.ts';
+import { toHex, utf8 } from '../../protocol/bytes.ts';
+import { U64_MAX } from '../../protocol/codec.ts';
+import { transferId, TransferCodec, verify, type Bundle } from '../../protocol/objects.ts';
+import { bundleFromHex, bundleToHex, epochFromHex, epochToHex, parseBaseUnits, transferFromJson, transferToJson, type TransferJson } from '../../protocol/json.ts';
+import { ed25519 } from '../../protocol/signature.ts';
 import { codeOf, epochRecord, keyOf, NET, receipt, transfer, vote } from './vectors/fixtures.ts';
 
 const alice = keyOf('alice');

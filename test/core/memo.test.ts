@@ -1,10 +1,10 @@
-// Per-object memos (node/core/memo.ts) behave like WeakMap entries: a copy of an
+// Per-object memos (protocol/memo.ts) behave like WeakMap entries: a copy of an
 // object starts without its memo, and no equality, key listing or JSON sees one.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { deepStrictEqual } from 'node:assert';
-import { Memo } from '../../node/core/memo.ts';
-import { hexOf } from '../../node/core/bytes.ts';
+import { Memo } from '../../protocol/memo.ts';
+import { hexOf } from '../../protocol/bytes.ts';
 
 test('get, set, overwrite and delete', () => {
   const m = new Memo<number>('n');

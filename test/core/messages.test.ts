@@ -3,10 +3,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
-import { toHex, ZERO32 } from '../../node/core/bytes.ts';
-import { MAX_MESSAGE_BYTES } from '../../node/core/codec.ts';
-import { Rejection } from '../../node/core/errors.ts';
-import { decodeMessage, encodeMessage, MessageTag, type Message } from '../../node/core/messages.ts';
+import { toHex, ZERO32 } from '../../protocol/bytes.ts';
+import { MAX_MESSAGE_BYTES } from '../../protocol/codec.ts';
+import { Rejection } from '../../protocol/errors.ts';
+import { decodeMessage, encodeMessage, MessageTag, type Message } from '../../protocol/messages.ts';
 import { messageArb, messageArbs } from './vectors/arbitraries.ts';
 import { codeOf, epochRecord, keyOf, NET } from './vectors/fixtures.ts';
 

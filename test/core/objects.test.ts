@@ -3,15 +3,15 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
-import { concat, fromHex, toHex, utf8, ZERO32 } from '../../node/core/bytes.ts';
-import { Writer } from '../../node/core/codec.ts';
-import { ed25519 } from '../../node/core/signature.ts';
+import { concat, fromHex, toHex, utf8, ZERO32 } from '../../protocol/bytes.ts';
+import { Writer } from '../../protocol/codec.ts';
+import { ed25519 } from '../../protocol/signature.ts';
 import {
   bindNetwork, decodeWith, doubleSpendEvidence, encodeWith, equivocationEvidence, EpochCodec, NoticeCodec, payload, readNotice,
   readReceipt, readTransfer, readVote, ReceiptCodec, sign, transferId, TransferCodec, verify, VoteCodec, voteId, writeNotice, writeReceipt, writeTransfer, writeVote,
   type Evidence, type Notice, type Receipt, type Transfer,
-} from '../../node/core/objects.ts';
-import { cachedPayload } from '../../node/core/signing.ts';
+} from '../../protocol/objects.ts';
+import { cachedPayload } from '../../protocol/signing.ts';
 import { codeOf, keyOf, NET, receipt, transfer, vote } from './vectors/fixtures.ts';
 
 const alice = keyOf('alice');

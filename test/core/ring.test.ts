@@ -3,11 +3,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
-import { concat, toHex, utf8, ZERO32, type Bytes } from '../../node/core/bytes.ts';
-import { sha256 } from '../../node/core/hash.ts';
-import { bindNetwork, epochHash, type EpochRecord } from '../../node/core/objects.ts';
-import { position, Ring, validateEpoch } from '../../node/core/ring.ts';
-import { ed25519 } from '../../node/core/signature.ts';
+import { concat, toHex, utf8, ZERO32, type Bytes } from '../../protocol/bytes.ts';
+import { sha256 } from '../../protocol/hash.ts';
+import { bindNetwork, epochHash, type EpochRecord } from '../../protocol/objects.ts';
+import { position, Ring, validateEpoch } from '../../protocol/ring.ts';
+import { ed25519 } from '../../protocol/signature.ts';
 import { codeOf, epochRecord, keyOf, NET } from './vectors/fixtures.ts';
 
 const mint = keyOf('mint');

@@ -5,11 +5,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
-import { concat, fromHex, toHex, type Bytes } from '../../node/core/bytes.ts';
+import { concat, fromHex, toHex, type Bytes } from '../../protocol/bytes.ts';
 import {
   ed25519, fastScheme, generateKeyPair, nativeBackend, nobleSign, nobleVerify, opensslSigner, opensslVerify, publicKeyOf,
   sodiumSigner, sodiumVerify, hasSmallOrder, type Signer,
-} from '../../node/core/signature.ts';
+} from '../../protocol/signature.ts';
 import * as ed from '@noble/ed25519';
 import { sha512 } from '@noble/hashes/sha2.js';
 

@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Harness, secret } from './harness.ts';
-import type { Output } from '../../node/core/ports.ts';
+import type { Output } from '../../protocol/ports.ts';
 import type { NodeEvent } from '../../node/core/api.ts';
 
 /** Wraps every node's tick: whenever a tick at `now` does anything, the wakeup read before it was <= now. */

@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Registry } from 'prom-client';
 import { growth, sumSeries } from '../../bench/scrape.ts';
-import { TalliedCounter } from '../../node/daemon/metrics.ts';
+import { TalliedCounter } from '../../runtime/metrics.ts';
 
 /** One daemon's exposition, as prom-client writes it. */
 async function daemon(seconds: Record<string, number>): Promise<string> {

@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createServer } from 'node:net';
-import { freePort } from '../../node/daemon/devnet.ts';
+import { freePort } from '../../localnet/devnet.ts';
 
 test('ports are distinct, below the ephemeral range, and bindable', async () => {
   const ports: number[] = [];

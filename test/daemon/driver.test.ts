@@ -4,14 +4,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { pino } from 'pino';
-import { BatchSigner, batchDepth } from '../../node/core/batch-signature.ts';
-import { decodeMessage, encodeMessage, type Message } from '../../node/core/messages.ts';
-import { sign, transferId, verify, VoteCodec, type Vote } from '../../node/core/objects.ts';
-import type { Output, PersistRecord } from '../../node/core/ports.ts';
-import { ed25519 } from '../../node/core/signature.ts';
-import { Driver } from '../../node/daemon/driver.ts';
-import { createMetrics } from '../../node/daemon/metrics.ts';
-import type { Store } from '../../node/daemon/store.ts';
+import { BatchSigner, batchDepth } from '../../protocol/batch-signature.ts';
+import { decodeMessage, encodeMessage, type Message } from '../../protocol/messages.ts';
+import { sign, transferId, verify, VoteCodec, type Vote } from '../../protocol/objects.ts';
+import type { Output, PersistRecord } from '../../protocol/ports.ts';
+import { ed25519 } from '../../protocol/signature.ts';
+import { Driver } from '../../runtime/driver.ts';
+import { createMetrics } from '../../runtime/metrics.ts';
+import type { Store } from '../../runtime/store.ts';
 import { keyOf, NET, transfer } from '../core/vectors/fixtures.ts';
 
 /** A store whose commits finish when the test says so. */

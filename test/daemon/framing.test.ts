@@ -1,7 +1,7 @@
 // Length-prefixed frames: split and joined chunks, the 64 KiB cap, empty frames.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { encodeFrame, FrameDecoder, FrameTooLarge, MAX_FRAME_BYTES } from '../../node/daemon/framing.ts';
+import { encodeFrame, FrameDecoder, FrameTooLarge, MAX_FRAME_BYTES } from '../../runtime/framing.ts';
 
 const bytes = (n: number, fill: number) => new Uint8Array(n).fill(fill);
 

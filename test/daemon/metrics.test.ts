@@ -2,7 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Counter, Histogram, Registry } from 'prom-client';
-import { TalliedCounter, TalliedHistogram } from '../../node/daemon/metrics.ts';
+import { TalliedCounter, TalliedHistogram } from '../../runtime/metrics.ts';
 
 const BUCKETS = [1e-5, 1e-4, 1e-3, 0.01];
 const VALUES = [0, 5e-6, 1e-5, 2e-5, 1e-4, 5e-4, 0.003, 0.2, 0.01];

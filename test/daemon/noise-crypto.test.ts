@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
 import { Uint8ArrayList } from 'uint8arraylist';
 import { defaultCrypto } from '@chainsafe/libp2p-noise/crypto';
-import { noiseCrypto, noiseCipher } from '../../node/daemon/noise-crypto.ts';
+import { noiseCrypto, noiseCipher } from '../../runtime/noise-crypto.ts';
 
 const k = randomBytes(32);
 const nonce = randomBytes(12);

@@ -3,14 +3,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { pino } from 'pino';
-import { toHex } from '../../node/core/bytes.ts';
-import type { Message } from '../../node/core/messages.ts';
-import type { Address } from '../../node/core/ports.ts';
-import { generateKeyPair } from '../../node/core/signature.ts';
-import { encodeFrame } from '../../node/daemon/framing.ts';
-import { nodeIdOfPeer, parseNodeRef, peerIdOfNode } from '../../node/daemon/keys.ts';
-import { createMetrics } from '../../node/daemon/metrics.ts';
-import { MSG_PROTOCOL, P2PHost } from '../../node/daemon/p2p.ts';
+import { toHex } from '../../protocol/bytes.ts';
+import type { Message } from '../../protocol/messages.ts';
+import type { Address } from '../../protocol/ports.ts';
+import { generateKeyPair } from '../../protocol/signature.ts';
+import { encodeFrame } from '../../runtime/framing.ts';
+import { nodeIdOfPeer, parseNodeRef, peerIdOfNode } from '../../runtime/keys.ts';
+import { createMetrics } from '../../runtime/metrics.ts';
+import { MSG_PROTOCOL, P2PHost } from '../../runtime/p2p.ts';
 
 const network = 'p2p-test';
 const mintKey = generateKeyPair().publicKey;

@@ -2,8 +2,8 @@
 // signature verified before; failures are never remembered; the bound holds.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ed25519, generateKeyPair, type SignatureScheme } from '../../node/core/signature.ts';
-import { cachingScheme, daemonScheme, MAX_CACHED_MESSAGE_BYTES, SKIP_SIGNATURE_CHECKS_ENV, skipsSignatureChecks, UNVERIFIED_NETWORK_PREFIX } from '../../node/daemon/verify-cache.ts';
+import { ed25519, generateKeyPair, type SignatureScheme } from '../../protocol/signature.ts';
+import { cachingScheme, daemonScheme, MAX_CACHED_MESSAGE_BYTES, SKIP_SIGNATURE_CHECKS_ENV, skipsSignatureChecks, UNVERIFIED_NETWORK_PREFIX } from '../../runtime/verify-cache.ts';
 
 /** ed25519 that counts the verifications that reach it. */
 function counting(): SignatureScheme & { calls: number } {

@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { YamuxStream, StreamState } from '@chainsafe/libp2p-yamux/stream';
-import { deferYamuxWindowUpdates } from '../../node/daemon/yamux-window.ts';
+import { deferYamuxWindowUpdates } from '../../runtime/yamux-window.ts';
 
 type Frame = { type: number; flag: number; length: number };
 

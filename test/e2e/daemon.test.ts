@@ -3,13 +3,13 @@
 // joining, and the invariants I1-I6 checked by asking every node.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ApiError } from '../../node/daemon/http-client.ts';
-import type { Devnet } from '../../node/daemon/devnet.ts';
-import type { DevnetFile } from '../../node/daemon/devnet-file.ts';
+import { ApiError } from '../../runtime/http-client.ts';
+import type { Devnet } from '../../localnet/devnet.ts';
+import type { DevnetFile } from '../../runtime/devnet-file.ts';
 import { Account, get, loudly, post, tempDevnet, until } from './helpers.ts';
-import { readGenesisFile } from '../../node/daemon/node-daemon.ts';
-import { bundleFromHex } from '../../node/core/json.ts';
-import { verifyBundle } from '../../cli/wallet/verify.ts';
+import { readGenesisFile } from '../../runtime/genesis-file.ts';
+import { bundleFromHex } from '../../protocol/json.ts';
+import { verifyBundle } from '../../wallet/verify.ts';
 
 let devnet: Devnet;
 let f: DevnetFile;

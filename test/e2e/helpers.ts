@@ -3,13 +3,13 @@
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeAddress, encodeAddress } from '../../node/core/address.ts';
-import { fromHex, ZERO32, type Bytes } from '../../node/core/bytes.ts';
-import { transferToJson, type TransferJson } from '../../node/core/json.ts';
-import { sign, TransferCodec, transferId } from '../../node/core/objects.ts';
-import { ed25519, generateKeyPair } from '../../node/core/signature.ts';
-import { Devnet, type DevnetOptions } from '../../node/daemon/devnet.ts';
-import { callJson } from '../../node/daemon/http-client.ts';
+import { decodeAddress, encodeAddress } from '../../protocol/address.ts';
+import { fromHex, ZERO32, type Bytes } from '../../protocol/bytes.ts';
+import { transferToJson, type TransferJson } from '../../protocol/json.ts';
+import { sign, TransferCodec, transferId } from '../../protocol/objects.ts';
+import { ed25519, generateKeyPair } from '../../protocol/signature.ts';
+import { Devnet, type DevnetOptions } from '../../localnet/devnet.ts';
+import { callJson } from '../../runtime/http-client.ts';
 
 export function tempDevnet(nodes: number, extra: Partial<DevnetOptions> = {}): Devnet {
   const dir = join(mkdtempSync(join(tmpdir(), 'ringmint-e2e-')), 'devnet');

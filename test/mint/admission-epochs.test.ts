@@ -1,10 +1,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { toHex } from '../../node/core/bytes.ts';
-import { JoinCodec, sign, epochHash } from '../../node/core/objects.ts';
-import { validateEpoch } from '../../node/core/ring.ts';
-import { ed25519, fastScheme } from '../../node/core/signature.ts';
-import { decodeMessage, encodeMessage } from '../../node/core/messages.ts';
+import { toHex } from '../../protocol/bytes.ts';
+import { JoinCodec, sign, epochHash } from '../../protocol/objects.ts';
+import { validateEpoch } from '../../protocol/ring.ts';
+import { ed25519, fastScheme } from '../../protocol/signature.ts';
+import { decodeMessage, encodeMessage } from '../../protocol/messages.ts';
 import { MintMachine } from '../../mint/core/mint-machine.ts';
 import { NET, doubleSpend, joinRequest, key, makeNet, notice, sendNotice, throwsCode, type Net } from './helpers.ts';
 

@@ -1,8 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { genesisFromJson, genesisToJson } from '../../node/core/genesis.ts';
-import { validateEpoch } from '../../node/core/ring.ts';
-import { ed25519, fastScheme } from '../../node/core/signature.ts';
+import { genesisFromJson, genesisToJson } from '../../protocol/genesis.ts';
+import { validateEpoch } from '../../protocol/ring.ts';
+import { ed25519, fastScheme } from '../../protocol/signature.ts';
 import { createGenesis } from '../../mint/core/genesis-create.ts';
 import { key, throwsCode } from './helpers.ts';
 

@@ -1,17 +1,17 @@
 // Shared set-up for the mint tests: a small network with deterministic keys, a
 // hand-driven clock, and builders for the signed objects nodes would send.
-import { ZERO32, utf8, type Bytes } from '../../node/core/bytes.ts';
-import { sha256 } from '../../node/core/hash.ts';
-import { Rejection } from '../../node/core/errors.ts';
-import type { Genesis, ReputationParams } from '../../node/core/genesis.ts';
+import { ZERO32, utf8, type Bytes } from '../../protocol/bytes.ts';
+import { sha256 } from '../../protocol/hash.ts';
+import { Rejection } from '../../protocol/errors.ts';
+import type { Genesis, ReputationParams } from '../../protocol/genesis.ts';
 import {
   JoinCodec, NoticeCodec, TransferCodec, VoteCodec, doubleSpendEvidence, equivocationEvidence, sign, transferId,
   type Evidence, type JoinRequest, type Notice, type Transfer, type Vote,
-} from '../../node/core/objects.ts';
-import { MemoryStore, type Output } from '../../node/core/ports.ts';
-import type { SignatureScheme, Signer } from '../../node/core/signature.ts';
-import type { MintEvent, MintOptions } from '../../node/core/api.ts';
-import type { AdmissionPolicy } from '../../node/core/genesis.ts';
+} from '../../protocol/objects.ts';
+import { MemoryStore, type Output } from '../../protocol/ports.ts';
+import type { SignatureScheme, Signer } from '../../protocol/signature.ts';
+import type { MintEvent, MintOptions } from '../../mint/core/api.ts';
+import type { AdmissionPolicy } from '../../protocol/genesis.ts';
 import { createGenesis } from '../../mint/core/genesis-create.ts';
 import { MintMachine } from '../../mint/core/mint-machine.ts';
 

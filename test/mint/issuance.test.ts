@@ -1,9 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ZERO32, toHex, utf8 } from '../../node/core/bytes.ts';
-import { sha256 } from '../../node/core/hash.ts';
-import { TransferCodec, transferId, verify } from '../../node/core/objects.ts';
-import { ed25519, fastScheme } from '../../node/core/signature.ts';
+import { ZERO32, toHex, utf8 } from '../../protocol/bytes.ts';
+import { sha256 } from '../../protocol/hash.ts';
+import { TransferCodec, transferId, verify } from '../../protocol/objects.ts';
+import { ed25519, fastScheme } from '../../protocol/signature.ts';
 import { makeNet, throwsCode } from './helpers.ts';
 
 const alice = sha256(utf8('alice'));

@@ -1,11 +1,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { toHex, utf8 } from '../../node/core/bytes.ts';
-import { sha256 } from '../../node/core/hash.ts';
-import { AlertCodec, RepudiationCodec, doubleSpendEvidence, noticeHash, verify } from '../../node/core/objects.ts';
-import { ed25519, fastScheme } from '../../node/core/signature.ts';
-import { decodeMessage, encodeMessage } from '../../node/core/messages.ts';
-import { Ring } from '../../node/core/ring.ts';
+import { toHex, utf8 } from '../../protocol/bytes.ts';
+import { sha256 } from '../../protocol/hash.ts';
+import { AlertCodec, RepudiationCodec, doubleSpendEvidence, noticeHash, verify } from '../../protocol/objects.ts';
+import { ed25519, fastScheme } from '../../protocol/signature.ts';
+import { decodeMessage, encodeMessage } from '../../protocol/messages.ts';
+import { Ring } from '../../protocol/ring.ts';
 import {
   doubleSpend, equivocation, forgedDoubleSpend, key, makeNet, notice, scoreOf, sendNotice, transfer,
 } from './helpers.ts';

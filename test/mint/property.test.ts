@@ -4,9 +4,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
-import { toHex } from '../../node/core/bytes.ts';
-import { Ring } from '../../node/core/ring.ts';
-import { fastScheme } from '../../node/core/signature.ts';
+import { toHex } from '../../protocol/bytes.ts';
+import { Ring } from '../../protocol/ring.ts';
+import { fastScheme } from '../../protocol/signature.ts';
 import { doubleSpend, equivocation, forgedDoubleSpend, joinRequest, key, makeNet, notice, scoreOf, sendNotice } from './helpers.ts';
 
 const HONEST = 4;

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { toHex } from '../../node/core/bytes.ts';
-import { ed25519, fastScheme } from '../../node/core/signature.ts';
+import { toHex } from '../../protocol/bytes.ts';
+import { ed25519, fastScheme } from '../../protocol/signature.ts';
 import { verifyReputationEvent } from '../../mint/core/reputation.ts';
 import { doubleSpend, equivocation, forgedDoubleSpend, joinRequest, key, makeNet, notice, scoreOf, sendNotice } from './helpers.ts';
 

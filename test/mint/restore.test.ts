@@ -1,10 +1,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { toHex, utf8 } from '../../node/core/bytes.ts';
-import { sha256 } from '../../node/core/hash.ts';
-import { noticeHash } from '../../node/core/objects.ts';
-import { encodeMessage } from '../../node/core/messages.ts';
-import { ed25519, fastScheme } from '../../node/core/signature.ts';
+import { toHex, utf8 } from '../../protocol/bytes.ts';
+import { sha256 } from '../../protocol/hash.ts';
+import { noticeHash } from '../../protocol/objects.ts';
+import { encodeMessage } from '../../protocol/messages.ts';
+import { ed25519, fastScheme } from '../../protocol/signature.ts';
 import type { MintMachine } from '../../mint/core/mint-machine.ts';
 import { doubleSpend, equivocation, forgedDoubleSpend, joinRequest, key, makeNet, notice, sendNotice, type Net } from './helpers.ts';
 

@@ -3,11 +3,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Harness, secret } from '../core/harness.ts';
-import { toHex } from '../../node/core/bytes.ts';
-import { encodeMessage } from '../../node/core/messages.ts';
-import { transferId } from '../../node/core/objects.ts';
+import { toHex } from '../../protocol/bytes.ts';
+import { encodeMessage } from '../../protocol/messages.ts';
+import { transferId } from '../../protocol/objects.ts';
 import type { NodeEvent, NodeOptions } from '../../node/core/api.ts';
-import type { Output } from '../../node/core/ports.ts';
+import type { Output } from '../../protocol/ports.ts';
 
 /** Issue, two transfers, a double spend and anti-entropy rounds; returns what was sent, emitted and stored. */
 function run(options: Partial<NodeOptions>): { sent: string[]; events: string[]; records: number; stored: number } {

@@ -5,10 +5,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
-import { toHex } from '../../node/core/bytes.ts';
-import { encodeMessage, messageSize, type Message } from '../../node/core/messages.ts';
-import { TransferCodec, VoteCodec, ReceiptCodec, cachePayload, payload, verify, type Transfer, type Vote } from '../../node/core/objects.ts';
-import { ed25519, fastScheme } from '../../node/core/signature.ts';
+import { toHex } from '../../protocol/bytes.ts';
+import { encodeMessage, messageSize, type Message } from '../../protocol/messages.ts';
+import { TransferCodec, VoteCodec, ReceiptCodec, cachePayload, payload, verify, type Transfer, type Vote } from '../../protocol/objects.ts';
+import { ed25519, fastScheme } from '../../protocol/signature.ts';
 import { messageArbs } from '../core/vectors/arbitraries.ts';
 import { keyOf, NET, receipt, secretOf, transfer, vote } from '../core/vectors/fixtures.ts';
 

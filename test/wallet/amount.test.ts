@@ -1,9 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
-import { formatCoins, parseCoins } from '../../cli/wallet/amount.ts';
-import { CliError } from '../../cli/output.ts';
-import { U64_MAX } from '../../node/core/codec.ts';
+import { formatCoins, parseCoins } from '../../wallet/amount.ts';
+import { CliError } from '../../runtime/cli-output.ts';
+import { U64_MAX } from '../../protocol/codec.ts';
 
 function rejects(input: string, decimals: number, pattern: RegExp): void {
   try {

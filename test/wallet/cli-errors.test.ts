@@ -5,8 +5,8 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Keystore } from '../../cli/wallet/keystore.ts';
-import { generateKeyPair } from '../../node/core/signature.ts';
+import { Keystore } from '../../wallet/keystore.ts';
+import { generateKeyPair } from '../../protocol/signature.ts';
 import { makeNet } from './fixture.ts';
 import { oneErrorLine, run } from './cli-helpers.ts';
 

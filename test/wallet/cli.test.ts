@@ -6,11 +6,11 @@ import { createServer, type Server } from 'node:http';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeAddress } from '../../node/core/address.ts';
-import { bundleToHex, epochToHex, transferFromJson } from '../../node/core/json.ts';
-import { genesisToJson as g2j } from '../../node/core/genesis.ts';
-import { transferIdHex, TransferCodec, verify } from '../../node/core/objects.ts';
-import { ed25519 } from '../../node/core/signature.ts';
+import { decodeAddress } from '../../protocol/address.ts';
+import { bundleToHex, epochToHex, transferFromJson } from '../../protocol/json.ts';
+import { genesisToJson as g2j } from '../../protocol/genesis.ts';
+import { transferIdHex, TransferCodec, verify } from '../../protocol/objects.ts';
+import { ed25519 } from '../../protocol/signature.ts';
 import { makeBundle, makeNet, NETWORK, type Net } from './fixture.ts';
 import { oneErrorLine, run } from './cli-helpers.ts';
 

@@ -4,11 +4,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compare, ZERO32, type Bytes } from '../../node/core/bytes.ts';
-import { DEFAULT_REPUTATION, genesisToJson, type Genesis } from '../../node/core/genesis.ts';
-import { epochHash, EpochCodec, ReceiptCodec, sign, transferId, TransferCodec, VoteCodec, type Bundle, type EpochRecord, type Transfer } from '../../node/core/objects.ts';
-import { Ring } from '../../node/core/ring.ts';
-import { nativeSigner, type Signer } from '../../node/core/signature.ts';
+import { compare, ZERO32, type Bytes } from '../../protocol/bytes.ts';
+import { DEFAULT_REPUTATION, genesisToJson, type Genesis } from '../../protocol/genesis.ts';
+import { epochHash, EpochCodec, ReceiptCodec, sign, transferId, TransferCodec, VoteCodec, type Bundle, type EpochRecord, type Transfer } from '../../protocol/objects.ts';
+import { Ring } from '../../protocol/ring.ts';
+import { nativeSigner, type Signer } from '../../protocol/signature.ts';
 
 export const NETWORK = 'wallet-test';
 

@@ -2,8 +2,8 @@
 // credits and unsigned-here debits, newest first, aligned, amounts in coins.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { formatHistory, mergeHistory, type NodeHistory } from '../../cli/wallet/history.ts';
-import type { WalletTransfer } from '../../cli/wallet/keystore.ts';
+import { formatHistory, mergeHistory, type NodeHistory } from '../../wallet/history.ts';
+import type { WalletTransfer } from '../../wallet/keystore.ts';
 
 const id = (c: string) => c.repeat(64);
 const tx = (seq: number, idc: string, amount: string, status: string, signedAt: string): WalletTransfer => ({

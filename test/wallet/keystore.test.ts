@@ -3,12 +3,12 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, readFileSync, statSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Keystore, HISTORY_LIMIT } from '../../cli/wallet/keystore.ts';
-import { recordSigned } from '../../cli/wallet/ledger.ts';
-import { CliError } from '../../cli/output.ts';
-import { encodeAddress } from '../../node/core/address.ts';
-import { toHex } from '../../node/core/bytes.ts';
-import { generateKeyPair, publicKeyOf } from '../../node/core/signature.ts';
+import { Keystore, HISTORY_LIMIT } from '../../wallet/keystore.ts';
+import { recordSigned } from '../../wallet/ledger.ts';
+import { CliError } from '../../runtime/cli-output.ts';
+import { encodeAddress } from '../../protocol/address.ts';
+import { toHex } from '../../protocol/bytes.ts';
+import { generateKeyPair, publicKeyOf } from '../../protocol/signature.ts';
 
 function fresh(): Keystore {
   return new Keystore(join(mkdtempSync(join(tmpdir(), 'rm-ks-')), 'wallets'));

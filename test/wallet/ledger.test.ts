@@ -1,10 +1,10 @@
 // Seq safety: one seq, one transfer, unless the user says --seq explicitly.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { planSeq, recordSigned, unsettled } from '../../cli/wallet/ledger.ts';
-import type { WalletState } from '../../cli/wallet/keystore.ts';
-import type { TransferJson } from '../../node/core/json.ts';
-import { CliError } from '../../cli/output.ts';
+import { planSeq, recordSigned, unsettled } from '../../wallet/ledger.ts';
+import type { WalletState } from '../../wallet/keystore.ts';
+import type { TransferJson } from '../../protocol/json.ts';
+import { CliError } from '../../runtime/cli-output.ts';
 
 const Z = '0'.repeat(64);
 const id = (n: number) => n.toString(16).padStart(64, 'a');

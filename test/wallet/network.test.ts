@@ -6,9 +6,9 @@ import { createServer, type Server } from 'node:http';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findEndpoints, localGenesisPath } from '../../cli/wallet/network.ts';
-import { NodeClient } from '../../cli/wallet/client.ts';
-import { CliError } from '../../cli/output.ts';
+import { findEndpoints, localGenesisPath } from '../../wallet/network.ts';
+import { NodeClient } from '../../wallet/client.ts';
+import { CliError } from '../../runtime/cli-output.ts';
 
 function devnetDir(ports: number[]): string {
   const dir = mkdtempSync(join(tmpdir(), 'rm-devnet-'));

@@ -2,10 +2,10 @@
 // and check that the wallet accepts it, and refuses every forgery.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { verifyBundle } from '../../cli/wallet/verify.ts';
-import { bundleToHex, epochToHex } from '../../node/core/json.ts';
-import { epochHash, ReceiptCodec, sign, transferIdHex } from '../../node/core/objects.ts';
-import { ZERO32 } from '../../node/core/bytes.ts';
+import { verifyBundle } from '../../wallet/verify.ts';
+import { bundleToHex, epochToHex } from '../../protocol/json.ts';
+import { epochHash, ReceiptCodec, sign, transferIdHex } from '../../protocol/objects.ts';
+import { ZERO32 } from '../../protocol/bytes.ts';
 import { makeBundle, makeNet, makeTransfer, nextEpoch, NETWORK, seeded, signer } from './fixture.ts';
 
 const alice = seeded('alice', 0);

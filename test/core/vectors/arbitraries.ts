@@ -2,15 +2,15 @@
 // sorted the way the writer sorts them, evidence in id order), so a decoded
 // message must deep-equal the generated one.
 import fc from 'fast-check';
-import { compare, toHex, type Bytes } from '../../../node/core/bytes.ts';
-import { U64_MAX } from '../../../node/core/codec.ts';
-import { Reason, type ReasonCode } from '../../../node/core/errors.ts';
+import { compare, toHex, type Bytes } from '../../../protocol/bytes.ts';
+import { U64_MAX } from '../../../protocol/codec.ts';
+import { Reason, type ReasonCode } from '../../../protocol/errors.ts';
 import {
   bindNetwork, doubleSpendEvidence, equivocationEvidence, transferId,
   type Alert, type Bundle, type Certificate, type EpochRecord, type Evidence, type JoinRequest, type Notice, type Receipt, type Repudiation, type Transfer, type Vote,
-} from '../../../node/core/objects.ts';
-import type { AccountState, Digest } from '../../../node/core/handoff-codec.ts';
-import type { Message, MessageType } from '../../../node/core/messages.ts';
+} from '../../../protocol/objects.ts';
+import type { AccountState, Digest } from '../../../protocol/handoff-codec.ts';
+import type { Message, MessageType } from '../../../protocol/messages.ts';
 import { NET } from './fixtures.ts';
 
 /** Plain-prototype records, so decoded objects (plain) deep-equal generated ones. */

@@ -1,9 +1,9 @@
 // Deterministic keys and builders shared by the foundation's tests. Keys come
 // from labelled seeds, so every run (and every pinned hex below) is the same.
-import { compare, utf8, ZERO32, type Bytes } from '../../../node/core/bytes.ts';
-import { sha256 } from '../../../node/core/hash.ts';
-import { ed25519, type Signer } from '../../../node/core/signature.ts';
-import { EpochCodec, TransferCodec, VoteCodec, ReceiptCodec, sign, transferId, type EpochRecord, type Receipt, type Transfer, type Vote } from '../../../node/core/objects.ts';
+import { compare, utf8, ZERO32, type Bytes } from '../../../protocol/bytes.ts';
+import { sha256 } from '../../../protocol/hash.ts';
+import { ed25519, type Signer } from '../../../protocol/signature.ts';
+import { EpochCodec, TransferCodec, VoteCodec, ReceiptCodec, sign, transferId, type EpochRecord, type Receipt, type Transfer, type Vote } from '../../../protocol/objects.ts';
 
 export const NET = 'testnet';
 

@@ -1,0 +1,110 @@
+// Finding the network: which nodes to talk to, and which genesis file to trust.
+// Precedence for nodes: --node URL > RINGMINT_NODE > --devnet DIR > ./devnet/devnet.json.
+// The genesis is never taken on a node's word when a local file is at hand:
+// --genesis FILE > RINGMINT_GENESIS > the devnet's genesis file > GET /genesis.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { genesisFromJson, type Genesis } from '../protocol/genesis.ts';
+import { Rejection } from '../protocol/errors.ts';
+import { ed25519 } from '../protocol/signature.ts';
+import { CliError } from '../runtime/cli-output.ts';
+
+export type DevnetFile = {
+  genesis: string;
+  mint?: { api: string; token?: string; pid?: number };
+  nodes: { api: string; peerId?: string; nodeId?: string; pid?: number }[];
+};
+
+export type NetworkOptions = { node?: string; devnet?: string; genesis?: string };
+
+export type Endpoints = {
+  /** Node API base URLs, in the order to try them. */
+  nodes: string[];
+  /** Where the nodes came from, for messages. */
+  source: string;
+  mint?: string;
+  /** Absolute path of a local genesis file, when one is known. */
+  genesisPath?: string;
+};
+
+export const DEFAULT_DEVNET = join('devnet', 'devnet.json');
+
+/** Reads devnet.json from a devnet directory (or the file itself); relative genesis paths are relative to it. */
+export function readDevnet(dirOrFile: string): DevnetFile & { path: string } {
+  const path = existsSync(dirOrFile) && statSync(dirOrFile).isDirectory() ? join(dirOrFile, 'devnet.json') : dirOrFile;
+  let d: DevnetFile;
+  try {
+    d = JSON.parse(readFileSync(path, 'utf8')) as DevnetFile;
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : 'not valid JSON';
+    throw new CliError('UNAVAILABLE', `devnet file ${path}: ${why}`);
+  }
+  if (!d || typeof d.genesis !== 'string' || !Array.isArray(d.nodes) || d.nodes.some((n) => typeof n?.api !== 'string')) {
+    throw new CliError('MALFORMED', `devnet file ${path} lacks "genesis" or "nodes[].api"`);
+  }
+  const genesis = isAbsolute(d.genesis) ? d.genesis : resolve(dirname(path), d.genesis);
+  return { ...d, genesis: existsSync(genesis) ? genesis : resolve(d.genesis), path };
+}
+
+function splitUrls(s: string): string[] {
+  return s.split(',').map((u) => u.trim().replace(/\/+$/, '')).filter((u) => u.length > 0);
+}
+
+/** Starts at a random node so wallets spread over gateways; the rest follow as fallbacks. */
+function rotate<T>(xs: T[], start: number): T[] {
+  return xs.length === 0 ? xs : [...xs.slice(start % xs.length), ...xs.slice(0, start % xs.length)];
+}
+
+export function findEndpoints(
+  opts: NetworkOptions,
+  env: NodeJS.ProcessEnv = process.env,
+  cwd: string = process.cwd(),
+  pick: (n: number) => number = (n) => Math.floor(Math.random() * n),
+): Endpoints {
+  const devnetPath = opts.devnet ?? (existsSync(join(cwd, DEFAULT_DEVNET)) ? join(cwd, DEFAULT_DEVNET) : undefined);
+  let devnet: ReturnType<typeof readDevnet> | undefined;
+  try {
+    devnet = devnetPath !== undefined ? readDevnet(resolve(cwd, devnetPath)) : undefined;
+  } catch (e) {
+    // a broken ./devnet is only an error when it is the devnet asked for or the only way to a node
+    if (opts.devnet !== undefined || !(opts.node || env.RINGMINT_NODE)) throw e;
+  }
+  const genesisPath = opts.genesis ? resolve(cwd, opts.genesis) : env.RINGMINT_GENESIS ? resolve(cwd, env.RINGMINT_GENESIS) : devnet?.genesis;
+  const base = { mint: devnet?.mint?.api, genesisPath };
+  if (opts.node) return { ...base, nodes: splitUrls(opts.node), source: '--node' };
+  if (env.RINGMINT_NODE) return { ...base, nodes: splitUrls(env.RINGMINT_NODE), source: 'RINGMINT_NODE' };
+  if (devnet) {
+    const urls = devnet.nodes.map((n) => n.api.replace(/\/+$/, ''));
+    return { ...base, nodes: rotate(urls, pick(urls.length)), source: devnet.path };
+  }
+  return { ...base, nodes: [], source: 'none' };
+}
+
+/** Only a local genesis file: for offline commands (sign, receipt --verify --bundle). */
+export function localGenesisPath(opts: NetworkOptions, env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): string {
+  if (opts.genesis) return resolve(cwd, opts.genesis);
+  if (env.RINGMINT_GENESIS) return resolve(cwd, env.RINGMINT_GENESIS);
+  const e = findEndpoints({ devnet: opts.devnet }, {}, cwd);
+  if (e.genesisPath) return e.genesisPath;
+  throw new CliError('BAD_REQUEST', 'no genesis file: give --genesis FILE, set RINGMINT_GENESIS, or run next to a devnet (--devnet DIR)');
+}
+
+export function parseGenesis(json: unknown, where: string): Genesis {
+  try {
+    return genesisFromJson(json, ed25519);
+  } catch (e) {
+    if (e instanceof Rejection) throw new CliError(e.code, `genesis from ${where}: ${e.message}`);
+    throw new CliError('MALFORMED', `genesis from ${where}: ${(e as Error).message}`);
+  }
+}
+
+export function loadGenesisFile(path: string): Genesis {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : 'not valid JSON';
+    throw new CliError('BAD_REQUEST', `genesis file ${path}: ${why}`);
+  }
+  return parseGenesis(json, path);
+}
