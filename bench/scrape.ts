@@ -33,5 +33,5 @@ export function growth(before: Map<string, number>, after: Map<string, number>):
   return out;
 }
 
-/** Message kinds that are anti-entropy's work (SPEC 8): digests, and the states and pulls they cause. */
+/** Message kinds that are anti-entropy's work (protocol.md §7, Anti-entropy): digests, and the states and pulls they cause. */
 export const ANTI_ENTROPY_KINDS = ['digest', 'account-state', 'account-pull'] as const;

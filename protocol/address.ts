@@ -1,5 +1,5 @@
 // Account addresses: a 32-byte Ed25519 public key in bech32m with the `rm` prefix
-// (SPEC 2). bech32m's checksum catches typos before a transfer is ever signed.
+// (protocol.md §2). bech32m's checksum catches typos before a transfer is ever signed.
 import { bech32m } from '@scure/base';
 import { Reason, Rejection } from './errors.ts';
 import type { Bytes } from './bytes.ts';

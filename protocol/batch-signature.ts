@@ -1,4 +1,4 @@
-// Batch signatures for votes and receipts (a documented deviation from SPEC 4: see
+// Batch signatures for votes and receipts (a documented deviation from protocol.md §4: see
 // docs/protocol.md, "Batch signatures").
 //
 // A busy custodian signs many votes and receipts between two synced writes. Instead of

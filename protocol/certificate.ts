@@ -1,4 +1,4 @@
-// Offline checks of certificates and receipt bundles (SPEC 4): everything needed is
+// Offline checks of certificates and receipt bundles (protocol.md §4): everything needed is
 // the transfer, the votes or receipts, and the epoch records they name. Custodians
 // of the recipient, storage nodes and wallets all use these same checks.
 import { equal, hexOf } from './bytes.ts';
@@ -14,7 +14,7 @@ export type CheckContext = {
   readonly network: string;
   readonly verifier: Verifier;
   readonly ringOf: RingLookup;
-  /** Nodes whose votes are void (proven equivocators, SPEC 6). */
+  /** Nodes whose votes are void (proven equivocators, protocol.md §6). */
   readonly isVoid?: (node: string) => boolean;
 };
 

@@ -1,11 +1,11 @@
-// The canonical binary layout (SPEC 2): fixed-width big-endian integers, fixed-size
+// The canonical binary layout (protocol.md §2): fixed-width big-endian integers, fixed-size
 // keys, u16-length-prefixed byte strings and lists. Every value has exactly one
 // encoding, so decoding can be strict: any truncated, trailing, oversized or
 // non-canonical byte is a typed rejection, never a crash.
 import { Reason, Rejection } from './errors.ts';
 import type { Bytes } from './bytes.ts';
 
-/** Largest message the protocol accepts; bounds memory per decode (SPEC 2). */
+/** Largest message the protocol accepts; bounds memory per decode (protocol.md §2). */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
 export const U64_MAX = (1n << 64n) - 1n;
 

@@ -13,7 +13,7 @@ export const Reason = {
   BAD_AMOUNT: 'BAD_AMOUNT',
   BAD_MEMO: 'BAD_MEMO',
   SELF_TRANSFER: 'SELF_TRANSFER',
-  // custodian checks (SPEC 5)
+  // custodian checks (protocol.md §5)
   SEQ_GAP: 'SEQ_GAP',
   SEQ_USED: 'SEQ_USED',
   BAD_PREV: 'BAD_PREV',

@@ -1,5 +1,5 @@
 // The genesis file: everything a node, the mint and a wallet must agree on before
-// the first message (SPEC 3, 6, 7). JSON on disk; epoch 0 is carried as the hex of
+// the first message (protocol.md §3, 6, 7). JSON on disk; epoch 0 is carried as the hex of
 // its signed encoding so it verifies byte for byte.
 import { fromHex, toHex, type Bytes } from './bytes.ts';
 import { Reason, Rejection } from './errors.ts';
@@ -7,7 +7,7 @@ import { decodeWith, encodeWith, readEpoch, writeEpoch, Limits, type EpochRecord
 import { validateEpoch } from './ring.ts';
 import type { Verifier } from './signature.ts';
 
-/** Reputation parameters (SPEC 6), in points; decay applies once per epoch. */
+/** Reputation parameters (protocol.md §6), in points; decay applies once per epoch. */
 export type ReputationParams = {
   readonly validNotice: number;
   readonly duplicateNotice: number;

@@ -1,5 +1,5 @@
 // Layouts of the state that moves between replicas: an account's custody state
-// (handoff, SPEC 7) and anti-entropy digests (SPEC 8).
+// (handoff, protocol.md §7) and anti-entropy digests (protocol.md §7, Anti-entropy).
 import { Reason, Rejection } from './errors.ts';
 import type { Reader, Writer } from './codec.ts';
 import type { Bytes } from './bytes.ts';

@@ -1,4 +1,4 @@
-// SHA-256, the one hash of the protocol (SPEC 2). node:crypto's native digest is
+// SHA-256, the one hash of the protocol (protocol.md §2). node:crypto's native digest is
 // deterministic and several times faster than a JS implementation on short inputs;
 // its one-shot form skips the Hash object, which dominates the cost on short inputs.
 import { createHash, hash } from 'node:crypto';

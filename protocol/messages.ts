@@ -1,4 +1,4 @@
-// Messages between nodes, and between nodes and the mint (SPEC 5-7). They are the
+// Messages between nodes, and between nodes and the mint (protocol.md §5–7). They are the
 // only input protocol machines take from the outside besides timer ticks. The
 // daemon encodes them on libp2p streams; the simulator passes the objects and
 // counts their encoded sizes.
@@ -36,10 +36,10 @@ export type Message =
   | { readonly type: 'stored'; readonly transferId: Bytes }
   | { readonly type: 'lookup'; readonly transferId: Bytes }
   | { readonly type: 'lookup-reply'; readonly transferId: Bytes; readonly bundle: Bundle | null }
-  // handoff (SPEC 7): a new custodian pulls, an old one pushes or answers
+  // handoff (protocol.md §7): a new custodian pulls, an old one pushes or answers
   | { readonly type: 'account-pull'; readonly account: Bytes; readonly epoch: number }
   | { readonly type: 'account-state'; readonly state: AccountState; readonly epoch: number }
-  // anti-entropy (SPEC 8)
+  // anti-entropy (protocol.md §7, Anti-entropy)
   | { readonly type: 'digest'; readonly digest: Digest }
   // a signed transfer handed to a gateway by a peer (the mint's issuances)
   | { readonly type: 'submit'; readonly transfer: Transfer }

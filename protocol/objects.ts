@@ -1,4 +1,4 @@
-// Ledger objects of SPEC 4: their types, canonical layouts and wire encoding.
+// Ledger objects of protocol.md §4: their types, canonical layouts and wire encoding.
 // Signing payloads, signatures and ids are in signing.ts (re-exported here, so
 // callers import every ledger-object function from this one module).
 import { Reason, Rejection } from './errors.ts';
@@ -12,7 +12,7 @@ export { bindNetwork, cachePayload, payload, payloadBuffer, sign, slabCopy, useP
 
 /** Limits, each with its reason. */
 export const Limits = {
-  /** SPEC 4: a memo is at most 64 bytes. */
+  /** protocol.md §4: a memo is at most 64 bytes. */
   MEMO_BYTES: 64,
   /** A network id is a short name chosen at genesis. */
   NETWORK_BYTES: 32,
@@ -107,7 +107,7 @@ export const TransferCodec: BodyCodec<TransferBody> = {
   tag: 'transfer',
   write(w, t) {
     memoOk(t.memo);
-    // SPEC 4: amount > 0. Refusing here means no code path can sign a zero transfer.
+    // protocol.md §4: amount > 0. Refusing here means no code path can sign a zero transfer.
     if (t.amount <= 0n) throw new Rejection(Reason.BAD_AMOUNT, 'amount must be positive');
     w.fixed(t.from, 32).fixed(t.to, 32).u64(t.amount).u64n(t.seq).fixed(t.prev, 32).var(t.memo);
   },
@@ -372,7 +372,7 @@ export function readEpoch(r: Reader): EpochRecord {
 
 /**
  * The bytes a certificate or bundle was decoded from (a view into its message). The
- * codec is canonical (SPEC 2: one encoding per value, anything else refused), so
+ * codec is canonical (protocol.md §2: one encoding per value, anything else refused), so
  * encoding the object again gives these bytes: a node stores and forwards the bundles
  * and certificates it receives, and writing them field by field was ~3 % of its CPU.
  * Objects are never mutated once built; a copy starts without the memo.

@@ -33,7 +33,7 @@ export type PersistRecord = { readonly key: string; readonly value: Bytes | null
 /**
  * What one step of a machine produced. The driver MUST make `persist` durable
  * before it sends any of `send`: that is how "durable before acknowledged"
- * (SPEC 8) holds in every driver. Events are for observers (metrics, the
+ * (protocol.md §8) holds in every driver. Events are for observers (metrics, the
  * simulator's invariant checker, the HTTP API); they carry no protocol meaning.
  */
 export type Output<E = unknown> = {

@@ -1,4 +1,4 @@
-// The ring (SPEC 3): positions are SHA-256 of ids read as 256-bit big-endian
+// The ring (protocol.md §3): positions are SHA-256 of ids read as 256-bit big-endian
 // integers; successors(key, m) are the first m distinct members at or after the
 // key's position, clockwise. Custody and storage are successors of tagged keys.
 import { compare, concat, equal, hexOf, toHex, utf8, ZERO32, type Bytes } from './bytes.ts';
@@ -30,7 +30,7 @@ export function validateEpoch(record: EpochRecord, mintKey: Bytes, verifier: Ver
   }
   if (!verify(EpochCodec, record.network, verifier, mintKey, record)) throw new Rejection(Reason.BAD_SIGNATURE, `epoch ${record.epoch} not signed by the mint`);
   if (record.k < 1 || record.q < 1 || record.q > record.k) throw new Rejection(Reason.BAD_EPOCH, `k=${record.k} q=${record.q}`);
-  // SPEC 3: 2q <= k would let two disjoint quorums certify two transfers.
+  // protocol.md §3: 2q <= k would let two disjoint quorums certify two transfers.
   if (2 * record.q <= record.k) throw new Rejection(Reason.BAD_EPOCH, `2q <= k (k=${record.k} q=${record.q})`);
   if (record.members.length === 0) throw new Rejection(Reason.BAD_EPOCH, 'an epoch needs members');
   if (prev === undefined) {

@@ -1,4 +1,4 @@
-// Ed25519 keys and signatures (SPEC 2), behind a small scheme interface so the
+// Ed25519 keys and signatures (protocol.md §2), behind a small scheme interface so the
 // simulator can swap in a cheap deterministic stand-in ("fast" crypto) while the
 // protocol code stays the same.
 //

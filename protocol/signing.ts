@@ -1,4 +1,4 @@
-// Signing payloads, signatures and ids of ledger objects (SPEC 2).
+// Signing payloads, signatures and ids of ledger objects (protocol.md §2).
 //
 // Every signed payload is  var(domain tag) ‖ var(network id) ‖ body,  with the
 // domain tag `ringmint/1/<type>`, so a signature never replays as another type or

@@ -1,7 +1,7 @@
 // Runs one protocol machine (node or mint) in a daemon: steps are synchronous and
 // so naturally serialised; each step's Output is made durable (group commit), then
 // its messages are sent and its events emitted, strictly in step order. That order
-// is what makes "durable before acknowledged" (SPEC 8) hold.
+// is what makes "durable before acknowledged" (protocol.md §8) hold.
 import { monitorEventLoopDelay, } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { Address, Output } from '../protocol/ports.ts';

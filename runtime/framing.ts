@@ -2,7 +2,7 @@
 // then that many bytes of one encoded message. The decoder takes chunks as they
 // arrive (a frame may span chunks, a chunk may hold many frames).
 
-/** SPEC 2: a message is at most 64 KiB; epoch records travel by gossip or GET /epochs instead. */
+/** protocol.md §2: a message is at most 64 KiB; epoch records travel by gossip or GET /epochs instead. */
 export const MAX_FRAME_BYTES = 64 * 1024;
 /** The big-endian u32 length before each frame. */
 export const FRAME_HEADER_BYTES = 4;

@@ -12,7 +12,7 @@ import { ZodError } from 'zod';
 import { Reason, Rejection, type ReasonCode } from '../protocol/errors.ts';
 import type { DaemonMetrics } from './metrics.ts';
 
-/** SPEC 2 / docs/api.md: request bodies are at most 64 KiB. */
+/** protocol.md §2 / docs/api.md: request bodies are at most 64 KiB. */
 export const BODY_LIMIT_BYTES = 64 * 1024;
 export const TOKEN_FILE = 'api-token';
 

@@ -1,5 +1,5 @@
 // The daemon's Ed25519 key: one key is the node id (32-byte public key), the libp2p
-// PeerId and the signer of votes and receipts (SPEC 2). Kept in the data dir, mode 0600.
+// PeerId and the signer of votes and receipts (protocol.md §2). Kept in the data dir, mode 0600.
 import { existsSync, readFileSync, writeFileSync, mkdirSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateKeyPairFromSeed, publicKeyFromRaw } from '@libp2p/crypto/keys';

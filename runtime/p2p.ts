@@ -1,4 +1,4 @@
-// The libp2p host of a node or the mint (SPEC 3, 9): TCP + noise + yamux, identify,
+// The libp2p host of a node or the mint (protocol.md §3, 9): TCP + noise + yamux, identify,
 // kad-dht for peer routing (bootstrap: the mint and configured peers), gossipsub for
 // the mint's epochs, alerts and repudiations, and /ringmint/1/msg: one long-lived
 // length-prefixed stream per peer and direction for every other message.

@@ -1,5 +1,5 @@
 // Durable records of one machine (node or mint) in LevelDB under the data dir
-// (SPEC 8). Writes use group commit: the records of every step that arrives while a
+// (protocol.md §8). Writes use group commit: the records of every step that arrives while a
 // synced batch is in flight are gathered into the next batch, so one fsync covers
 // many votes. A step's promise resolves only when its records are on disk; the
 // driver waits for it before it sends anything that step produced.

@@ -1,4 +1,4 @@
-// The invariant checker (SPEC 10, I1-I8), fed by the machines' event streams and,
+// The invariant checker (protocol.md §9, I1-I8), fed by the machines' event streams and,
 // at the end, by their final state. It only watches: it never decides anything
 // the protocol decides. I3 (no double spend) is checked the moment a certificate
 // appears; the others at the end, over all accounts and bundles or an even sample

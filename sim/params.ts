@@ -172,7 +172,7 @@ export function resolveParams(scenario: unknown, overrides: Record<string, unkno
     throw new Rejection(Reason.BAD_REQUEST, `scenario knob ${where}: ${issue.message}`);
   }
   const p = r.data;
-  if (2 * p.q <= p.k || p.q > p.k) throw new Rejection(Reason.BAD_REQUEST, `k=${p.k} q=${p.q}: need q <= k and 2q > k (SPEC 3)`);
+  if (2 * p.q <= p.k || p.q > p.k) throw new Rejection(Reason.BAD_REQUEST, `k=${p.k} q=${p.q}: need q <= k and 2q > k (protocol.md §3)`);
   const honest = p.nodes - p.adversaries.equivocators - p.adversaries.falseAccusers - p.adversaries.silent;
   if (honest < 1) throw new Rejection(Reason.BAD_REQUEST, 'scenario needs at least one honest node');
   if (p.adversaries.doubleSpenders > p.accounts / 2) throw new Rejection(Reason.BAD_REQUEST, 'at most half the accounts may double-spend');

@@ -1,4 +1,4 @@
-// Wallets and their traffic (SPEC 5 from the wallet's side): accounts funded by
+// Wallets and their traffic (protocol.md §5 from the wallet's side): accounts funded by
 // issuance, Poisson arrivals, uniform or Zipf senders and recipients. A wallet
 // keeps one transfer in flight per account (the next seq must follow a locked one),
 // resubmits a pending transfer as is, and never signs a different transfer for a

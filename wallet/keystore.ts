@@ -4,7 +4,7 @@
 // Besides the key, a wallet file keeps the signing ledger: the next seq, the head
 // (the id `prev` must name) and every transfer this wallet signed. That ledger is
 // what stops the wallet from ever signing two different transfers for one seq
-// (SPEC 5), so it is authenticated too: an HMAC keyed from the passphrase covers
+// (protocol.md §5), so it is authenticated too: an HMAC keyed from the passphrase covers
 // it, and a rolled-back or edited ledger is refused when the wallet is unlocked.
 // Statuses are not covered: read-only commands refresh them without a passphrase.
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';

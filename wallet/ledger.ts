@@ -1,4 +1,4 @@
-// Seq safety (SPEC 5): a wallet never signs two different transfers for one seq.
+// Seq safety (protocol.md §5): a wallet never signs two different transfers for one seq.
 // A transfer that has not settled keeps its seq and is resubmitted exactly as it
 // was signed; only an explicit --seq signs over a used seq, with a warning, because
 // if both transfers reach custodians the account is frozen as a double spender.

@@ -1,4 +1,4 @@
-// Offline check of a receipt bundle (SPEC 4): the bundle's certificate and receipts
+// Offline check of a receipt bundle (protocol.md §4): the bundle's certificate and receipts
 // against the epoch records they name. Records may come from any node, because
 // each one is checked here: signed by the mint pinned in the genesis file and
 // chained by `prev` back to epoch 0 of that genesis. No node is trusted.

@@ -1,4 +1,4 @@
-// Admission (SPEC 7). A node asks to join with a request signed by its own key.
+// Admission (protocol.md §7). A node asks to join with a request signed by its own key.
 // Under `open` it is admitted automatically, at most maxJoinsPerEpoch per epoch so
 // a burst of new identities cannot reshape the ring at once; under `allowlist` only
 // the operator admits. Either way the node becomes a member at the next epoch.

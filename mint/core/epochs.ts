@@ -1,4 +1,4 @@
-// The epoch chain (SPEC 3, 7): each record names its members, keeps genesis k and
+// The epoch chain (protocol.md §3, 7): each record names its members, keeps genesis k and
 // q, links to the previous record's hash, and is signed by the mint. A new epoch
 // is made only when membership changes, and at most once per epochIntervalMs so
 // the ring (and the handoffs it causes) does not churn.

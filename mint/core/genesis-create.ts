@@ -1,4 +1,4 @@
-// Making a network's genesis (SPEC 3, 6, 7): the parameters everyone must agree on
+// Making a network's genesis (protocol.md §3, 6, 7): the parameters everyone must agree on
 // before the first message, with epoch 0 signed by the mint. Used by the devnet,
 // the simulator and tests; the result round-trips through genesisToJson/FromJson.
 import { compare, ZERO32, type Bytes } from '../../protocol/bytes.ts';
@@ -44,7 +44,7 @@ export function createGenesis(p: GenesisParams): Genesis {
   };
   if (p.network.length === 0 || Buffer.byteLength(p.network) > Limits.NETWORK_BYTES) bad('network id must be 1..32 bytes');
   if (!Number.isInteger(k) || !Number.isInteger(q) || k < 1 || q < 1 || q > k || k > 255) bad(`k=${k} q=${q}`);
-  // SPEC 3: 2q <= k would let two disjoint quorums certify two transfers for one seq.
+  // protocol.md §3: 2q <= k would let two disjoint quorums certify two transfers for one seq.
   if (2 * q <= k) bad(`2q <= k (k=${k} q=${q})`);
   const members = sortMembers(p.members);
   if (members.length === 0) bad('epoch 0 needs at least one member');

@@ -1,4 +1,4 @@
-// Issuance (SPEC 4): the mint account signs ordinary transfers, seq 1, 2, ... each
+// Issuance (protocol.md §4): the mint account signs ordinary transfers, seq 1, 2, ... each
 // naming the previous one's id, with no balance limit but an optional supply cap.
 // The mint is off the transfer path, so each issuance is handed to a gateway node.
 import { ZERO32, equal, toHex, type Bytes } from '../../protocol/bytes.ts';

@@ -1,6 +1,6 @@
 // The mint's durable log. Every state change is one numbered entry; the machine
 // applies an entry the same way live and on restore, so a restored mint is the
-// same mint (SPEC 8). Entries carry results (signed objects, exact scores), never
+// same mint (protocol.md §8). Entries carry results (signed objects, exact scores), never
 // inputs to recompute, so replay needs no clock and no signing.
 import type { Bytes } from '../../protocol/bytes.ts';
 import { Reason, Rejection } from '../../protocol/errors.ts';

@@ -1,4 +1,4 @@
-// The mint as a pure state machine (SPEC 4, 6, 7): issuance, notice verification
+// The mint as a pure state machine (protocol.md §4, 6, 7): issuance, notice verification
 // and relay, reputation, admission and epochs. Drivers (mint/daemon, the simulator)
 // feed it messages and ticks and carry out its Output; it reads time only from
 // the Clock, and every state change goes through one durable log (mint-log.ts),

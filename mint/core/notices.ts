@@ -1,4 +1,4 @@
-// Notice verification (SPEC 6). A node that sees a conflict reports it; the mint
+// Notice verification (protocol.md §6). A node that sees a conflict reports it; the mint
 // checks the evidence itself, then relays one alert per offence (per (from, seq)
 // for a double spend, per node for an equivocation) or repudiates the notice.
 import { equal, toHex, type Bytes } from '../../protocol/bytes.ts';

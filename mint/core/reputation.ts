@@ -1,4 +1,4 @@
-// Reputation (SPEC 6): scores start at 0, move only by signed, numbered events,
+// Reputation (protocol.md §6): scores start at 0, move only by signed, numbered events,
 // decay toward 0 once per epoch, and decide who is graylisted (notices dropped
 // unread) and who is evicted. A proven equivocator is banned for good.
 import { toHex, type Bytes } from '../../protocol/bytes.ts';

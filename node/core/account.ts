@@ -16,7 +16,7 @@ export type Account = {
   /**
    * Transfers peers reported locked above this replica's head, not adopted for want of
    * proof. One of them may be certified, so a different transfer at their seq is
-   * answered `conflict`, never voted for (SPEC 7 merge rule). Absent on most accounts.
+   * answered `conflict`, never voted for (protocol.md §7 merge rule). Absent on most accounts.
    */
   pins?: Transfer[];
   /** Sum of debits locked. */

@@ -1,4 +1,4 @@
-// Anti-entropy (SPEC 8): replicas of an account, and of a bundle, periodically
+// Anti-entropy (protocol.md §7, Anti-entropy): replicas of an account, and of a bundle, periodically
 // swap digests; where they differ, each side sends its state (or asks for the
 // bundle) and the monotone merge of handoff.ts repairs the gap.
 import { equal, fromHex, type Bytes } from '../../protocol/bytes.ts';

@@ -32,9 +32,9 @@ export type AccountView = {
   /** Id of the transfer at `seq` (the `prev` of the next one), or null. */
   readonly head: Bytes | null;
   readonly frozen: boolean;
-  /** False while a new custodian is still pulling this account (SPEC 7). */
+  /** False while a new custodian is still pulling this account (protocol.md §7). */
   readonly synced: boolean;
-  /** Sum of credits applied at this replica (optional: for checkers of SPEC 10 I1/I4). */
+  /** Sum of credits applied at this replica (optional: for checkers of protocol.md §9 I1/I4). */
   readonly credited?: bigint;
 };
 
@@ -63,7 +63,7 @@ export type NodeOptions = {
   /**
    * False: the machine writes no durable records (Output.persist stays empty) and skips
    * encoding them. Only for a driver that will never restart it from a store (the
-   * simulator's runs without restarts); a daemon is always durable (SPEC 8).
+   * simulator's runs without restarts); a daemon is always durable (protocol.md §8).
    */
   readonly durable?: boolean;
   /**
@@ -110,7 +110,7 @@ export type AccountHistory = {
   readonly credits: readonly { readonly transferId: Bytes; readonly amount: bigint }[];
   /** By seq, ascending. `certified`: at or below the highest seq this replica knows certified. */
   readonly debits: readonly { readonly seq: number; readonly transferId: Bytes; readonly to: Bytes; readonly amount: bigint; readonly certified: boolean }[];
-  /** False while a new custodian is still pulling this account (SPEC 7). */
+  /** False while a new custodian is still pulling this account (protocol.md §7). */
   readonly synced: boolean;
 };
 

@@ -1,7 +1,7 @@
-// The custodian's rules (SPEC 5 steps 2-4): lock (from, seq) to one transfer and
+// The custodian's rules (protocol.md §5 steps 2-4): lock (from, seq) to one transfer and
 // vote, apply credits exactly once and answer receipts, freeze accounts proven to
 // double-spend. Every lock and credit is a persist record of the same step, so the
-// driver makes it durable before the vote or receipt leaves (SPEC 8).
+// driver makes it durable before the vote or receipt leaves (protocol.md §8).
 import { equal, fromHex, toHex, ZERO32, type Bytes } from '../../protocol/bytes.ts';
 import { checkCertificate } from '../../protocol/certificate.ts';
 import { Reason, Rejection, type ReasonCode } from '../../protocol/errors.ts';
@@ -94,7 +94,7 @@ export class Custodian {
   }
 
 
-  /** SPEC 5.2: check, lock durably, vote. Answers go to `from` (the gateway). The hot path: no closures, one hex. */
+  /** protocol.md §5 step 2: check, lock durably, vote. Answers go to `from` (the gateway). The hot path: no closures, one hex. */
   onVoteRequest(from: Address, t: Transfer): void {
     const ctx = this.ctx;
     const replyTo = 'node' in from ? from.node : undefined;
@@ -173,7 +173,7 @@ export class Custodian {
     ctx.sendHex(replyTo, { type: 'vote', vote });
   }
 
-  /** (from, seq) is locked to another transfer: answer `conflict` and report both to the mint (SPEC 5.2). */
+  /** (from, seq) is locked to another transfer: answer `conflict` and report both to the mint (protocol.md §5 step 2). */
   private conflict(replyTo: string | undefined, t: Transfer, id: Bytes, locked: Transfer): void {
     const ctx = this.ctx;
     if (replyTo !== undefined) ctx.sendHex(replyTo, { type: 'conflict', transferId: id, locked });
@@ -192,8 +192,8 @@ export class Custodian {
   }
 
   /**
-   * SPEC 5.3: the debit is certified. Marks it; if this replica locked another
-   * transfer at that seq (it was outvoted), the certified one replaces it (SPEC 7 merge rule).
+   * protocol.md §5 step 3: the debit is certified. Marks it; if this replica locked another
+   * transfer at that seq (it was outvoted), the certified one replaces it (protocol.md §7 merge rule).
    */
   onCertified(cert: Certificate): void {
     const t = cert.transfer;
@@ -227,7 +227,7 @@ export class Custodian {
     this.ctx.persist(Keys.pin(hex, toHex(transferId(t))), this.transferBytes(t));
   }
 
-  /** A checked certificate for (from, seq): record it, replacing a different lock (SPEC 7 merge rule). */
+  /** A checked certificate for (from, seq): record it, replacing a different lock (protocol.md §7 merge rule). */
   adoptCertified(hex: string, cert: Certificate): void {
     const ctx = this.ctx;
     const t = cert.transfer;
@@ -263,8 +263,8 @@ export class Custodian {
   }
 
   /**
-   * SPEC 5.4: check the certificate, apply the credit once by transfer id, answer a
-   * receipt. A custodian of the sender too takes the request as SPEC 5.3's `certified`
+   * protocol.md §5 step 4: check the certificate, apply the credit once by transfer id, answer a
+   * receipt. A custodian of the sender too takes the request as protocol.md §5 step 3's `certified`
    * (the gateway sends it no separate one).
    */
   onCreditRequest(from: Address, cert: Certificate): void {
@@ -317,7 +317,7 @@ export class Custodian {
     }
   }
 
-  /** SPEC 6: a proven double spender's account takes no new debits; credits still apply. */
+  /** protocol.md §6: a proven double spender's account takes no new debits; credits still apply. */
   freeze(account: Bytes): void {
     const hex = toHex(account);
     const a = this.account(hex);

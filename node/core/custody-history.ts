@@ -31,7 +31,7 @@ const MAX_WINDOWED_ACCOUNTS = 256;
 
 export class CustodyHistory {
   /**
-   * Credits applied: transfer id hex -> amount (exactly-once by id, SPEC 5.4). With a
+   * Credits applied: transfer id hex -> amount (exactly-once by id, protocol.md §5 step 4). With a
    * reader only those in their account's window; older ones are `c/` records.
    */
   readonly credits = new Map<string, { readonly to: string; readonly amount: bigint }>();

@@ -1,4 +1,4 @@
-// The gateway's side of SPEC 5: gather q votes into a certificate, have the
+// The gateway's side of protocol.md §5: gather q votes into a certificate, have the
 // recipient's custodians credit it, gather q receipts into a bundle and hand it to
 // the storage primary. Retries on tick; everything is idempotent by transfer id.
 // Gateway state is soft: after a crash the wallet resubmits and the custodians
@@ -53,7 +53,7 @@ export type BundleSource = {
 
 /**
  * A conflicted transfer whose rival's certificate is still sought: a custodian
- * that voted for both is an equivocator, and its two votes are the evidence (SPEC 6).
+ * that voted for both is an equivocator, and its two votes are the evidence (protocol.md §6).
  */
 type RivalSearch = { readonly rivalId: Bytes; tries: number; nextTry: number };
 
@@ -125,7 +125,7 @@ export class Gateway {
     if (status === 'rejected' && reason !== undefined) this.ctx.emit({ type: 'rejected', transferId: p.id, reason, detail: detail ?? '' });
   }
 
-  /** SPEC 5.1: a wallet's signed transfer. A known one is resumed, never duplicated. */
+  /** protocol.md §5 step 1: a wallet's signed transfer. A known one is resumed, never duplicated. */
   submit(t: Transfer): void {
     const ctx = this.ctx;
     const id = transferId(t);
@@ -141,7 +141,7 @@ export class Gateway {
     }
     if (p) {
       if (p.status === 'rejected' || (p.phase !== 'done' && !this.active.has(p))) {
-        // Resubmitted as is (SPEC 5): try again from where it stands.
+        // Resubmitted as is (protocol.md §5): try again from where it stands.
         p.rejects.clear();
         if (p.status === 'rejected') {
           p.status = 'pending';
@@ -213,7 +213,7 @@ export class Gateway {
   /**
    * A new epoch: the custodians of `from` may have changed before every old one heard
    * `certified`. The new ones get the certificates of transfers still in hand, so a
-   * merge there keeps the certified lock and never votes a rival (SPEC 7).
+   * merge there keeps the certified lock and never votes a rival (protocol.md §7).
    */
   onEpochChange(): void {
     const ctx = this.ctx;
@@ -268,7 +268,7 @@ export class Gateway {
     set.set(voter, v);
     p.rejects.delete(voter);
     if (set.size < ring.q) return;
-    // SPEC 5.3: q votes of one epoch make the certificate; the debit is final.
+    // protocol.md §5 step 3: q votes of one epoch make the certificate; the debit is final.
     // In canonical order (votes by voter), as the certificate decodes: the object this node keeps is the one its peers see.
     p.certificate = { transfer: t, votes: [...set.values()].sort((a, b) => compare(a.voter, b.voter)) };
     p.phase = 'crediting';
@@ -301,7 +301,7 @@ export class Gateway {
     this.active.delete(p);
   }
 
-  /** A custodian holds (from, seq) locked to another transfer: a double spend attempt (SPEC 5.2). */
+  /** A custodian holds (from, seq) locked to another transfer: a double spend attempt (protocol.md §5 step 2). */
   onConflict(fromHex: string, id: Bytes, locked: Transfer): void {
     const p = this.byId.get(hexOf(id));
     if (!p) return;

@@ -1,4 +1,4 @@
-// Handoff of custody at an epoch change (SPEC 7). Old custodians push each
+// Handoff of custody at an epoch change (protocol.md §7). Old custodians push each
 // account's state to the members that newly became its custodians; a new custodian
 // that lacks an account answers NOT_SYNCED, pulls it from the old custodians and
 // merges. It votes for the account only once q old custodians have answered.
@@ -300,7 +300,7 @@ export class Handoff {
     return best;
   }
 
-  /** SPEC 7 merge, with proofs: certified locks win, agreed heads move the head up, the rest is pinned. */
+  /** protocol.md §7 merge, with proofs: certified locks win, agreed heads move the head up, the rest is pinned. */
   merge(hex: string, pool: Pool, fresh: AccountState): void {
     const c = this.custodian;
     const ctx = this.ctx;

@@ -94,7 +94,7 @@ export class NodeContext {
       network: this.network,
       verifier: scheme,
       ringOf: (n) => this.ringOf(n),
-      // No isVoid here: certificates stay valid forever (SPEC 7). An equivocator's
+      // No isVoid here: certificates stay valid forever (protocol.md §7). An equivocator's
       // votes are void for certificates gathered after its alert (the gateway skips
       // them); one already formed keeps q >= k/2 + 1 votes, so with at most 2q - k - 1
       // equivocators per group no rival certificate can exist, and voiding it after

@@ -1,5 +1,5 @@
 // A ringmint node as a deterministic state machine: custodian, gateway and storage
-// node at once (SPEC 1), plus handoff and anti-entropy. Drivers (the daemon, the
+// node at once (protocol.md §1), plus handoff and anti-entropy. Drivers (the daemon, the
 // simulator) feed it submits, messages and ticks, persist each step's records
 // before sending its messages, and rebuild it from those records after a crash.
 import { equal, toHex, type Bytes } from '../../protocol/bytes.ts';
@@ -137,7 +137,7 @@ export class NodeMachine implements RestorableNodeMachine {
     }
   }
 
-  // ------------------------------------------------------------ alerts (SPEC 6)
+  // ------------------------------------------------------------ alerts (protocol.md §6)
 
   private onAlert(alert: Alert, persist: boolean): void {
     const ctx = this.ctx;
@@ -175,7 +175,7 @@ export class NodeMachine implements RestorableNodeMachine {
       verify(VoteCodec, ctx.network, ctx.scheme, v1.voter, v1) && verify(VoteCodec, ctx.network, ctx.scheme, v2.voter, v2);
   }
 
-  // ------------------------------------------------------------ restore (SPEC 8)
+  // ------------------------------------------------------------ restore (protocol.md §8)
 
   private restore(src: RecordSource): void {
     for (const prefix of this.restorePrefixes()) for (const [k, v] of src.entries(prefix)) this.restoreRecord(k, v);

@@ -1,4 +1,4 @@
-// Storage of receipt bundles (SPEC 5.5): a checked bundle is stored durably and
+// Storage of receipt bundles (protocol.md §5 step 5): a checked bundle is stored durably and
 // acknowledged; the node that receives it as primary forwards copies to the next
 // storage nodes. Any node answers a lookup, from its own store or by asking the
 // bundle's storage nodes.
@@ -242,7 +242,7 @@ export class Storage {
     for (const n of ctx.ring.storage(id)) if (!ctx.isMe(n)) ctx.sendTo(n, { type: 'lookup', transferId: id });
   }
 
-  /** SPEC 7: bundles whose storage set gained members at an epoch change go to the new members. */
+  /** protocol.md §7: bundles whose storage set gained members at an epoch change go to the new members. */
   handoff(prevEpoch: number): void {
     const ctx = this.ctx;
     const prev = ctx.ringOf(prevEpoch);

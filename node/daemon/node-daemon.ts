@@ -68,7 +68,7 @@ export type NodeConfig = {
   genesis: string;
   logLevel: string;
   /**
-   * Milliseconds between anti-entropy rounds (SPEC 8). Shorter repairs a replica that
+   * Milliseconds between anti-entropy rounds (protocol.md §7, Anti-entropy). Shorter repairs a replica that
    * missed a message sooner; each round costs work in proportion to what changed
    * since the last (every bundle stored since, every account that moved).
    */

@@ -1,4 +1,4 @@
-// The custodian's rules (SPEC 5.2-5.4, 6): one test per rule and per reason code.
+// The custodian's rules (protocol.md §5 step 2-4, 6): one test per rule and per reason code.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Harness, NETWORK, secret } from './harness.ts';
@@ -232,7 +232,7 @@ test('equivocation alert: the voter no longer counts toward new certificates; fo
   const v2 = sign(VoteCodec, NETWORK, bad, { transferId: transferId(u), from: alice.publicKey, seq: 1, epoch: 0, voter: bad.publicKey });
   const alert = alertFor(h, equivocationEvidence(v1, v2));
   for (const n of h.nodes.keys()) h.ask(n, { type: 'alert', alert }, { mint: true });
-  // SPEC 7: certificates stay valid forever, even one carrying the equivocator's vote.
+  // protocol.md §7: certificates stay valid forever, even one carrying the equivocator's vote.
   // A custodian of bob only: one of alice's would also take the request as `certified` (locking t at seq 1).
   const to = h.custodiansOf(bob.publicKey).find((x) => !custodians.includes(x))!;
   assert.ok(to !== undefined, 'bob has a custodian outside alice\'s group');

@@ -1,4 +1,4 @@
-// SPEC 8: every lock, credit and stored bundle is a persist record of the step that
+// protocol.md §8: every lock, credit and stored bundle is a persist record of the step that
 // answers it; a machine rebuilt from those records answers exactly as before.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';

@@ -1,4 +1,4 @@
-// Equivocation (SPEC 4, 6): a custodian that votes for two transfers of one
+// Equivocation (protocol.md §4, 6): a custodian that votes for two transfers of one
 // (from, seq, epoch) is caught by the gateway of the losing transfer, which holds
 // one vote and finds the other in the winner's stored certificate.
 import { test } from 'uvu';

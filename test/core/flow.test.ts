@@ -1,4 +1,4 @@
-// The gateway's flow (SPEC 5): statuses, retries, idempotency, conflicts, storage and lookups.
+// The gateway's flow (protocol.md §5): statuses, retries, idempotency, conflicts, storage and lookups.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Harness, NETWORK, secret } from './harness.ts';

@@ -1,4 +1,4 @@
-// Races between a transfer flow and an epoch change (SPEC 7, I3): old custodians that
+// Races between a transfer flow and an epoch change (protocol.md §7, I3): old custodians that
 // still vote in the old epoch after a new custodian pulled the account, `certified`
 // lost, and pipelined issuance across the change.
 import { test } from 'uvu';

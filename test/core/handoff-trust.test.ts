@@ -1,4 +1,4 @@
-// Handoff trusts no single old custodian (SPEC 7): invented credits and heads from one
+// Handoff trusts no single old custodian (protocol.md §7): invented credits and heads from one
 // reporter are not merged; a restarted gateway completes a resubmitted transfer.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';

@@ -1,4 +1,4 @@
-// Handoff at an epoch change (SPEC 7) and anti-entropy repair (SPEC 8).
+// Handoff at an epoch change (protocol.md §7) and anti-entropy repair (protocol.md §7, Anti-entropy).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Harness, NETWORK, secret, ringCustodians } from './harness.ts';

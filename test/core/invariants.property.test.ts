@@ -1,4 +1,4 @@
-// SPEC 10 invariants under random schedules: many accounts, honest and
+// protocol.md §9 invariants under random schedules: many accounts, honest and
 // double-spending wallets, lost / duplicated / reordered messages, and one
 // Byzantine custodian that votes for anything, and (in most runs) an epoch change
 // mid-run that removes a member and adds two. Checks I1, I2, I3, I4 and I7.
@@ -73,7 +73,7 @@ function run(s: Scenario): Stats {
   };
 
   for (let round = 0; round < s.rounds; round++) {
-    // Membership changes mid-run: one member leaves, the two spares join (SPEC 7 handoff).
+    // Membership changes mid-run: one member leaves, the two spares join (protocol.md §7 handoff).
     if (round === s.epochAt) h.newEpoch([0, 1, 2, 3, 4, 5, 6, 7, 8, 9].filter((i) => i !== s.leaver));
     for (const w of wallets) {
       const other = wallets[(wallets.indexOf(w) + 1 + rng.int(wallets.length - 1)) % wallets.length]!;
@@ -81,7 +81,7 @@ function run(s: Scenario): Stats {
       if (w.honest) {
         const st = w.last ? h.node(w.last.gw).transfer(transferId(w.last.t))?.status : 'stored';
         if (st === 'rejected' || st === 'pending') {
-          h.submit(w.last!.gw, w.last!.t); // resubmitted as is, never re-signed (SPEC 5)
+          h.submit(w.last!.gw, w.last!.t); // resubmitted as is, never re-signed (protocol.md §5)
           continue;
         }
         const spendable = received(w) - w.sent;
@@ -187,7 +187,7 @@ function check(h: Harness, wallets: Wallet[], history: Map<string, { t: Transfer
       if (ev.kind === 'double-spend') assert.not.ok(toHex(ev.t1.from) === w.hex, 'I7: alert against an honest account');
     }
   }
-  // A double spender whose alert went out is frozen at every honest custodian (SPEC 6).
+  // A double spender whose alert went out is frozen at every honest custodian (protocol.md §6).
   let frozen = 0;
   for (const a of h.alerts) {
     const ev = a.notice.evidence;

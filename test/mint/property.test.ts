@@ -1,4 +1,4 @@
-// Property (I7, SPEC 10): whatever mix of notices arrives, an honest reporter,
+// Property (I7, protocol.md §9): whatever mix of notices arrives, an honest reporter,
 // who reports only real offences, never loses reputation; a false accuser ends
 // with a negative score.
 import { test } from 'uvu';
