@@ -18,6 +18,9 @@ const RCPT = utf8('rcpt');
 const custodianMemo = new Memo<{ readonly ring: Ring; readonly list: Bytes[] }>('custodians');
 const storageMemo = new Memo<{ readonly ring: Ring; readonly list: Bytes[] }>('storage');
 
+/** Rings by epoch record object (Ring.of); weak, so a dropped record takes its ring with it. */
+const ringOf = new WeakMap<EpochRecord, Ring>();
+
 export function position(id: Bytes): Bytes {
   return sha256(id);
 }
@@ -56,6 +59,16 @@ export class Ring {
   private readonly memberSet: Set<string>;
   private readonly custodianCache = new Map<string, Bytes[]>();
   private static readonly CACHE_LIMIT = 1 << 20;
+
+  /**
+   * The ring of an epoch record, built once per record object: drivers ask for the
+   * current epoch's ring on every read, and building one sorts every member.
+   */
+  static of(epoch: EpochRecord): Ring {
+    let r = ringOf.get(epoch);
+    if (r === undefined) ringOf.set(epoch, (r = new Ring(epoch)));
+    return r;
+  }
 
   constructor(epoch: EpochRecord) {
     this.epoch = epoch;

@@ -103,8 +103,7 @@ export function requireToken(token: string) {
 }
 
 /** ?wait= and ?timeoutMs= of POST /transfers and POST /issue. */
-export const WAIT_LEVELS = ['final', 'credited', 'stored'] as const;
-export type WaitLevel = (typeof WAIT_LEVELS)[number];
+export { WAIT_LEVELS, type WaitLevel } from '../protocol/wait-levels.ts';
 /** A caller may wait at most this long for a transfer to reach a status. */
 export const MAX_WAIT_MS = 60_000;
 export const DEFAULT_WAIT_MS = 10_000;

@@ -6,6 +6,7 @@
 import { equal, hexOf, toHex, type Bytes } from '../protocol/bytes.ts';
 import { transferId } from '../protocol/objects.ts';
 import type { NodeEvent } from '../node/core/api.ts';
+import { agreement, replicaOfView, type ReplicaView } from '../node/core/read-quorum.ts';
 import type { MintEvent, MintMachineApi } from '../mint/core/api.ts';
 import { sharedRing } from '../node/core/node-context.ts';
 import type { Host } from './host.ts';
@@ -189,17 +190,26 @@ export class Checker {
         const expect = (this.credits.get(w.idHex) ?? 0n) - (this.debits.get(w.idHex) ?? 0n);
         let agree = 0;
         let asked = 0;
+        // What a node's HTTP read would answer (core/read-quorum.ts): every live custodian, honest or not.
+        const read: ReplicaView[] = [];
         for (const c of ring.custodians(w.id)) {
           const h = byHex.get(toHex(c));
-          if (!h || !h.up || !h.honest || h.amnesiac || !h.machine) continue;
+          if (!h || !h.up || h.amnesiac || !h.machine) continue;
           const v = h.machine.account(w.id);
-          if (!v || !v.synced) continue;
+          const r = replicaOfView(v);
+          if (r !== undefined) read.push(r);
+          if (!h.honest || !v || !v.synced) continue;
           asked++;
           if (v.balance === expect) agree++;
           else this.replicaLag++;
         }
         if (asked > 0 && agree === 0) {
           this.fail('I1', `account ${w.idHex.slice(0, 16)}: ledger says ${expect}, no live custodian agrees`, now);
+          break;
+        }
+        const quorumRead = agreement(read);
+        if (quorumRead !== null && quorumRead.count >= ring.q && quorumRead.view.balance !== expect) {
+          this.fail('I1', `account ${w.idHex.slice(0, 16)}: a quorum read answers ${quorumRead.view.balance}, ledger says ${expect}`, now);
           break;
         }
       }

@@ -7,12 +7,13 @@ import { hexOf, toHex } from '../protocol/bytes.ts';
 import type { Message } from '../protocol/messages.ts';
 import { wireSize } from './wire-size.ts';
 import { ARRIVAL, CALL, DELIVER, FUND, MINT_DELIVER, MINT_TICK, SECOND, SUBMIT, TICK, WALLET_CHECK } from './event-kinds.ts';
-import { JoinCodec, sign, transferId, usePayloadSlabs, type Transfer } from '../protocol/objects.ts';
+import { transferId, usePayloadSlabs, type Transfer } from '../protocol/objects.ts';
 import { MemoryStore, type Address, type Output } from '../protocol/ports.ts';
 import { ed25519, fastScheme, type SignatureScheme } from '../protocol/signature.ts';
 import type { Genesis } from '../protocol/genesis.ts';
 import type { NodeEvent, NodeInit, NodeMachineApi } from '../node/core/api.ts';
 import type { MintEvent, MintInit, MintMachineApi } from '../mint/core/api.ts';
+import { joinRequest } from '../node/core/joining.ts';
 import { Scheduler } from './scheduler.ts';
 import { Prng } from './prng.ts';
 import { MINT, Network, WALLET } from './network.ts';
@@ -229,8 +230,7 @@ export class World implements WorldView {
     const signer = this.scheme.signer(this.rng.fork(`join-${this.hosts.length}`).bytes(32));
     const h = this.addHost(signer, 'honest');
     this.start(h);
-    const join = sign(JoinCodec, NETWORK_ID, signer, { node: h.id, addrs: [`/sim/${h.index}`], issuedAt: Math.floor(this.sched.time) });
-    this.route(h.index, MINT_ADDR, { type: 'join', join });
+    this.route(h.index, MINT_ADDR, joinRequest(NETWORK_ID, signer, [`/sim/${h.index}`], Math.floor(this.sched.time)));
     return h;
   }
 

@@ -8,6 +8,7 @@ import { CliError, warn } from '../runtime/cli-output.ts';
 import { NodeClient } from './client.ts';
 import { Keystore } from './keystore.ts';
 import { findEndpoints, loadGenesisFile, parseGenesis, type Endpoints, type NetworkOptions } from './network.ts';
+import { STATUS_RANK } from '../protocol/wait-levels.ts';
 
 export type CommonOptions = NetworkOptions & { walletDir?: string; json?: boolean };
 
@@ -52,8 +53,9 @@ export function parseSeqOption(s: string | undefined): number | undefined {
 }
 
 /** Statuses in the order a transfer reaches them. */
-export const WAIT_RANK: Record<string, number> = { signed: -1, pending: 0, final: 1, credited: 2, stored: 3 };
-export const WAITS = ['pending', 'final', 'credited', 'stored'] as const;
+/** The protocol's ranking (protocol/wait-levels.ts), plus the wallet's own first step: signed, not yet taken by a node. */
+export const WAIT_RANK: Record<string, number> = { signed: -1, ...STATUS_RANK };
+export const WAITS = Object.keys(STATUS_RANK) as (keyof typeof STATUS_RANK)[];
 export type Wait = (typeof WAITS)[number];
 
 export function parseWait(s: string | undefined, dflt: Wait): Wait {

@@ -57,20 +57,4 @@ export function mintInit(p: MintInitParams): { genesis: Genesis; genesisPath: st
   return { genesis, genesisPath, token };
 }
 
-/** "12.5" with 6 decimals -> 12500000n; at most `decimals` fraction digits. */
-export function parseCoins(s: string, decimals: number): bigint {
-  const m = /^(\d+)(?:\.(\d+))?$/.exec(s.trim());
-  if (!m) throw new Rejection(Reason.BAD_AMOUNT, `not an amount: ${s}`);
-  const frac = m[2] ?? '';
-  if (frac.length > decimals) throw new Rejection(Reason.BAD_AMOUNT, `at most ${decimals} decimals: ${s}`);
-  const v = BigInt(m[1]! + frac.padEnd(decimals, '0'));
-  if (v === 0n) throw new Rejection(Reason.BAD_AMOUNT, 'amount must be positive');
-  return v;
-}
-
-export function formatCoins(v: bigint, decimals: number): string {
-  if (decimals === 0) return v.toString();
-  const s = v.toString().padStart(decimals + 1, '0');
-  const frac = s.slice(-decimals).replace(/0+$/, '');
-  return s.slice(0, -decimals) + (frac ? '.' + frac : '');
-}
+export { formatCoins, parseCoins } from '../../protocol/amounts.ts';

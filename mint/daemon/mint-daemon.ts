@@ -188,7 +188,7 @@ export class MintDaemon {
     let nextResubmit = Date.now() + RESUBMIT_AFTER_MS;
     let attempt = 1;
     while (Date.now() < deadline) {
-      const storage = new Ring(this.machine.currentEpoch()).storage(id).map(toHex);
+      const storage = Ring.of(this.machine.currentEpoch()).storage(id).map(toHex);
       const found = await this.queries.askBundle(id, storage, (to, m) => this.p2p.send(to, m), Math.min(STORED_POLL_MS * 4, Math.max(1, deadline - Date.now())));
       if (found) return true;
       if (Date.now() >= nextResubmit) {

@@ -8,7 +8,8 @@ import type { Alert, Bundle, Certificate, EpochRecord, Evidence, Notice, Repudia
 import type { Address, Clock, Output, Random, RecordReader, RecordSource } from '../../protocol/ports.ts';
 import type { SignatureScheme, Signer } from '../../protocol/signature.ts';
 
-export type TransferStatus = 'pending' | 'final' | 'credited' | 'stored' | 'rejected' | 'conflict';
+import type { TransferStatus } from '../../protocol/wait-levels.ts';
+export type { TransferStatus };
 
 /** What a gateway knows of a transfer it handled (or a storage node of a stored one). */
 export type TransferView = {

@@ -11,6 +11,7 @@ import type { CheckContext } from '../../protocol/certificate.ts';
 import type { Clock, Output, Random, RecordReader } from '../../protocol/ports.ts';
 import { Ring, validateEpoch } from '../../protocol/ring.ts';
 import type { SignatureScheme, Signer } from '../../protocol/signature.ts';
+import { Keys } from './record-keys.ts';
 
 /**
  * Rings are shared by every machine of one process (the simulator runs 100k):
@@ -125,7 +126,7 @@ export class NodeContext {
     if (record.network !== this.network) throw new Rejection(Reason.WRONG_NETWORK, `epoch of network ${record.network}`);
     validateOnce(record, this.genesis.mintKey, this.scheme, this.record);
     this.records.push(record);
-    if (persist) this.persist(`e/${pad(record.epoch)}`, encodeWith(record, writeEpoch));
+    if (persist) this.persist(Keys.epoch(record.epoch), encodeWith(record, writeEpoch));
   }
 
   epochHashOf(n: number): Bytes | undefined {
@@ -169,7 +170,4 @@ export class NodeContext {
   }
 }
 
-/** Fixed-width hex of a non-negative integer, so record keys sort numerically. */
-export function pad(n: number): string {
-  return n.toString(16).padStart(12, '0');
-}
+

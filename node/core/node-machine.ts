@@ -11,9 +11,9 @@ import {
 } from '../../protocol/objects.ts';
 import { DEFAULT_NODE_OPTIONS, type AccountHistory, type HeldHistory, type AccountView, type NodeEvent, type NodeInit, type RestorableNodeMachine, type TransferView } from './api.ts';
 import type { Address, Output, RecordSource } from '../../protocol/ports.ts';
-import { NodeContext, hexOf, pad } from './node-context.ts';
+import { NodeContext, hexOf } from './node-context.ts';
 import { Custodian } from './custodian.ts';
-import { Keys } from './record-keys.ts';
+import { Keys, parseKey, Prefix, restoreOrder } from './record-keys.ts';
 import { replicaHistory } from './history.ts';
 import { Gateway } from './gateway.ts';
 import { Storage } from './storage.ts';
@@ -147,7 +147,7 @@ export class NodeMachine implements RestorableNodeMachine {
     if (!this.evidenceHolds(alert.notice.evidence)) return;
     this.alertSeqs.add(alert.alertSeq);
     this.alertList.push(alert);
-    if (persist) ctx.persist(`al/${pad(alert.alertSeq)}`, encodeWith(alert, writeAlert));
+    if (persist) ctx.persist(Keys.alert(alert.alertSeq), encodeWith(alert, writeAlert));
     ctx.emit({ type: 'alert', alert });
     const ev = alert.notice.evidence;
     if (ev.kind === 'double-spend') {
@@ -182,15 +182,9 @@ export class NodeMachine implements RestorableNodeMachine {
     this.finishRestore();
   }
 
-  /**
-   * The record prefixes a restart reads, in the order it needs them: epochs before
-   * the rings they define, snapshots before the locks above them, credits before
-   * their order. With a reader, stored bundles stay on disk (`o/`, their index, is
-   * read instead of `b/`), and each account's credit order (`k/`) brings its newest
-   * credits back into memory.
-   */
+  /** The record prefixes a restart reads, in the order it needs them (record-keys.ts restoreOrder). */
   restorePrefixes(): readonly string[] {
-    return ['e/', 'v/', 'f/', 'a/', 'l/', 'x/', 'p/', 'c/', ...(this.ctx.reader !== null ? ['k/', 'o/'] : ['b/']), 'al/'];
+    return restoreOrder(this.ctx.reader !== null).map((kind) => Prefix[kind]);
   }
 
   /** The `k/` records of the account being restored: their count and the newest of them. */
@@ -202,22 +196,24 @@ export class NodeMachine implements RestorableNodeMachine {
    */
   restoreRecord(key: string, value: Bytes): void {
     const ctx = this.ctx;
-    const prefix = key.slice(0, key.indexOf('/') + 1);
-    switch (prefix) {
-      case 'e/': {
+    const parsed = parseKey(key);
+    if (parsed === undefined) return; // not a record a restart needs (the store's own markers)
+    const f = parsed.fields;
+    switch (parsed.kind) {
+      case 'epoch': {
         const record = decodeWith(ctx.network, value, readEpoch, Limits.EPOCH_RECORD_BYTES);
         if (record.epoch === ctx.epoch + 1) ctx.addEpoch(record, false);
         return;
       }
-      case 'v/': ctx.voids.add(key.slice(2)); return;
-      case 'f/': this.custodian.account(key.slice(2)).frozen = true; return;
-      case 'a/': this.handoff.restoreSnapshot(key.slice(2), value); return;
-      case 'l/': this.custodian.restoreLock(key.slice(2, 66), value); return;
-      case 'x/': this.custodian.restoreCertified(key.slice(2), value); return;
-      case 'p/': this.custodian.restorePin(key.slice(2, 66), value); return;
-      case 'c/': this.custodian.restoreCredit(key.slice(2), value); return;
-      case 'k/': {
-        const hex = key.slice(2, 66);
+      case 'voided': ctx.voids.add(f[0]!); return;
+      case 'frozen': this.custodian.account(f[0]!).frozen = true; return;
+      case 'snapshot': this.handoff.restoreSnapshot(f[0]!, value); return;
+      case 'lock': this.custodian.restoreLock(f[0]!, value); return;
+      case 'certified': this.custodian.restoreCertified(f[0]!, value); return;
+      case 'pin': this.custodian.restorePin(f[0]!, value); return;
+      case 'credit': this.custodian.restoreCredit(f[0]!, value); return;
+      case 'creditOrder': {
+        const hex = f[0]!;
         let o = this.creditOrder;
         if (o === null || o.hex !== hex) {
           if (o !== null) this.custodian.restoreCreditOrder(o.hex, o.count, o.newest);
@@ -229,9 +225,9 @@ export class NodeMachine implements RestorableNodeMachine {
         if (o.newest.length > 2 * MAX_CREDITS_PER_STATE) o.newest = o.newest.slice(-MAX_CREDITS_PER_STATE);
         return;
       }
-      case 'b/': this.storage.restore(key.slice(2), value); return;
-      case 'o/': this.storage.restoreOrder(parseInt(key.slice(2), 16), value); return;
-      case 'al/':
+      case 'bundle': this.storage.restore(f[0]!, value); return;
+      case 'bundleOrder': this.storage.restoreOrder(parseInt(f[0]!, 16), value); return;
+      case 'alert':
         ctx.out = { send: [], persist: [], events: [] };
         this.onAlert(decodeWith(ctx.network, value, readAlert), false);
         ctx.out = { send: [], persist: [], events: [] };

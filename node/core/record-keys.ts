@@ -1,21 +1,87 @@
-// The record keys of a node machine (its persist namespace), with the layouts of the
-// credit records. docs/protocol.md, section 8, lists them all.
+// Every record key of a node machine (its persist namespace), defined once: the
+// prefixes, the key builders, the parser restore uses and the order restore reads
+// them in, with the layouts of the credit records. docs/protocol.md §8 lists them.
 import type { Bytes } from '../../protocol/bytes.ts';
-import { pad } from './node-context.ts';
 
-/** Record keys (the node's persist namespace). */
-export const Keys = {
-  lock: (from: string, seq: number) => `l/${from}/${pad(seq)}`,
-  certified: (from: string) => `x/${from}`,
-  credit: (id: string) => `c/${id}`,
-  /** The n-th credit applied to an account (application order): its transfer id ‖ u64 amount. */
-  creditOrder: (to: string, n: number) => `k/${to}/${pad(n)}`,
-  frozen: (from: string) => `f/${from}`,
-  voided: (node: string) => `v/${node}`,
-  snapshot: (from: string) => `a/${from}`,
-  /** A pin: a transfer reported above the head (see Account.pins). */
-  pin: (from: string, id: string) => `p/${from}/${id}`,
+/** Fixed-width hex of a non-negative integer, so record keys sort numerically. */
+export function pad(n: number): string {
+  return n.toString(16).padStart(12, '0');
+}
+
+/** Every record prefix. Each ends in '/', so no prefix is a prefix of another's keys. */
+export const Prefix = {
+  /** e/<epoch>: an epoch record. */
+  epoch: 'e/',
+  /** v/<node>: a node whose votes are void (an equivocator). */
+  voided: 'v/',
+  /** f/<account>: a frozen account. */
+  frozen: 'f/',
+  /** a/<account>: an account's handed-off snapshot. */
+  snapshot: 'a/',
+  /** l/<account>/<seq>: a lock. */
+  lock: 'l/',
+  /** x/<account>: the highest seq known certified, with its certificate. */
+  certified: 'x/',
+  /** p/<account>/<transfer id>: a pin (a transfer reported above the head). */
+  pin: 'p/',
+  /** c/<transfer id>: a credit applied (recipient ‖ u64 amount). */
+  credit: 'c/',
+  /** k/<account>/<n>: the account's n-th credit applied (transfer id ‖ u64 amount). */
+  creditOrder: 'k/',
+  /** b/<transfer id>: a stored bundle. */
+  bundle: 'b/',
+  /** o/<n>: the n-th bundle stored (its transfer id). */
+  bundleOrder: 'o/',
+  /** al/<alert seq>: an alert. */
+  alert: 'al/',
+  /** m/<name>: the store's own markers (format upgrades). */
+  meta: 'm/',
 } as const;
+export type RecordKind = keyof typeof Prefix;
+
+/** Record keys, built from the prefixes above. */
+export const Keys = {
+  epoch: (n: number) => `${Prefix.epoch}${pad(n)}`,
+  voided: (node: string) => `${Prefix.voided}${node}`,
+  frozen: (from: string) => `${Prefix.frozen}${from}`,
+  snapshot: (from: string) => `${Prefix.snapshot}${from}`,
+  lock: (from: string, seq: number) => `${Prefix.lock}${from}/${pad(seq)}`,
+  certified: (from: string) => `${Prefix.certified}${from}`,
+  /** A pin: a transfer reported above the head (see Account.pins). */
+  pin: (from: string, id: string) => `${Prefix.pin}${from}/${id}`,
+  credit: (id: string) => `${Prefix.credit}${id}`,
+  /** The n-th credit applied to an account (application order): its transfer id ‖ u64 amount. */
+  creditOrder: (to: string, n: number) => `${Prefix.creditOrder}${to}/${pad(n)}`,
+  bundle: (id: string) => `${Prefix.bundle}${id}`,
+  bundleOrder: (n: number) => `${Prefix.bundleOrder}${pad(n)}`,
+  alert: (seq: number) => `${Prefix.alert}${pad(seq)}`,
+  /** Present once a store holds the history index records (value: the index format, 1). */
+  historyIndex: `${Prefix.meta}history-index`,
+} as const;
+
+const KIND_OF = new Map<string, RecordKind>(Object.entries(Prefix).map(([kind, p]) => [p, kind as RecordKind]));
+
+/** A record key split into its kind and its fields (the parts after the prefix, between '/'). */
+export type ParsedKey = { readonly kind: RecordKind; readonly fields: readonly string[] };
+
+/** Parses a key built by Keys; undefined for a key of no known kind. */
+export function parseKey(key: string): ParsedKey | undefined {
+  const slash = key.indexOf('/');
+  if (slash < 0) return undefined;
+  const kind = KIND_OF.get(key.slice(0, slash + 1));
+  if (kind === undefined) return undefined;
+  return { kind, fields: key.slice(slash + 1).split('/') };
+}
+
+/**
+ * The kinds a restart reads, in the order it needs them: epochs before the rings they
+ * define, snapshots before the locks above them, credits before their order. With a
+ * records reader, stored bundles stay on disk (their index, `o/`, is read instead of
+ * `b/`) and each account's credit order (`k/`) brings its newest credits back.
+ */
+export function restoreOrder(withReader: boolean): readonly RecordKind[] {
+  return ['epoch', 'voided', 'frozen', 'snapshot', 'lock', 'certified', 'pin', 'credit', ...(withReader ? (['creditOrder', 'bundleOrder'] as const) : (['bundle'] as const)), 'alert'];
+}
 
 /** A `c/` record (recipient ‖ u64 amount) or a `k/` one (transfer id ‖ u64 amount). */
 export function creditRecord(head: Bytes, amount: bigint): Bytes {

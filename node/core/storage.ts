@@ -7,9 +7,9 @@ import { checkBundle } from '../../protocol/certificate.ts';
 import { Rejection } from '../../protocol/errors.ts';
 import { IdFilter } from './id-filter.ts';
 import { decodedEncoding, decodeWith, encodeWith, readBundle, transferId, writeBundle, type Bundle } from '../../protocol/objects.ts';
-import { hexOf, pad, type NodeContext } from './node-context.ts';
+import { hexOf, type NodeContext } from './node-context.ts';
+import { Keys } from './record-keys.ts';
 
-export const bundleKey = (idHex: string): string => `b/${idHex}`;
 
 /** Lookups this node has asked peers about and not yet heard back on; bounded so lookups cannot grow memory. */
 const MAX_OPEN_LOOKUPS = 4096;
@@ -77,7 +77,6 @@ type Shelved = Bundle | { readonly id: Bytes; readonly bytes: Bytes };
 const RECENT_BUNDLE_IDS = 1 << 15;
 
 /** Record key of the n-th bundle this node stored (store order, for anti-entropy): its transfer id. */
-export const bundleOrderKey = (n: number): string => `o/${pad(n)}`;
 
 export class Storage {
   private readonly ctx: NodeContext;
@@ -105,7 +104,7 @@ export class Storage {
   get(id: Bytes): Bundle | undefined {
     const idHex = hexOf(id);
     if (this.ctx.reader !== null) {
-      const bytes = this.ctx.read(bundleKey(idHex));
+      const bytes = this.ctx.read(Keys.bundle(idHex));
       return bytes === undefined ? undefined : decodeWith(this.ctx.network, bytes, readBundle);
     }
     const s = this.bundles.get(idHex);
@@ -116,7 +115,7 @@ export class Storage {
   has(id: Bytes): boolean {
     if (this.ctx.reader === null) return this.bundles.has(hexOf(id));
     const idHex = hexOf(id);
-    return this.recentHex.has(idHex) || (this.filter.mayHave(id) && this.ctx.read(bundleKey(idHex)) !== undefined);
+    return this.recentHex.has(idHex) || (this.filter.mayHave(id) && this.ctx.read(Keys.bundle(idHex)) !== undefined);
   }
 
   /** How many bundles are held in memory (none with a reader). */
@@ -135,7 +134,7 @@ export class Storage {
     const out: Bytes[] = [];
     const recentFrom = this.stored - RECENT_BUNDLE_IDS;
     for (let i = from; i < Math.min(to, this.stored); i++) {
-      const id = i >= recentFrom ? this.recentIds[i % RECENT_BUNDLE_IDS] : this.ctx.read(bundleOrderKey(i));
+      const id = i >= recentFrom ? this.recentIds[i % RECENT_BUNDLE_IDS] : this.ctx.read(Keys.bundleOrder(i));
       if (id !== undefined) out.push(id);
     }
     return out;
@@ -147,7 +146,7 @@ export class Storage {
 
   private shelve(idHex: string, id: Bytes, bundle: Bundle, encoding: Bytes | null): void {
     // The store-order index (a durable machine's): anti-entropy reads it back when bundles live on disk only.
-    if (encoding !== null) this.ctx.persist(bundleOrderKey(this.stored), id);
+    if (encoding !== null) this.ctx.persist(Keys.bundleOrder(this.stored), id);
     if (this.ctx.reader !== null) {
       // The bundle record is the copy; memory keeps its id, for a while, and a filter bit.
       this.remember(this.stored++, id, idHex);
@@ -189,7 +188,7 @@ export class Storage {
     }
     // A bundle decoded from a message is stored as the bytes it came in (a view into its frame).
     const encoding = ctx.durable ? (decodedEncoding(bundle) ?? recentEncoding(bundle, ctx.network, () => encodeWith(bundle, writeBundle))) : null;
-    if (encoding !== null) ctx.persist(bundleKey(idHex), encoding);
+    if (encoding !== null) ctx.persist(Keys.bundle(idHex), encoding);
     this.shelve(idHex, id, bundle, encoding);
     ctx.emit({ type: 'stored', transferId: id });
     // Anyone who asked us for it while we lacked it gets it now.
@@ -258,7 +257,7 @@ export class Storage {
     };
     if (ctx.reader !== null) {
       for (let i = 0; i < this.stored; i++) {
-        const id = ctx.read(bundleOrderKey(i));
+        const id = ctx.read(Keys.bundleOrder(i));
         if (id !== undefined) send(id, () => this.get(id));
       }
       return;

@@ -14,7 +14,9 @@ import { bundleToHex, epochToHex, transferFromJson, transferToJson } from '../..
 import { encodeWith, transferId, transferIdHex, writeAlert, writeCertificate, type Bundle, type EpochRecord, type Transfer } from '../../protocol/objects.ts';
 import { position } from '../../protocol/ring.ts';
 import type { AccountHistory, NodeMachineApi, TransferView } from '../core/api.ts';
-import { createHttp, statusOf, DEFAULT_WAIT_MS, MAX_WAIT_MS, metricsRoute, WAIT_LEVELS, type WaitLevel } from '../../runtime/http-common.ts';
+import { agree, type ReplicaView } from '../core/read-quorum.ts';
+import { createHttp, statusOf, DEFAULT_WAIT_MS, MAX_WAIT_MS, metricsRoute } from '../../runtime/http-common.ts';
+import { reached, WAIT_LEVELS, type WaitLevel } from '../../protocol/wait-levels.ts';
 import { registerHistory } from './history.ts';
 import { peerIdOfNode } from '../../runtime/keys.ts';
 import type { DaemonMetrics } from '../../runtime/metrics.ts';
@@ -65,27 +67,6 @@ function failure(v: TransferView): Rejection | null {
   if (v.status === 'rejected') return new Rejection(v.reason ?? Reason.BAD_REQUEST, v.detail ?? `transfer rejected: ${v.reason}`);
   if (v.status === 'conflict') return new Rejection(Reason.CONFLICT, v.detail ?? 'another transfer holds this (from, seq)');
   return null;
-}
-
-/** One custodian's answer about an account, whether from a peer or this node's own replica. */
-export type ReplicaView = { readonly balance: bigint; readonly seq: number; readonly head: string | null; readonly frozen: boolean };
-
-export function replicaOfState(s: AccountState): ReplicaView {
-  return { balance: s.credited - s.debited, seq: s.seq, head: s.head ? transferIdHex(s.head) : null, frozen: s.frozen };
-}
-
-/** Agreeing answers: the largest group with equal balance, seq, head and frozen flag (ties: the higher seq). */
-export function agree(answers: readonly ReplicaView[]): ReplicaView | null {
-  const groups = new Map<string, { s: ReplicaView; n: number }>();
-  for (const s of answers) {
-    const key = `${s.balance}|${s.seq}|${s.head ?? ''}|${s.frozen}`;
-    const g = groups.get(key);
-    if (g) g.n++;
-    else groups.set(key, { s, n: 1 });
-  }
-  let best: { s: ReplicaView; n: number } | null = null;
-  for (const g of groups.values()) if (best === null || g.n > best.n || (g.n === best.n && g.s.seq > best.s.seq)) best = g;
-  return best?.s ?? null;
 }
 
 export function buildNodeHttp(d: NodeApiDeps): FastifyInstance {
@@ -199,9 +180,4 @@ export function buildNodeHttp(d: NodeApiDeps): FastifyInstance {
 
   metricsRoute(app, d.metrics.registry);
   return app;
-}
-
-const RANK = { pending: 0, final: 1, credited: 2, stored: 3 } as const;
-export function reached(status: string, level: WaitLevel): boolean {
-  return status in RANK && RANK[status as keyof typeof RANK] >= RANK[level];
 }

@@ -8,9 +8,8 @@ import { join } from 'node:path';
 import { Store } from '../../runtime/store.ts';
 import { pino } from 'pino';
 import { toHex, utf8 } from '../../protocol/bytes.ts';
-import { upgradeStore } from '../../node/daemon/node-daemon.ts';
+import { upgradeStore } from '../../node/daemon/store-upgrade.ts';
 import { creditRecord, Keys } from '../../node/core/record-keys.ts';
-import { bundleOrderKey } from '../../node/core/storage.ts';
 import { HISTORY_INDEX_KEY } from '../../node/core/history-index.ts';
 
 const dir = () => join(mkdtempSync(join(tmpdir(), 'ringmint-store-')), 'db');
@@ -90,7 +89,7 @@ test('a store from before the history index is upgraded once: the credits of eac
   // Account 9's two credits, in id order (the order applied was never recorded), and account 8's one.
   assert.equal(await keys('k/'), [Keys.creditOrder(toHex(id(8)), 0), Keys.creditOrder(toHex(id(9)), 0), Keys.creditOrder(toHex(id(9)), 1)]);
   assert.equal([...s.get(Keys.creditOrder(toHex(id(9)), 0))!.subarray(0, 32)], [...id(1)]);
-  assert.equal(await keys('o/'), [bundleOrderKey(0)]);
+  assert.equal(await keys('o/'), [Keys.bundleOrder(0)]);
   assert.ok(s.get(HISTORY_INDEX_KEY) !== undefined);
   // Once: a second start writes nothing more.
   await s.commit([{ key: `c/${toHex(id(4))}`, value: credit(9, 2n) }]);

@@ -2,15 +2,15 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { formatCoins, parseCoins } from '../../wallet/amount.ts';
-import { CliError } from '../../runtime/cli-output.ts';
+import { Rejection } from '../../protocol/errors.ts';
 import { U64_MAX } from '../../protocol/codec.ts';
 
 function rejects(input: string, decimals: number, pattern: RegExp): void {
   try {
     parseCoins(input, decimals, 'RMT');
   } catch (e) {
-    assert.instance(e, CliError);
-    assert.is((e as CliError).code, 'BAD_AMOUNT');
+    assert.instance(e, Rejection);
+    assert.is((e as Rejection).code, 'BAD_AMOUNT');
     assert.match((e as Error).message, pattern);
     return;
   }
