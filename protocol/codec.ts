@@ -155,12 +155,18 @@ export class Reader {
   private readonly view: DataView;
   private off = 0;
   readonly bytes: Bytes;
+  /**
+   * The network the bytes belong to. It is not in an object's bytes (it is in every
+   * signed payload), so the reader carries it to every signed object it decodes.
+   */
+  readonly network: string;
 
-  constructor(bytes: Bytes, maxBytes: number = MAX_MESSAGE_BYTES) {
+  constructor(bytes: Bytes, maxBytes: number = MAX_MESSAGE_BYTES, network = '') {
     if (bytes.length > maxBytes) {
       throw new Rejection(Reason.OVERSIZED, `message of ${bytes.length} bytes exceeds ${maxBytes}`);
     }
     this.bytes = bytes;
+    this.network = network;
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
@@ -234,8 +240,8 @@ export class Reader {
 }
 
 /** Decode a whole buffer with `read`, rejecting trailing bytes. */
-export function decodeAll<T>(bytes: Bytes, read: (r: Reader) => T): T {
-  const r = new Reader(bytes);
+export function decodeAll<T>(bytes: Bytes, read: (r: Reader) => T, network = ''): T {
+  const r = new Reader(bytes, MAX_MESSAGE_BYTES, network);
   const v = read(r);
   r.end();
   return v;

@@ -299,13 +299,10 @@ function readBatchableSignature(r: Reader): Bytes {
   return sig;
 }
 
-/** Decoding state: the network of the bytes being read (messages always carry it). */
-let readingNetwork = '';
-
 function readSigned<B>(codec: BodyCodec<B>, r: Reader): B & { sig: Bytes } {
   const body = codec.read(r);
   const obj = { ...body, sig: codec.batchable === true ? readBatchableSignature(r) : r.fixed(64) };
-  setNetwork(obj, readingNetwork);
+  setNetwork(obj, r.network);
   return obj;
 }
 
@@ -363,8 +360,8 @@ export function writeEpoch(w: Writer, e: EpochRecord): void {
  */
 export function readEpoch(r: Reader): EpochRecord {
   const e = readSigned(EpochCodec, r);
-  if (readingNetwork !== '' && e.network !== readingNetwork) {
-    throw new Rejection(Reason.WRONG_NETWORK, `epoch record of network "${e.network}", expected "${readingNetwork}"`);
+  if (r.network !== '' && e.network !== r.network) {
+    throw new Rejection(Reason.WRONG_NETWORK, `epoch record of network "${e.network}", expected "${r.network}"`);
   }
   setNetwork(e, e.network);
   return e;
@@ -441,19 +438,13 @@ export function readBundle(r: Reader): Bundle {
  * the object's bytes (it is in every signed payload), so the reader supplies it.
  */
 export function decodeWith<T>(network: string, bytes: Bytes, read: (r: Reader) => T, maxBytes?: number): T {
-  const prev = readingNetwork;
-  readingNetwork = network;
-  try {
-    if (maxBytes !== undefined) {
-      const r = new Reader(bytes, maxBytes);
-      const v = read(r);
-      r.end();
-      return v;
-    }
-    return decodeAll(bytes, read);
-  } finally {
-    readingNetwork = prev;
+  if (maxBytes !== undefined) {
+    const r = new Reader(bytes, maxBytes, network);
+    const v = read(r);
+    r.end();
+    return v;
   }
+  return decodeAll(bytes, read, network);
 }
 
 export function encodeWith<T>(value: T, write: (w: Writer, v: T) => void): Bytes {

@@ -2,6 +2,7 @@
 // so naturally serialised; each step's Output is made durable (group commit), then
 // its messages are sent and its events emitted, strictly in step order. That order
 // is what makes "durable before acknowledged" (protocol.md §8) hold.
+import { AssertionError } from '../protocol/assert.ts';
 import { monitorEventLoopDelay, } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { Address, Output } from '../protocol/ports.ts';
@@ -82,7 +83,12 @@ export class Driver<E> {
       output = fn();
     } catch (e) {
       this.init.metrics.stepErrors.inc();
-      this.init.log.error({ err: e, kind }, 'machine step threw');
+      if (e instanceof AssertionError) {
+        // A broken invariant: the machine's memory can no longer be trusted, so nothing more is written or sent.
+        this.init.log.fatal({ err: e, kind }, 'machine invariant broken');
+        this.stopped = true;
+        this.init.onFatal(e);
+      } else this.init.log.error({ err: e, kind }, 'machine step threw');
       return Promise.reject(e);
     }
     const seconds = (performance.now() - started) / 1000;

@@ -10,6 +10,7 @@ import type { RunResult } from './run-result.ts';
 
 export type { RunResult };
 import { tuneGcForSimulation } from './gc-tuning.ts';
+import { resetTuning } from '../node/core/process-tuning.ts';
 
 
 export type RunOptions = {
@@ -28,8 +29,13 @@ export function runSimulation(params: SimParams, opts: RunOptions): RunResult {
     if (rss > peak) peak = rss;
     opts.onSecond?.(world);
   };
-  w.run();
-  w.checker.finish(w.hosts, w.mint, w.quiet, params.checkSample, w.sched.time);
+  try {
+    w.run();
+    w.checker.finish(w.hosts, w.mint, w.quiet, params.checkSample, w.sched.time);
+  } finally {
+    // The next run (a sweep, a fuzz seed) starts from the default settings and empty caches.
+    resetTuning();
+  }
   if (w.errorCount > 0) w.checker.fail('I5', `machines threw ${w.errorCount} times; first: ${w.errors[0]?.split('\n')[0]}`, w.sched.time);
   const rss = process.memoryUsage.rss();
   if (rss > peak) peak = rss;

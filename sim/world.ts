@@ -7,7 +7,8 @@ import { hexOf, toHex } from '../protocol/bytes.ts';
 import type { Message } from '../protocol/messages.ts';
 import { wireSize } from './wire-size.ts';
 import { ARRIVAL, CALL, DELIVER, FUND, MINT_DELIVER, MINT_TICK, SECOND, SUBMIT, TICK, WALLET_CHECK } from './event-kinds.ts';
-import { transferId, usePayloadSlabs, type Transfer } from '../protocol/objects.ts';
+import { transferId, type Transfer } from '../protocol/objects.ts';
+import { applyTuning, SIMULATOR_TUNING } from '../node/core/process-tuning.ts';
 import { MemoryStore, type Address, type Output } from '../protocol/ports.ts';
 import { ed25519, fastScheme, type SignatureScheme } from '../protocol/signature.ts';
 import type { Genesis } from '../protocol/genesis.ts';
@@ -85,8 +86,8 @@ export class World implements WorldView {
     this.params = params;
     this.machines = machines;
     this.durable = params.faults.crashes.some((c) => c.restartAfter > 0 && !c.diskLoss);
-    // The run keeps nearly every signed object to its end: payloads can share slabs.
-    usePayloadSlabs(true);
+    // The run keeps nearly every signed object to its end: payloads can share slabs (and run.ts resets after it).
+    applyTuning(SIMULATOR_TUNING);
     this.rng = new Prng(String(params.seed));
     this.scheme = params.crypto === 'real' ? ed25519 : fastScheme;
     this.net = new Network(params.network, this.rng.fork('network'));

@@ -4,6 +4,7 @@
 // inputs to recompute, so replay needs no clock and no signing.
 import type { Bytes } from '../../protocol/bytes.ts';
 import { Reason, Rejection } from '../../protocol/errors.ts';
+import { assert } from '../../protocol/assert.ts';
 import type { ReputationEvent } from './api.ts';
 import { Writer, type Reader } from '../../protocol/codec.ts';
 import {
@@ -86,7 +87,11 @@ export function entryRecord(n: number, e: LogEntry): PersistRecord {
 
 /** The log in order; entries are decoded strictly, a corrupt one stops the restore loudly. */
 export function* readLog(network: string, source: RecordSource): Iterable<LogEntry> {
-  for (const [, value] of source.entries(LOG_PREFIX)) {
+  let n = 0;
+  for (const [key, value] of source.entries(LOG_PREFIX)) {
+    n++;
+    // The log is dense from 1: a gap or a stray key means the store is not this mint's log.
+    assert(key === logKey(n), `mint log: expected record ${logKey(n)}, found ${key}`);
     yield decodeWith(network, value, readEntry, Limits.EPOCH_RECORD_BYTES);
   }
 }

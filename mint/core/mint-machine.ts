@@ -5,6 +5,7 @@
 // applied the same way live and on restore.
 import { equal, fromHex, toHex, type Bytes } from '../../protocol/bytes.ts';
 import { Reason, Rejection } from '../../protocol/errors.ts';
+import { assert } from '../../protocol/assert.ts';
 import type { Genesis } from '../../protocol/genesis.ts';
 import type { Message } from '../../protocol/messages.ts';
 import {
@@ -71,6 +72,7 @@ export class MintMachine implements MintMachineApi {
   private record(out: Output<MintEvent>, entry: LogEntry): void {
     // Encode first: an entry that cannot be encoded must change neither the log nor the state.
     const rec = entryRecord(this.logSeq + 1, entry);
+    assert(rec.value !== null && rec.value.length > 0, `mint log entry ${this.logSeq + 1} (${entry.kind}) encoded to nothing`);
     this.logSeq++;
     out.persist.push(rec);
     this.apply(entry);
@@ -125,9 +127,11 @@ export class MintMachine implements MintMachineApi {
     try {
       if (msg.type === 'notice') this.onNotice(out, msg.notice);
       else if (msg.type === 'join') this.onJoin(out, msg.join);
-    } catch {
+    } catch (e) {
       // Bad input never crashes the mint: a malformed object is simply not acted on. What was
       // already recorded stays in `out`, so the persisted log always matches the state.
+      // Anything else is a bug and goes to the driver.
+      if (!(e instanceof Rejection)) throw e;
     }
     return out;
   }

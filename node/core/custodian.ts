@@ -204,7 +204,8 @@ export class Custodian {
     if (a && a.certifiedSeq >= t.seq && this.history.holds(a, hex, t.seq, id)) return;
     try {
       checkCertificate(cert, ctx.check);
-    } catch {
+    } catch (e) {
+      if (!(e instanceof Rejection)) throw e;
       return; // a bad certificate changes nothing; the sender gets no answer
     }
     this.adoptCertified(hex, cert);

@@ -13,6 +13,7 @@
 // monotone, so pushes, pulls and anti-entropy repairs may come in any order.
 import { equal, fromHex, toHex, ZERO32, type Bytes } from '../../protocol/bytes.ts';
 import { checkCertificate } from '../../protocol/certificate.ts';
+import { Reason, Rejection } from '../../protocol/errors.ts';
 import { encodeWith, decodeWith, transferId, verify, TransferCodec, type Certificate, type Transfer } from '../../protocol/objects.ts';
 import {
   AccountSnapshotCodec, MAX_CREDITS_PER_STATE, MAX_RECENT_LOCKS, type AccountState,
@@ -244,9 +245,10 @@ export class Handoff {
     let certificate: Certificate | null = s.certificate;
     if (certificate !== null) {
       try {
-        if (!equal(transferId(certificate.transfer), transferId(s.head))) throw new Error('not the head');
+        if (!equal(transferId(certificate.transfer), transferId(s.head))) throw new Rejection(Reason.BAD_CERTIFICATE, 'the certificate is not of the head');
         checkCertificate(certificate, ctx.check);
-      } catch {
+      } catch (e) {
+        if (!(e instanceof Rejection)) throw e;
         certificate = null;
       }
     }

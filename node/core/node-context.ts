@@ -11,7 +11,8 @@ import type { CheckContext } from '../../protocol/certificate.ts';
 import type { Clock, Output, Random, RecordReader } from '../../protocol/ports.ts';
 import { Ring, validateEpoch } from '../../protocol/ring.ts';
 import type { SignatureScheme, Signer } from '../../protocol/signature.ts';
-import { Keys } from './record-keys.ts';
+import { isRecordKey, Keys } from './record-keys.ts';
+import { assert } from '../../protocol/assert.ts';
 
 /**
  * Rings are shared by every machine of one process (the simulator runs 100k):
@@ -26,6 +27,11 @@ const validated = new WeakMap<EpochRecord, EpochRecord | null>();
  */
 const ringByHash = new Map<string, Ring>();
 const RING_BY_HASH_LIMIT = 64;
+
+/** Forgets the rings shared by epoch hash (process-tuning.ts). */
+export function clearSharedRings(): void {
+  ringByHash.clear();
+}
 
 export function sharedRing(record: EpochRecord): Ring {
   let r = ringOfRecord.get(record);
@@ -144,6 +150,7 @@ export class NodeContext {
     this.out.send.push({ to: { mint: true }, msg });
   }
   persist(key: string, value: Bytes | null): void {
+    assert(isRecordKey(key), `persist of a key outside the record table: ${key}`);
     if (this.durable) this.out.persist.push({ key, value });
   }
   /**

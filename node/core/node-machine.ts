@@ -14,6 +14,7 @@ import type { Address, Output, RecordSource } from '../../protocol/ports.ts';
 import { NodeContext, hexOf } from './node-context.ts';
 import { Custodian } from './custodian.ts';
 import { Keys, parseKey, Prefix, restoreOrder } from './record-keys.ts';
+import { assert } from '../../protocol/assert.ts';
 import { replicaHistory } from './history.ts';
 import { Gateway } from './gateway.ts';
 import { Storage } from './storage.ts';
@@ -197,7 +198,8 @@ export class NodeMachine implements RestorableNodeMachine {
   restoreRecord(key: string, value: Bytes): void {
     const ctx = this.ctx;
     const parsed = parseKey(key);
-    if (parsed === undefined) return; // not a record a restart needs (the store's own markers)
+    // restorePrefixes names every prefix a driver streams: anything else is a driver bug.
+    assert(parsed !== undefined && parsed.kind !== 'meta', `restore of a record of no restored kind: ${key}`);
     const f = parsed.fields;
     switch (parsed.kind) {
       case 'epoch': {

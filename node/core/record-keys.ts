@@ -61,6 +61,11 @@ export const Keys = {
 
 const KIND_OF = new Map<string, RecordKind>(Object.entries(Prefix).map(([kind, p]) => [p, kind as RecordKind]));
 
+/** Whether `key` starts with a prefix of the table (a cheap check for every persist). */
+export function isRecordKey(key: string): boolean {
+  return KIND_OF.has(key.slice(0, key.indexOf('/') + 1));
+}
+
 /** A record key split into its kind and its fields (the parts after the prefix, between '/'). */
 export type ParsedKey = { readonly kind: RecordKind; readonly fields: readonly string[] };
 

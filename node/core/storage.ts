@@ -23,7 +23,7 @@ const MAX_OPEN_LOOKUPS = 4096;
  * fewer (DAEMON_RECENT_KEEP). Values are read-only.
  */
 const recent = new Map<object, { readonly network: string; readonly bytes: Bytes }>();
-const RECENT_KEEP = 8192;
+export const RECENT_KEEP = 8192;
 /**
  * The cached objects in insertion order, a ring: evicting through `recent.keys().next()`
  * scans the holes V8 leaves at the front of a Map after deletes, ~2.8 µs per insert
@@ -43,7 +43,7 @@ let recentHead = 0;
  */
 export const DAEMON_RECENT_KEEP = 512;
 
-/** Sets how many recent encodings are kept (the simulator's default: RECENT_KEEP); forgets those kept so far. */
+/** Sets how many recent encodings are kept (process-tuning.ts); forgets those kept so far. */
 export function keepRecentEncodings(n: number): void {
   recentKeep = Math.max(1, n);
   recent.clear();

@@ -17,7 +17,7 @@ import { BatchSigner } from '../../protocol/batch-signature.ts';
 import type { Address } from '../../protocol/ports.ts';
 import type { Message } from '../../protocol/messages.ts';
 import type { NodeEvent, NodeInit, NodeMachineApi, RestorableNodeMachine, TransferView } from '../core/api.ts';
-import { DAEMON_RECENT_KEEP, keepRecentEncodings } from '../core/storage.ts';
+import { applyTuning, DAEMON_TUNING } from '../core/process-tuning.ts';
 import { Store } from '../../runtime/store.ts';
 import { daemonScheme, skipsSignatureChecks } from '../../runtime/verify-cache.ts';
 import { Driver } from '../../runtime/driver.ts';
@@ -92,7 +92,7 @@ export class NodeDaemon {
     const { genesis, json } = this.loadGenesis(cfg.genesis);
     this.genesis = genesis;
     // A daemon's objects are decoded from its own messages: few encodings are ever asked for twice.
-    keepRecentEncodings(DAEMON_RECENT_KEEP);
+    applyTuning(DAEMON_TUNING);
     const key = loadOrCreateKey(this.dataDir);
     loadOrCreateToken(this.dataDir);
     // One scheme for signing and checking, so this node's own signatures count as verified.

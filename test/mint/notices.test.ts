@@ -6,6 +6,7 @@ import { AlertCodec, RepudiationCodec, doubleSpendEvidence, noticeHash, verify }
 import { ed25519, fastScheme } from '../../protocol/signature.ts';
 import { decodeMessage, encodeMessage } from '../../protocol/messages.ts';
 import { Ring } from '../../protocol/ring.ts';
+import { Rejection } from '../../protocol/errors.ts';
 import {
   doubleSpend, equivocation, forgedDoubleSpend, key, makeNet, notice, scoreOf, sendNotice, transfer,
 } from './helpers.ts';
@@ -153,12 +154,19 @@ test('equivocation by a node that is not a custodian of the account is repudiate
   assert.not.ok(net.mint.isBanned(outsider.publicKey));
 });
 
-test('bad input never throws', () => {
+test('bad input never throws; an object no decoder could produce is a bug and reaches the driver', () => {
   const net = makeNet({ scheme: fastScheme });
-  const weird = { evidence: { kind: 'double-spend', t1: {}, t2: {} }, reporter: net.nodes[0]!.publicKey, sig: new Uint8Array(64) };
-  assert.not.throws(() => net.mint.receive({ mint: true }, { type: 'notice', notice: weird as never }));
-  assert.not.throws(() => net.mint.receive({ mint: true }, { type: 'join', join: {} as never }));
+  const [r] = net.nodes;
+  // Well-formed but invalid: a forged signature, a reporter outside the ring, a message the mint does not take.
+  const good = notice(r!, doubleSpend(account, 1));
+  assert.not.throws(() => net.mint.receive({ mint: true }, { type: 'notice', notice: { ...good, sig: new Uint8Array(64) } }));
+  assert.not.throws(() => net.mint.receive({ mint: true }, { type: 'notice', notice: notice(key(fastScheme, 'stranger'), doubleSpend(account, 2)) }));
   assert.not.throws(() => net.mint.receive({ mint: true }, { type: 'stored', transferId: new Uint8Array(32) }));
+  // Bytes off the wire are checked by the decoder first: junk never becomes a message.
+  assert.throws(() => decodeMessage(net.genesis.network, new Uint8Array([1, 2, 3])), (e: unknown) => e instanceof Rejection);
+  // A structurally impossible object can only come from a bug in this process: not swallowed.
+  const weird = { evidence: { kind: 'double-spend', t1: {}, t2: {} }, reporter: r!.publicKey, sig: new Uint8Array(64) };
+  assert.throws(() => net.mint.receive({ mint: true }, { type: 'notice', notice: weird as never }), (e: unknown) => !(e instanceof Rejection));
 });
 
 test.run();
