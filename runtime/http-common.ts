@@ -54,9 +54,20 @@ export function errorReply(e: unknown): { status: number; body: ErrorBody } {
   return { status: 500, body: { error: 'INTERNAL', message: 'internal error' } };
 }
 
+/** Every route an app registered ("GET /status"), for the test that compares them with docs/api.md. */
+const routesOf = new WeakMap<FastifyInstance, string[]>();
+export function registeredRoutes(app: FastifyInstance): readonly string[] {
+  return routesOf.get(app) ?? [];
+}
+
 export function createHttp(log: Logger, metrics: DaemonMetrics | null): FastifyInstance {
   // Fastify's own request logging is off: one line per request is too much at 1000 transfers/s.
   const app = Fastify({ bodyLimit: BODY_LIMIT_BYTES, logger: false });
+  const routes: string[] = [];
+  app.addHook('onRoute', (r) => {
+    for (const m of [r.method].flat()) if (m !== 'HEAD') routes.push(`${m} ${r.url}`);
+  });
+  routesOf.set(app, routes);
   const httpLog = log.child({ part: 'http' });
   app.setErrorHandler((e, req, reply) => {
     const { status, body } = errorReply(e);
