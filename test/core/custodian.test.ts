@@ -117,7 +117,7 @@ test('SELF_TRANSFER: sender and recipient must differ', () => {
 
 test('SUPPLY_CAP: the mint account may not issue past the cap', () => {
   const { h, alice } = setup({ supplyCap: 150n });
-  const t = h.issue(alice.publicKey, 60n, 2);
+  const t = h.signIssuance(alice.publicKey, 60n, 2);
   h.run();
   const v = h.node(2).transfer(transferId(t))!;
   assert.is(v.status, 'rejected');

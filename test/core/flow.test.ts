@@ -15,10 +15,8 @@ function storedAt(h: Harness, id: Uint8Array): number {
 
 test('a transfer goes pending -> final -> credited -> stored, with k bundle replicas (real ed25519)', () => {
   const h = new Harness({ nodes: 8, wire: true, scheme: ed25519 });
-  const alice = h.scheme.signer(secret('alice'));
+  const [alice] = h.fund(100n, 'alice');
   const bob = h.scheme.signer(secret('bob'));
-  h.issue(alice.publicKey, 100n);
-  h.run();
   const t = h.transfer(alice, bob.publicKey, 40n, 1);
   h.submit(5, t);
   h.run();
@@ -35,9 +33,7 @@ test('a transfer goes pending -> final -> credited -> stored, with k bundle repl
 
 test('a custodian of both accounts gets one credit request (no separate `certified`) and records the certificate; only the primary acknowledges a store', () => {
   const h = new Harness({ nodes: 8, wire: true });
-  const alice = h.scheme.signer(secret('alice'));
-  h.issue(alice.publicKey, 100n);
-  h.run();
+  const [alice] = h.fund(100n, 'alice');
   const from = h.custodiansOf(alice.publicKey);
   // A recipient whose group shares some, not all, custodians with alice's.
   let bob = h.scheme.signer(secret('bob0'));
@@ -77,10 +73,8 @@ test('a custodian of both accounts gets one credit request (no separate `certifi
 
 test('a gateway among the storage nodes stores its own copy, and the primary does not send the bundle back to it', () => {
   const h = new Harness({ nodes: 8, wire: true });
-  const alice = h.scheme.signer(secret('alice'));
+  const [alice] = h.fund(100n, 'alice');
   const bob = h.scheme.signer(secret('bob'));
-  h.issue(alice.publicKey, 100n);
-  h.run();
   const ring = new Ring(h.genesis.epoch0);
   const t = h.transfer(alice, bob.publicKey, 1n, 1);
   // The gateway: a storage node of the bundle other than its primary.
@@ -107,10 +101,8 @@ test('a gateway among the storage nodes stores its own copy, and the primary doe
 
 test('rejected with the reason when more than k - q custodians refuse for a lasting reason', () => {
   const h = new Harness({ nodes: 8 });
-  const alice = h.scheme.signer(secret('alice'));
+  const [alice] = h.fund(10n, 'alice');
   const bob = h.scheme.signer(secret('bob'));
-  h.issue(alice.publicKey, 10n);
-  h.run();
   const t = h.transfer(alice, bob.publicKey, 11n, 1);
   h.submit(1, t);
   h.run();
@@ -133,10 +125,8 @@ test('BAD_SIGNATURE at the gateway: rejected before anything is sent', () => {
 
 test('a forged copy (same id, bad signature) submitted first does not shadow the genuine transfer', () => {
   const h = new Harness({ nodes: 8 });
-  const alice = h.scheme.signer(secret('alice'));
+  const [alice] = h.fund(100n, 'alice');
   const bob = h.scheme.signer(secret('bob'));
-  h.issue(alice.publicKey, 100n);
-  h.run();
   const t = h.transfer(alice, bob.publicKey, 5n, 1);
   const forged = bindNetwork({ ...t, sig: new Uint8Array(64).fill(7) }, NETWORK);
   h.submit(3, forged);
@@ -151,10 +141,8 @@ test('a forged copy (same id, bad signature) submitted first does not shadow the
 
 test('SEQ_GAP is transient: a transfer ahead of its predecessor stays pending, then completes', () => {
   const h = new Harness({ nodes: 8 });
-  const alice = h.scheme.signer(secret('alice'));
+  const [alice] = h.fund(100n, 'alice');
   const bob = h.scheme.signer(secret('bob'));
-  h.issue(alice.publicKey, 100n);
-  h.run();
   const t1 = h.transfer(alice, bob.publicKey, 1n, 1);
   const t2 = h.transfer(alice, bob.publicKey, 2n, 2, transferId(t1));
   h.submit(2, t2);
@@ -168,10 +156,8 @@ test('SEQ_GAP is transient: a transfer ahead of its predecessor stays pending, t
 
 test('resubmitting is idempotent: one lock, one credit, same result', () => {
   const h = new Harness({ nodes: 8 });
-  const alice = h.scheme.signer(secret('alice'));
+  const [alice] = h.fund(100n, 'alice');
   const bob = h.scheme.signer(secret('bob'));
-  h.issue(alice.publicKey, 100n);
-  h.run();
   const t = h.transfer(alice, bob.publicKey, 10n, 1);
   h.submit(2, t);
   h.submit(2, t);

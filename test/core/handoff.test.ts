@@ -12,10 +12,7 @@ import { ANTI_ENTROPY_PAGES } from '../../node/core/handoff.ts';
 import { MAX_CREDITS_PER_STATE } from '../../protocol/handoff-codec.ts';
 
 function fundMany(h: Harness, n: number, amount: bigint): Signer[] {
-  const ws = Array.from({ length: n }, (_, i) => h.scheme.signer(secret(`w${i}`)));
-  for (const w of ws) h.issue(w.publicKey, amount);
-  h.run();
-  return ws;
+  return h.fund(amount, ...Array.from({ length: n }, (_, i) => `w${i}`));
 }
 
 function balanceAt(h: Harness, account: Bytes): bigint[] {

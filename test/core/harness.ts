@@ -1,40 +1,37 @@
-// A deterministic in-memory network for node machines: a message queue, a virtual
-// clock, one MemoryStore per node (persist applied before sends, as drivers must),
-// a stand-in mint that turns valid notices into signed alerts and signs epochs,
-// and optional faults (reorder, duplicate, drop, crash-restore, a Byzantine voter).
+// The unit tests' cluster: node machines on an in-memory message queue with a virtual
+// clock, built from the simulator's parts (its seeded Prng, the real MintMachine,
+// MemoryStores applied before sends, as every driver must), with optional faults
+// (reorder, duplicate, drop, crash-restore, a Byzantine voter). The simulator (sim/)
+// runs the same machines at scale on a virtual network with latency; this harness
+// steps them one message at a time, so a test can hold, drop or reorder any message.
+//
+// The mint is the real MintMachine: it verifies notices and relays alerts, and signs
+// issuances. Tests choose each epoch's members directly (newEpoch): the record is
+// signed with the mint key and written to the mint's log, and the mint is restarted
+// from its store (its real restore path), so its ring follows.
 import { createGenesis } from '../../mint/core/genesis-create.ts';
-import { equal, toHex, utf8, ZERO32, type Bytes } from '../../protocol/bytes.ts';
+import { toHex, utf8, ZERO32, type Bytes } from '../../protocol/bytes.ts';
 import type { Genesis } from '../../protocol/genesis.ts';
 import { decodeMessage, encodeMessage, type Message } from '../../protocol/messages.ts';
 import {
-  AlertCodec, EpochCodec, NoticeCodec, TransferCodec, VoteCodec, epochHash, sign, transferId, verify,
+  EpochCodec, NoticeCodec, TransferCodec, VoteCodec, epochHash, sign, transferId, verify,
   type Alert, type EpochRecord, type Notice, type Transfer,
 } from '../../protocol/objects.ts';
-import { MemoryStore, type Address, type Output, type Random } from '../../protocol/ports.ts';
+import { MemoryStore, type Address, type Output } from '../../protocol/ports.ts';
 import type { NodeEvent, NodeOptions } from '../../node/core/api.ts';
 import { NodeMachine } from '../../node/core/node-machine.ts';
 import { fastScheme, type SignatureScheme, type Signer } from '../../protocol/signature.ts';
 import { sortMembers } from '../../mint/core/genesis-create.ts';
 import { Ring } from '../../protocol/ring.ts';
+import { MintMachine } from '../../mint/core/mint-machine.ts';
+import type { MintEvent } from '../../mint/core/api.ts';
+import { entryRecord, LOG_PREFIX } from '../../mint/core/mint-log.ts';
+import { Prng } from '../../sim/prng.ts';
 
 export const NETWORK = 'testnet';
 
-/** mulberry32: a tiny seeded generator, enough for test schedules. */
-export class Rng implements Random {
-  private s: number;
-  constructor(seed: number) {
-    this.s = seed >>> 0;
-  }
-  next(): number {
-    let t = (this.s = (this.s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-}
+/** The simulator's seeded generator (sim/prng.ts): test schedules replay from their seed. */
+export { Prng as Rng };
 
 export function secret(label: string): Bytes {
   const b = new Uint8Array(32);
@@ -86,13 +83,15 @@ export class Harness {
   readonly alerts: Alert[] = [];
   readonly notices: Notice[] = [];
   readonly epochs: EpochRecord[] = [];
-  readonly rng: Rng;
+  readonly rng: Prng;
+  /** The real mint machine and its store. */
+  mintMachine: MintMachine;
+  readonly mintStore = new MemoryStore();
   now = 1_000;
   private queue: Queued[] = [];
   /** FIFO read position in `queue` (shift() is O(n)). */
   private head = 0;
   private readonly opts: HarnessOptions;
-  private readonly alerted = new Set<string>();
   /** Nodes that are down: messages to them are lost. */
   readonly down = new Set<string>();
   delivered = 0;
@@ -103,7 +102,7 @@ export class Harness {
   constructor(opts: HarnessOptions) {
     this.opts = opts;
     this.scheme = opts.scheme ?? fastScheme;
-    this.rng = new Rng(opts.seed ?? 1);
+    this.rng = new Prng(opts.seed ?? 1);
     this.mint = this.scheme.signer(secret('mint'));
     const total = opts.nodes + (opts.spare ?? 0);
     for (let i = 0; i < total; i++) this.signers.push(this.scheme.signer(secret(`node-${i}`)));
@@ -112,6 +111,7 @@ export class Harness {
       k: opts.k ?? 4, q: opts.q ?? 3, supplyCap: opts.supplyCap ?? null, issuedAt: 0,
     });
     this.epochs.push(this.genesis.epoch0);
+    this.mintMachine = this.buildMint();
     for (const [i, s] of this.signers.entries()) {
       const hex = toHex(s.publicKey);
       if (opts.byzantine?.includes(i)) this.byzantine.add(hex);
@@ -120,10 +120,14 @@ export class Harness {
     }
   }
 
+  private buildMint(): MintMachine {
+    return new MintMachine({ genesis: this.genesis, signer: this.mint, scheme: this.scheme, clock: { now: () => this.now }, restore: this.mintStore });
+  }
+
   private build(s: Signer): NodeMachine {
     const hex = toHex(s.publicKey);
     return new NodeMachine({
-      genesis: this.genesis, signer: s, scheme: this.scheme, clock: { now: () => this.now }, random: new Rng(this.signers.indexOf(s) + 7),
+      genesis: this.genesis, signer: s, scheme: this.scheme, clock: { now: () => this.now }, random: new Prng(this.signers.indexOf(s) + 7),
       restore: this.stores.get(hex),
       // As a daemon runs: history read back from the store, not kept in memory (unless the test asks).
       records: this.opts.historyInMemory === true ? undefined : this.stores.get(hex),
@@ -152,7 +156,7 @@ export class Harness {
     for (const o of out.send) {
       const from: Address = { node: hex };
       if ('node' in o.to) this.enqueue(from, o.to.node, o.msg);
-      else if ('mint' in o.to) this.toMint(o.msg);
+      else if ('mint' in o.to) this.toMint(o.msg, from);
       else for (const n of this.nodes.keys()) this.enqueue(from, n, o.msg);
     }
     if (this.opts.checkRestore) {
@@ -174,30 +178,20 @@ export class Harness {
     if (fromNode && f?.duplicate && this.rng.next() < f.duplicate) this.queue.push({ from, to, msg: m });
   }
 
-  /** The stand-in mint: a valid notice becomes one alert per (from, seq) or per voter, relayed to all. */
-  private toMint(msg: Message): void {
-    if (msg.type !== 'notice') return;
-    const n = msg.notice;
-    if (!verify(NoticeCodec, NETWORK, this.scheme, n.reporter, n)) return;
-    this.notices.push(n);
-    const ev = n.evidence;
-    let key: string;
-    if (ev.kind === 'double-spend') {
-      const ok = equal(ev.t1.from, ev.t2.from) && ev.t1.seq === ev.t2.seq && !equal(transferId(ev.t1), transferId(ev.t2)) &&
-        verify(TransferCodec, NETWORK, this.scheme, ev.t1.from, ev.t1) && verify(TransferCodec, NETWORK, this.scheme, ev.t2.from, ev.t2);
-      if (!ok) return;
-      key = `ds/${toHex(ev.t1.from)}/${ev.t1.seq}`;
-    } else {
-      const ok = equal(ev.v1.voter, ev.v2.voter) && ev.v1.seq === ev.v2.seq && ev.v1.epoch === ev.v2.epoch &&
-        verify(VoteCodec, NETWORK, this.scheme, ev.v1.voter, ev.v1) && verify(VoteCodec, NETWORK, this.scheme, ev.v2.voter, ev.v2);
-      if (!ok) return;
-      key = `eq/${toHex(ev.v1.voter)}`;
+  /** A message to the mint: its step's records are applied to its store, its sends routed, its alerts kept. */
+  private toMint(msg: Message, from: Address): void {
+    // Every notice with a good signature, whatever the mint then decides of it.
+    if (msg.type === 'notice' && verify(NoticeCodec, NETWORK, this.scheme, msg.notice.reporter, msg.notice)) this.notices.push(msg.notice);
+    this.takeMint(this.mintMachine.receive(from, msg));
+  }
+
+  private takeMint(out: Output<MintEvent>): void {
+    this.mintStore.apply(out.persist);
+    for (const e of out.events) if (e.type === 'alert') this.alerts.push(e.alert);
+    for (const o of out.send) {
+      if ('node' in o.to) this.enqueue({ mint: true }, o.to.node, o.msg);
+      else if ('broadcast' in o.to) this.broadcast(o.msg);
     }
-    if (this.alerted.has(key)) return;
-    this.alerted.add(key);
-    const alert = sign(AlertCodec, NETWORK, this.mint, { notice: n, alertSeq: this.alerts.length + 1 });
-    this.alerts.push(alert);
-    this.broadcast({ type: 'alert', alert });
   }
 
   /** Queues the held messages that match (all by default); drops them instead when `lose`. */
@@ -228,6 +222,10 @@ export class Harness {
       k: prev.k, q: prev.q, prev: epochHash(prev), issuedAt: this.now,
     });
     this.epochs.push(record);
+    // Into the mint's log, and the mint restarted from it: its ring is now this epoch's.
+    const logged = [...this.mintStore.entries(LOG_PREFIX)].length;
+    this.mintStore.apply([entryRecord(logged + 1, { kind: 'epoch', record })]);
+    this.mintMachine = this.buildMint();
     if (relay) this.broadcast({ type: 'epoch', record });
     return record;
   }
@@ -299,15 +297,33 @@ export class Harness {
     this.run();
   }
 
-  private mintSeq = 0;
-  private mintPrev: Bytes = ZERO32;
-
-  /** An issuance: the mint's next transfer, handed to a gateway. Returns the transfer. */
+  /** An issuance by the mint, handed to `gateway` (the test's choice, not the mint's). Returns the transfer. */
   issue(to: Bytes, amount: bigint, gateway = 0): Transfer {
-    const t = this.transfer(this.mint, to, amount, ++this.mintSeq, this.mintPrev);
-    this.mintPrev = transferId(t);
+    const { transfer, output } = this.mintMachine.issue(to, amount);
+    this.mintStore.apply(output.persist);
+    this.submit(gateway, transfer);
+    return transfer;
+  }
+
+  /**
+   * The mint account's next transfer signed with the mint key but not through the
+   * mint machine (which would refuse it, e.g. past the supply cap): what custodians do
+   * with it on their own. Handed to `gateway`.
+   */
+  signIssuance(to: Bytes, amount: bigint, gateway = 0): Transfer {
+    const done = this.mintMachine.issued();
+    const last = done[done.length - 1];
+    const t = this.transfer(this.mint, to, amount, done.length + 1, last ? transferId(last) : ZERO32);
     this.submit(gateway, t);
     return t;
+  }
+
+  /** Wallets named `names`, each issued `amount` (gateways in turn), with the queue run until quiet. */
+  fund(amount: bigint, ...names: string[]): Signer[] {
+    const ws = names.map((n) => this.scheme.signer(secret(n)));
+    ws.forEach((w, i) => this.issue(w.publicKey, amount, i % this.genesis.epoch0.members.length));
+    this.run();
+    return ws;
   }
 
   /** One step on one node with a message from `fromHex` (default: node `from`), outside the queue. */
