@@ -51,7 +51,7 @@ test('durable: false and maxFinishedViews: 0 send and emit exactly what daemon s
   const sim = run({ durable: false, maxFinishedViews: 0 });
   assert.ok(daemon.records > 0);
   assert.is(sim.records, 0);
-  assert.ok(daemon.sent.length > 150, `${daemon.sent.length} messages`);
+  assert.ok(daemon.sent.length > 100, `${daemon.sent.length} messages`); // enough traffic for the comparison to mean something
   assert.equal(sim.sent, daemon.sent);
   assert.equal(sim.events, daemon.events);
   assert.is(sim.stored, daemon.stored);
