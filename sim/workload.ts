@@ -1,13 +1,20 @@
 // Wallets and their traffic (protocol.md §5 from the wallet's side): accounts funded by
 // issuance, Poisson arrivals, uniform or Zipf senders and recipients. A wallet
 // keeps one transfer in flight per account (the next seq must follow a locked one),
-// resubmits a pending transfer as is, and never signs a different transfer for a
-// seq it used, except the double-spending wallets, which do exactly that.
+// and never signs a different transfer for a seq it used, except the double-spending
+// wallets, which do exactly that.
+//
+// When to resubmit is the real wallet's own code (wallet/submission.ts), run as the
+// CLI runs it: while a `send` waits (until final, at most its timeout), and at the
+// start of each later command of that wallet (its next arrival), for every transfer
+// of it not yet stored. Between commands nothing is resubmitted: a transfer the
+// network strands after `final` stays stranded until the sender's next command.
 import { ZERO32, hexOf, toHex, type Bytes } from '../protocol/bytes.ts';
 import { TransferCodec, sign, transferId, type Transfer } from '../protocol/objects.ts';
 import type { SignatureScheme, Signer } from '../protocol/signature.ts';
 import type { TransferStatus } from '../node/core/api.ts';
 import type { ReasonCode } from '../protocol/errors.ts';
+import { decide, DEFAULT_COMMAND_TIMEOUT_MS, type Answer, type Proof, type Stage } from '../wallet/submission.ts';
 import { Prng, Zipf } from './prng.ts';
 import type { SimParams } from './params.ts';
 
@@ -27,6 +34,12 @@ export type TxRecord = {
   creditedAt?: number;
   storedAt?: number;
   submissions: number;
+  /** Virtual time of the last submission (the wallet's lastSubmitAt). */
+  lastSubmitAt?: number;
+  /** When the `send` command that follows it began (a later command of the wallet restarts it). */
+  commandAt?: number;
+  /** A poll timer is pending (the `send` following it is waiting). */
+  polling?: boolean;
 };
 
 export type Wallet = {
@@ -49,6 +62,8 @@ export type Wallet = {
   /** Set after a rejection or a conflict: the wallet stops using this account. */
   retired: boolean;
   dsPending: boolean;
+  /** Its transfers not yet stored (nor rejected or in conflict), oldest first: what each command finishes. */
+  readonly open: TxRecord[];
 };
 
 export type DoubleSpendAttempt = {
@@ -110,7 +125,7 @@ export class Workload {
       const signer = scheme.signer(keys.bytes(32));
       this.wallets.push({
         index: i, signer, id: signer.publicKey, idHex: toHex(signer.publicKey), doubleSpender: ds.has(i),
-        seq: 0, head: ZERO32, spendable: 0, busy: null, queue: [], fundQueue: [], funded: false, retired: false, dsPending: false,
+        seq: 0, head: ZERO32, spendable: 0, busy: null, queue: [], fundQueue: [], funded: false, retired: false, dsPending: false, open: [],
       });
     }
     const w = params.workload;
@@ -163,7 +178,26 @@ export class Workload {
       return;
     }
     w.queue.push(to);
+    // A command of this wallet: the real `send` first finishes the wallet's earlier transfers.
+    this.command(w);
     if (w.busy === null) this.next(w);
+  }
+
+  /**
+   * The start of one wallet command: every open transfer gets what wallet/submission.ts
+   * says at a command's start. The transfer in flight is followed again, as a new
+   * `send` follows it until final or its timeout.
+   */
+  private command(w: Wallet): void {
+    const now = this.port.now();
+    for (const rec of w.open) {
+      if (isTerminal(rec.status)) continue;
+      const d = decide(entryOf(rec), { kind: 'start' }, now, this.policy);
+      if (d.action !== 'resubmit') continue;
+      this.resubmits++;
+      if (w.busy === rec) rec.commandAt = now;
+      this.send(rec);
+    }
   }
 
   /** Schedules wallet `i`'s one double-spend attempt (made as soon as it is idle). */
@@ -172,6 +206,10 @@ export class Workload {
     if (w.retired) return;
     w.dsPending = true;
     if (w.busy === null) this.next(w);
+  }
+
+  private get policy(): { resubmitAfterMs: number } {
+    return { resubmitAfterMs: this.params.workload.resubmitMs };
   }
 
   get nextIntervalMs(): number {
@@ -188,6 +226,8 @@ export class Workload {
       w.spendable -= amount;
       const rec = this.record(t, 'fund', w.index, to, amount);
       w.busy = rec;
+      w.open.push(rec);
+      rec.commandAt = this.port.now();
       this.send(rec);
       return;
     }
@@ -203,6 +243,8 @@ export class Workload {
       w.spendable -= amount;
       const rec = this.record(t, 'transfer', w.index, to, amount);
       w.busy = rec;
+      w.open.push(rec);
+      rec.commandAt = this.port.now();
       this.submitted++;
       this.send(rec);
       return;
@@ -242,21 +284,44 @@ export class Workload {
 
   private send(rec: TxRecord): void {
     rec.submissions++;
+    rec.lastSubmitAt = this.port.now();
     this.port.submit(rec.transfer, -1, rec.submissions === 1 && rec.kind !== 'fund');
+    if (this.wallets[rec.from]?.busy === rec) this.poll(rec);
+  }
+
+  /** One poll timer per transfer while its `send` waits. */
+  private poll(rec: TxRecord): void {
+    if (rec.polling) return;
+    rec.polling = true;
     this.port.checkLater(rec, this.params.workload.resubmitMs);
   }
 
-  /** Resubmission timer: a transfer not yet settled goes again, as is, to another gateway. */
+  /**
+   * The poll timer of a `send` still waiting: wallet/submission.ts decides on what the
+   * wallet has seen. The command ends at final (its default --wait) or its timeout;
+   * after that, only the wallet's next command touches the transfer.
+   */
   check(rec: TxRecord): void {
     if (isTerminal(rec.status)) return;
-    this.resubmits++;
     if (rec.kind === 'issue') {
+      // The mint re-drives its own issuances (not a wallet).
+      this.resubmits++;
       rec.submissions++;
       this.port.resubmitIssue(rec);
       this.port.checkLater(rec, this.params.workload.resubmitMs);
       return;
     }
-    this.send(rec);
+    rec.polling = false;
+    const w = this.wallets[rec.from]!;
+    const now = this.port.now();
+    const live = w.busy === rec && rec.finalAt === undefined && now - (rec.commandAt ?? rec.submittedAt) < DEFAULT_COMMAND_TIMEOUT_MS;
+    if (!live) return;
+    const d = decide(entryOf(rec), answerOf(rec), now, this.policy);
+    if (d.action === 'resubmit') {
+      this.resubmits++;
+      this.send(rec);
+    }
+    this.poll(rec);
   }
 
   /** A gateway reported a status (the wallet polls GET /transfers/:id). */
@@ -301,6 +366,11 @@ export class Workload {
     if (isTerminal(status)) {
       if (rec.kind === 'issue' || rec.kind === 'fund') this.terminalIssues++;
       else this.terminal++;
+      if (rec.from >= 0) {
+        const open = this.wallets[rec.from]!.open;
+        const i = open.indexOf(rec);
+        if (i >= 0) open.splice(i, 1);
+      }
     }
     return rec;
   }
@@ -309,6 +379,25 @@ export class Workload {
   get inFlight(): number {
     return this.submitted - this.terminal;
   }
+}
+
+/**
+ * What the wallet has seen of `rec`, as wallet/submission.ts takes it. Node events
+ * here stand for answers the wallet checked: a gateway reports final only holding
+ * the certificate, credited only holding the bundle (the simulator's gateways run
+ * the real machine code).
+ */
+function entryOf(rec: TxRecord): { stage: Stage; lastSubmitAt?: number } {
+  const stage: Stage = rec.submissions === 0 ? 'signed' : rec.status;
+  return rec.lastSubmitAt !== undefined ? { stage, lastSubmitAt: rec.lastSubmitAt } : { stage };
+}
+
+const PROOF: Record<TransferStatus, Proof> = { pending: 'none', final: 'certificate', credited: 'bundle', stored: 'stored', rejected: 'none', conflict: 'none' };
+
+function answerOf(rec: TxRecord): Answer {
+  if (rec.status === 'rejected') return { kind: 'rejected', reason: rec.reason ?? 'REJECTED', verifiesOnNetwork: true };
+  if (rec.status === 'conflict') return { kind: 'conflict' };
+  return { kind: 'status', claim: rec.status, proof: PROOF[rec.status] };
 }
 
 export function isTerminal(s: TransferStatus): boolean {

@@ -12,7 +12,9 @@ import { showCoins } from './amount.ts';
 import { NodeClient } from './client.ts';
 import { genesisFor, keystoreOf, online, type CommonOptions } from './context.ts';
 import { formatHistory, mergeHistory, type NodeHistory } from './history.ts';
-import { checkWalletName, SETTLED } from './keystore.ts';
+import { checkWalletName } from './keystore.ts';
+import { openTransfers } from './ledger.ts';
+import { finishOpen } from './transfer-commands.ts';
 import { findEndpoints, loadGenesisFile } from './network.ts';
 import { passphrase, progress, secretKeyInput } from './prompt.ts';
 import { verifyBundle } from './verify.ts';
@@ -80,6 +82,7 @@ function addressOf(nameOrAddress: string, o: CommonOptions): string {
 export async function balanceCommand(nameOrAddress: string, o: CommonOptions): Promise<void> {
   const address = addressOf(nameOrAddress, o);
   const on = online(o);
+  if (address !== nameOrAddress) await finishOpen(keystoreOf(o), nameOrAddress, on, Boolean(o.json));
   const a = await on.client.request('GET', `/accounts/${address}`);
   let body: Record<string, unknown> = { balance: '0', seq: 0, frozen: false };
   if (a.status < 400) body = a.body;
@@ -104,26 +107,10 @@ export async function historyCommand(name: string, o: CommonOptions & { offline?
     const ep = findEndpoints(o);
     if (ep.genesisPath) genesis = loadGenesisFile(ep.genesisPath);
     const client = ep.nodes.length > 0 ? new NodeClient(ep.nodes, 5_000) : undefined;
-    const open = w.state.transfers.filter((t) => t.status !== 'stored' && t.status !== 'replaced');
-    if (client && open.length > 0) {
-      const statuses = new Map<string, { status: string; reason?: string }>();
-      try {
-        for (const t of open) {
-          const a = await client.request('GET', `/transfers/${t.transfer.id}`);
-          if (a.status === 200 && typeof a.body.status === 'string') {
-            statuses.set(t.transfer.id, { status: a.body.status, ...(typeof a.body.reason === 'string' ? { reason: a.body.reason } : {}) });
-          }
-        }
-      } catch {
-        warn('no node answered; showing the statuses last seen');
-      }
-      try {
-        if (statuses.size > 0) await ks.withLock(name, async () => ks.updateStatuses(name, statuses));
-        w = ks.read(name);
-      } catch {
-        // the wallet is busy signing: show the fresh statuses without saving them
-        for (const t of w.state.transfers) Object.assign(t, statuses.get(t.transfer.id) ?? {});
-      }
+    if (client) {
+      // Statuses only from evidence checked here: the wallet finishes its open transfers first.
+      await finishOpen(ks, name, { endpoints: ep, client }, Boolean(o.json));
+      w = ks.read(name);
     }
     if (client) {
       try {
@@ -152,8 +139,8 @@ export async function historyCommand(name: string, o: CommonOptions & { offline?
   }
   if (entries.length === 0) return void process.stdout.write(`no transfers to or from ${name} yet\n`);
   for (const line of formatHistory(entries, genesis)) process.stdout.write(line + '\n');
-  const open = w.state.transfers.filter((t) => !SETTLED.has(t.status) && t.status !== 'replaced').length;
-  if (open > 0) process.stdout.write(`${open} not final yet: the next send resubmits them as they are\n`);
+  const open = openTransfers(w.state).length;
+  if (open > 0) process.stdout.write(`${open} not stored yet: every command resubmits them as they are; "ringmint wallet sync ${name}" finishes them now\n`);
 }
 
 /** The bundle's hex: from --bundle FILE (hex, or JSON with a "bundle" field) or from a node. */

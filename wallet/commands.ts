@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import {
   addressCommand, balanceCommand, exportCommand, historyCommand, importCommand, listCommand, newCommand, receiptCommand,
 } from './account-commands.ts';
-import { sendCommand, signCommand, submitCommand } from './transfer-commands.ts';
+import { sendCommand, signCommand, submitCommand, syncCommand } from './transfer-commands.ts';
 
 function common(c: Command): Command {
   return c
@@ -55,6 +55,9 @@ export function registerWallet(program: Command): void {
     .option('--wait <status>', 'wait for pending|final|credited|stored', 'final')
     .option('--timeout <seconds>', 'how long to wait', '60')
     .action((file, o) => submitCommand(file, o));
+  network(common(wallet.command('sync <name>').description('finish this wallet\'s transfers: resubmit each until stored, and report what was repaired')))
+    .option('--timeout <seconds>', 'how long to keep at it', '60')
+    .action((name, o) => syncCommand(name, o));
   network(common(wallet.command('history <name>').description('transfers this wallet signed and received, newest first, with their status')))
     .option('--offline', 'do not ask a node for fresh statuses')
     .action((name, o) => historyCommand(name, o));

@@ -7,7 +7,7 @@ import { Limits } from '../protocol/objects.ts';
 import { CliError, warn } from '../runtime/cli-output.ts';
 import { NodeClient } from './client.ts';
 import { Keystore } from './keystore.ts';
-import { findEndpoints, loadGenesisFile, parseGenesis, type Endpoints, type NetworkOptions } from './network.ts';
+import { findEndpoints, genesisId, loadGenesisFile, parseGenesis, type Endpoints, type NetworkOptions } from './network.ts';
 import { STATUS_RANK } from '../protocol/wait-levels.ts';
 
 export type CommonOptions = NetworkOptions & { walletDir?: string; json?: boolean };
@@ -23,12 +23,30 @@ export function online(o: CommonOptions): Online {
   return { endpoints, client: new NodeClient(endpoints.nodes) };
 }
 
-/** The genesis: a local file when there is one; else the node's, with a note that it was not pinned. */
-export async function genesisFor(on: Online, quietNote = false): Promise<{ genesis: Genesis; pinned: boolean }> {
-  if (on.endpoints.genesisPath) return { genesis: loadGenesisFile(on.endpoints.genesisPath), pinned: true };
+/**
+ * The network: a pinned genesis file when there is one, else the node's own, with a
+ * note that it was not pinned. With `check`, the node must serve the pinned genesis
+ * too: a wallet signs and submits only to nodes of the network it means.
+ */
+export async function genesisFor(on: Online, quietNote = false, check = false): Promise<{ genesis: Genesis; pinned: boolean; id: string }> {
+  if (on.endpoints.genesisPath) {
+    const genesis = loadGenesisFile(on.endpoints.genesisPath);
+    const id = genesisId(genesis);
+    if (check) {
+      const served = parseGenesis(await on.client.call('GET', '/genesis'), on.client.url);
+      if (genesisId(served) !== id) {
+        throw new CliError(
+          'WRONG_NETWORK',
+          `${on.client.url} serves network "${served.network}" (genesis ${genesisId(served).slice(0, 12)}…), not the pinned "${genesis.network}" (genesis ${id.slice(0, 12)}…) of ${on.endpoints.genesisPath}; nothing was sent`,
+        );
+      }
+    }
+    return { genesis, pinned: true, id };
+  }
   const body = await on.client.call('GET', '/genesis');
   if (!quietNote) warn(`using the genesis served by ${on.client.url}; pin one with --genesis FILE`);
-  return { genesis: parseGenesis(body, on.client.url), pinned: false };
+  const genesis = parseGenesis(body, on.client.url);
+  return { genesis, pinned: false, id: genesisId(genesis) };
 }
 
 export function parseAddressArg(s: string | undefined, option: string): Uint8Array {

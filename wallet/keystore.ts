@@ -32,11 +32,22 @@ const ZERO_HEAD = '0'.repeat(64);
 /** A transfer the wallet signed, with the last status it learned. */
 export type WalletTransfer = {
   transfer: TransferJson;
-  /** 'signed' until a node has answered; then a transfer status (pending, final, credited, stored, rejected, conflict). */
+  /**
+   * The stage the wallet verified (wallet/submission.ts): 'signed' until a node has
+   * answered; pending, final (a certificate checked here), credited and stored (a
+   * bundle checked here), rejected, conflict, released (its seq given back) or replaced.
+   */
   status: string;
   reason?: string;
   signedAt: string;
+  /** The genesis id (wallet/network.ts genesisId) of the network it was signed for; absent in ledgers from before binding. */
+  genesis?: string;
+  /** When the wallet last handed it to a node, ms since the Unix epoch. */
+  lastSubmitAt?: number;
 };
+
+/** One network's seq chain: the seq the next new transfer takes there, and the id `prev` must name. */
+export type Chain = { nextSeq: number; head: string };
 
 export type WalletState = {
   /** The seq the next new transfer takes. */
@@ -44,6 +55,12 @@ export type WalletState = {
   /** Id of the transfer at nextSeq - 1 (zeros before the first). */
   head: string;
   transfers: WalletTransfer[];
+  /**
+   * Seq chains by genesis id: an account has its own seqs on each network. Absent
+   * until the first transfer bound to a network; the first network used then takes
+   * over nextSeq/head above (the chain of ledgers from before binding).
+   */
+  chains?: Record<string, Chain>;
 };
 
 type WalletFile = {
@@ -118,8 +135,11 @@ function aad(f: WalletFile): Bytes {
 }
 
 function ledgerBytes(address: string, s: WalletState): Bytes {
-  const seqs = s.transfers.map((t) => `${t.transfer.seq}:${t.transfer.id}`).join(',');
-  return utf8(`ringmint/1/wallet-ledger|${address}|${s.nextSeq}|${s.head}|${seqs}`);
+  // Bindings and chains are appended only when present: a ledger from before them keeps its seal.
+  const seqs = s.transfers.map((t) => `${t.transfer.seq}:${t.transfer.id}${t.genesis !== undefined ? `@${t.genesis}` : ''}`).join(',');
+  const chains = s.chains ?? {};
+  const c = Object.keys(chains).sort().map((g) => `${g}=${chains[g]!.nextSeq}:${chains[g]!.head}`).join(',');
+  return utf8(`ringmint/1/wallet-ledger|${address}|${s.nextSeq}|${s.head}|${seqs}${s.chains !== undefined ? `|chains:${c}` : ''}`);
 }
 
 function mac(macKey: Bytes, address: string, s: WalletState): string {
@@ -201,7 +221,9 @@ export class Keystore {
       Number.isInteger(c.logN) && c.logN >= 10 && c.logN <= MAX_SCRYPT_LOG_N && Number.isInteger(c.r) && c.r >= 1 && c.r <= 32 &&
       Number.isInteger(c.p) && c.p >= 1 && c.p <= 16 && /^[0-9a-f]{64}$/.test(c.salt) && /^[0-9a-f]{48}$/.test(c.nonce) &&
       /^[0-9a-f]{96}$/.test(c.ciphertext) && /^[0-9a-f]{64}$/.test(c.check) && f.state && Number.isSafeInteger(f.state.nextSeq) &&
-      f.state.nextSeq >= 1 && typeof f.state.head === 'string' && Array.isArray(f.state.transfers);
+      f.state.nextSeq >= 1 && typeof f.state.head === 'string' && Array.isArray(f.state.transfers) &&
+      (f.state.chains === undefined || (typeof f.state.chains === 'object' && f.state.chains !== null &&
+        Object.values(f.state.chains).every((c) => c && Number.isSafeInteger(c.nextSeq) && c.nextSeq >= 1 && typeof c.head === 'string')));
     if (!ok) throw new CliError('MALFORMED', `wallet file ${path} is damaged or of an unknown version`);
     return f;
   }
@@ -246,15 +268,17 @@ export class Keystore {
   }
 
   /** Updates transfer statuses only (no passphrase): the sealed ledger is left as it is. */
-  updateStatuses(name: string, statuses: ReadonlyMap<string, { status: string; reason?: string }>): void {
+  updateStatuses(name: string, statuses: ReadonlyMap<string, { status: string; reason?: string; lastSubmitAt?: number }>): void {
     const f = this.load(name);
     let changed = false;
     for (const t of f.state.transfers) {
       const s = statuses.get(t.transfer.id);
-      if (s && (s.status !== t.status || s.reason !== t.reason)) {
-        t.status = s.status;
+      if (s && (s.status !== t.status || s.reason !== t.reason || (s.lastSubmitAt !== undefined && s.lastSubmitAt !== t.lastSubmitAt))) {
+        // A released or replaced transfer stays so: only a sealed ledger change gives a seq back.
+        if (t.status !== 'released' && t.status !== 'replaced') t.status = s.status;
         if (s.reason === undefined) delete t.reason;
         else t.reason = s.reason;
+        if (s.lastSubmitAt !== undefined) t.lastSubmitAt = s.lastSubmitAt;
         changed = true;
       }
     }
@@ -304,9 +328,12 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Drops the oldest settled transfers past HISTORY_LIMIT; unsettled ones always stay (they hold their seq). */
+/** Statuses of transfers the wallet is done with: the oldest of these go first past HISTORY_LIMIT. */
+const DONE = new Set(['stored', 'released', 'replaced']);
+
+/** Drops the oldest finished transfers past HISTORY_LIMIT; open ones always stay (they hold their seq, or await storage). */
 function trimHistory(state: WalletState): void {
   let excess = state.transfers.length - HISTORY_LIMIT;
   if (excess <= 0) return;
-  state.transfers = state.transfers.filter((t) => !(excess > 0 && SETTLED.has(t.status) && excess-- > 0));
+  state.transfers = state.transfers.filter((t) => !(excess > 0 && DONE.has(t.status) && excess-- > 0));
 }

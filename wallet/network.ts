@@ -1,10 +1,16 @@
 // Finding the network: which nodes to talk to, and which genesis file to trust.
 // Precedence for nodes: --node URL > RINGMINT_NODE > --devnet DIR > ./devnet/devnet.json.
-// The genesis is never taken on a node's word when a local file is at hand:
-// --genesis FILE > RINGMINT_GENESIS > the devnet's genesis file > GET /genesis.
+// The genesis is a pinned file when one is given (--genesis FILE > RINGMINT_GENESIS),
+// else the devnet's own file when the nodes come from that devnet, else the nodes'
+// GET /genesis. An implicit ./devnet folder never lends its genesis to nodes named
+// with --node or RINGMINT_NODE: they may be of another network. Whatever is pinned,
+// the wallet checks that the node serves that same genesis before it signs or submits.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { concat, toHex, utf8 } from '../protocol/bytes.ts';
 import { genesisFromJson, type Genesis } from '../protocol/genesis.ts';
+import { sha256 } from '../protocol/hash.ts';
+import { encodeWith, writeEpoch } from '../protocol/objects.ts';
 import { Rejection } from '../protocol/errors.ts';
 import { ed25519 } from '../protocol/signature.ts';
 import { CliError } from '../runtime/cli-output.ts';
@@ -69,10 +75,11 @@ export function findEndpoints(
     // a broken ./devnet is only an error when it is the devnet asked for or the only way to a node
     if (opts.devnet !== undefined || !(opts.node || env.RINGMINT_NODE)) throw e;
   }
-  const genesisPath = opts.genesis ? resolve(cwd, opts.genesis) : env.RINGMINT_GENESIS ? resolve(cwd, env.RINGMINT_GENESIS) : devnet?.genesis;
-  const base = { mint: devnet?.mint?.api, genesisPath };
-  if (opts.node) return { ...base, nodes: splitUrls(opts.node), source: '--node' };
-  if (env.RINGMINT_NODE) return { ...base, nodes: splitUrls(env.RINGMINT_NODE), source: 'RINGMINT_NODE' };
+  // An explicit --devnet DIR pins its genesis; an implicit ./devnet only serves its own nodes.
+  const pinned = opts.genesis ? resolve(cwd, opts.genesis) : env.RINGMINT_GENESIS ? resolve(cwd, env.RINGMINT_GENESIS) : opts.devnet !== undefined ? devnet?.genesis : undefined;
+  if (opts.node) return { nodes: splitUrls(opts.node), source: '--node', genesisPath: pinned };
+  if (env.RINGMINT_NODE) return { nodes: splitUrls(env.RINGMINT_NODE), source: 'RINGMINT_NODE', genesisPath: pinned };
+  const base = { mint: devnet?.mint?.api, genesisPath: pinned ?? devnet?.genesis };
   if (devnet) {
     const urls = devnet.nodes.map((n) => n.api.replace(/\/+$/, ''));
     return { ...base, nodes: rotate(urls, pick(urls.length)), source: devnet.path };
@@ -87,6 +94,14 @@ export function localGenesisPath(opts: NetworkOptions, env: NodeJS.ProcessEnv = 
   const e = findEndpoints({ devnet: opts.devnet }, {}, cwd);
   if (e.genesisPath) return e.genesisPath;
   throw new CliError('BAD_REQUEST', 'no genesis file: give --genesis FILE, set RINGMINT_GENESIS, or run next to a devnet (--devnet DIR)');
+}
+
+/**
+ * A network's identity for the wallet: SHA-256 over the network name, the mint key and
+ * the signed epoch 0. Two devnets of one name have different ids (fresh mint keys).
+ */
+export function genesisId(g: Genesis): string {
+  return toHex(sha256(concat(utf8(g.network), utf8('|'), g.mintKey, encodeWith(g.epoch0, writeEpoch))));
 }
 
 export function parseGenesis(json: unknown, where: string): Genesis {

@@ -1,6 +1,5 @@
 // Commands that move coins: send (sign + submit + wait), sign (offline) and submit.
 import { readFileSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { encodeAddress } from '../protocol/address.ts';
 import { transferToJson, type TransferJson } from '../protocol/json.ts';
 import { sign, TransferCodec } from '../protocol/objects.ts';
@@ -9,21 +8,19 @@ import { nativeSigner } from '../protocol/signature.ts';
 import type { Genesis } from '../protocol/genesis.ts';
 import { CliError, printFields, printJson, warn } from '../runtime/cli-output.ts';
 import { parseCoins, showCoins } from './amount.ts';
-import type { NodeClient } from './client.ts';
+import { NodeClient } from './client.ts';
 import {
-  genesisFor, keystoreOf, online, parseAddressArg, parseMemo, parseSeqOption, parseTimeout, parseWait, WAIT_RANK,
-  type CommonOptions, type Wait,
+  genesisFor, keystoreOf, online, parseAddressArg, parseMemo, parseSeqOption, parseTimeout, parseWait,
+  type CommonOptions, type Online, type Wait,
 } from './context.ts';
-import { SETTLED, type Keystore, type UnlockedWallet } from './keystore.ts';
-import { planSeq, recordSigned, unsettled, type AccountHead } from './ledger.ts';
-import { loadGenesisFile, localGenesisPath } from './network.ts';
+import type { Keystore, UnlockedWallet } from './keystore.ts';
+import { openTransfers, planSeq, recordSigned, releaseSeq, unsettled } from './ledger.ts';
+import { genesisId, loadGenesisFile, localGenesisPath } from './network.ts';
 import { passphrase, progress, type Progress } from './prompt.ts';
+import { checkedAccount, follow, netContext, settleWallet, type Followed, type NetContext, type Repair } from './settle.ts';
+import { DEFAULT_COMMAND_TIMEOUT_MS, reached } from './submission.ts';
 
-/** Between status polls: quick enough to feel live, slow enough not to load a gateway. */
-const POLL_MS = 250;
-/** A gateway holds a ?wait request at most this long; the wallet polls after that. */
-const SERVER_WAIT_MS = 30_000;
-const DEFAULT_TIMEOUT_S = 60;
+const DEFAULT_TIMEOUT_S = DEFAULT_COMMAND_TIMEOUT_MS / 1000;
 
 export type TransferOptions = CommonOptions & {
   to?: string;
@@ -35,86 +32,71 @@ export type TransferOptions = CommonOptions & {
   timeout?: string;
 };
 
-type Outcome = { status: string; reason?: string; detail?: string };
-
-/** Posts a signed transfer (idempotent by id) and follows it until `wait` is met, it fails, or time runs out. */
-export async function submitAndWait(client: NodeClient, t: TransferJson, wait: Wait, timeoutMs: number, spin: Progress): Promise<Outcome> {
-  const deadline = Date.now() + timeoutMs;
-  const serverWait = Math.max(1, Math.min(SERVER_WAIT_MS, timeoutMs));
-  // 'pending' means: hand it over and do not wait (the API's ?wait knows only later statuses)
-  const query = wait === 'pending' ? '' : `?wait=${wait}&timeoutMs=${serverWait}`;
-  const a = await client.request('POST', `/transfers${query}`, { transfer: t }, serverWait + 5_000);
-  if (a.status >= 400) {
-    const reason = typeof a.body.error === 'string' ? a.body.error : `HTTP_${a.status}`;
-    const detail = typeof a.body.message === 'string' ? a.body.message : undefined;
-    return { status: a.status === 409 || reason === 'CONFLICT' ? 'conflict' : 'rejected', reason, detail };
-  }
-  let o: Outcome = { status: String(a.body.status ?? 'pending') };
-  while ((WAIT_RANK[o.status] ?? 99) < WAIT_RANK[wait]! && Date.now() < deadline) {
-    spin.update(`transfer ${t.id.slice(0, 12)}… ${o.status}, waiting for ${wait}`);
-    await sleep(POLL_MS);
-    const g = await client.request('GET', `/transfers/${t.id}`);
-    if (g.status === 200) {
-      o = { status: String(g.body.status), reason: g.body.reason as string | undefined, detail: g.body.detail as string | undefined };
-    }
-  }
-  return o;
-}
-
-function statusMap(id: string, o: Outcome): Map<string, { status: string; reason?: string }> {
-  return new Map([[id, { status: o.status, ...(o.reason ? { reason: o.reason } : {}) }]]);
-}
-
-function failureOf(t: TransferJson, o: Outcome, wait: Wait, timeoutMs: number): CliError | undefined {
-  const details = { transferId: t.id, status: o.status, seq: t.seq };
-  if (o.status === 'conflict') {
+function failureOf(t: TransferJson, f: Followed, wait: Wait, timeoutMs: number, network: string): CliError | undefined {
+  const details = { transferId: t.id, status: f.stage, seq: t.seq };
+  if (f.stage === 'conflict') {
     return new CliError('CONFLICT', `transfer ${t.id} conflicts with another transfer at seq ${t.seq}: the account is reported as a double spender`, details);
   }
-  if (o.status === 'rejected') {
-    return new CliError(o.reason ?? 'REJECTED', `transfer ${t.id} was rejected: ${o.detail ?? o.reason}`, { ...details, reason: o.reason });
+  if (f.stage === 'released') {
+    return new CliError(f.reason ?? 'WRONG_NETWORK', `transfer ${t.id} can never verify on network "${network}" (${f.reason}); seq ${t.seq} was released, nothing holds it`, { ...details, reason: f.reason });
   }
-  if ((WAIT_RANK[o.status] ?? -1) < WAIT_RANK[wait]!) {
+  if (f.stage === 'rejected') {
+    return new CliError(f.reason ?? 'REJECTED', `transfer ${t.id} was rejected (${f.reason}); it keeps seq ${t.seq} and the next command resubmits it as is`, { ...details, reason: f.reason });
+  }
+  if (!reached(f.stage, wait)) {
     return new CliError(
       'TIMEOUT',
-      `transfer ${t.id} is ${o.status}, not ${wait}, after ${Math.round(timeoutMs / 1000)} s; it stays in the wallet and the next send resubmits it as is`,
+      `transfer ${t.id} is ${f.stage}, not ${wait} by the evidence checked here, after ${Math.round(timeoutMs / 1000)} s; it stays in the wallet and the next command resubmits it as is`,
       details,
     );
   }
   return undefined;
 }
 
-/** Resubmits, as signed, every transfer that still holds a seq; fails if one cannot settle. */
-async function settlePending(ks: Keystore, w: UnlockedWallet, client: NodeClient, timeoutMs: number, spin: Progress): Promise<void> {
-  for (const p of unsettled(w.state)) {
+/** Other nodes than the one `on` talks to, one client each: for cross-checking an account's head. */
+function otherNodes(on: Online): NodeClient[] {
+  return on.endpoints.nodes.filter((u) => u !== on.client.url).map((u) => new NodeClient([u], 10_000));
+}
+
+/** Keeps the unlocked wallet's state in step with a status saved without the passphrase. */
+function recorder(ks: Keystore, w: UnlockedWallet | undefined, name: string) {
+  return (id: string, f: Followed): void => {
+    ks.updateStatuses(name, new Map([[id, { status: f.stage, ...(f.reason ? { reason: f.reason } : {}), ...(f.lastSubmitAt !== undefined ? { lastSubmitAt: f.lastSubmitAt } : {}) }]]));
+    const e = w?.state.transfers.find((x) => x.transfer.id === id);
+    if (e && e.status !== 'released' && e.status !== 'replaced') {
+      e.status = f.stage;
+      if (f.reason) e.reason = f.reason;
+      if (f.lastSubmitAt !== undefined) e.lastSubmitAt = f.lastSubmitAt;
+    }
+  };
+}
+
+/** settleWallet for an unlocked wallet: statuses saved, seqs released under the seal. */
+export async function settleUnlocked(
+  ks: Keystore, w: UnlockedWallet, ctx: NetContext, goal: Wait, deadline: number, repairUntilDeadline: boolean, spin?: Progress,
+): Promise<Repair[]> {
+  return settleWallet(ctx, w.state, {
+    goal, deadline, repairUntilDeadline, ...(spin ? { spin } : {}),
+    record: recorder(ks, w, w.name),
+    release: (id, why) => ks.saveLedger(w, releaseSeq(w.state, id, ctx.id, why)),
+  });
+}
+
+/** Every command with a wallet and a network finishes its transfers first; fails if one still holds its seq unsettled. */
+async function settlePending(ks: Keystore, w: UnlockedWallet, ctx: NetContext, timeoutMs: number, spin: Progress): Promise<void> {
+  await settleUnlocked(ks, w, ctx, 'final', Date.now() + timeoutMs, false, spin);
+  for (const p of unsettled(w.state, ctx.id)) {
     const t = p.transfer;
     if (p.status === 'conflict') {
       throw new CliError('CONFLICT', `transfer ${t.id} (seq ${t.seq}) met a conflicting transfer; the account is likely frozen. Nothing was signed`);
     }
-    spin.update(`resubmitting seq ${t.seq} (${t.id.slice(0, 12)}…), signed earlier`);
-    const o = await submitAndWait(client, t, 'final', timeoutMs, spin);
-    ks.updateStatuses(w.name, statusMap(t.id, o));
-    p.status = o.status;
-    if (!SETTLED.has(o.status)) {
-      const why = o.status === 'rejected' ? `rejected (${o.reason}: ${o.detail ?? ''})` : o.status;
-      throw new CliError(
-        o.status === 'rejected' ? (o.reason ?? 'REJECTED') : 'PENDING',
-        `earlier transfer ${t.id} (seq ${t.seq}) is ${why}; it holds seq ${t.seq} and was resubmitted as is. Try again later, or sign over it with --seq ${t.seq} (risky)`,
-        { transferId: t.id, status: o.status, seq: t.seq },
-      );
-    }
+    const why = p.status === 'rejected' ? `rejected (${p.reason ?? ''})` : `${p.status} (no certificate checked here yet)`;
+    throw new CliError(
+      p.status === 'rejected' ? (p.reason ?? 'REJECTED') : 'PENDING',
+      `earlier transfer ${t.id} (seq ${t.seq}) is ${why}; it holds seq ${t.seq} and was resubmitted as is. Try again later, or sign over it with --seq ${t.seq} (risky)`,
+      { transferId: t.id, status: p.status, seq: t.seq },
+    );
   }
-}
-
-async function accountHead(client: NodeClient, address: string): Promise<AccountHead & { balance: bigint; frozen: boolean }> {
-  const a = await client.request('GET', `/accounts/${address}`);
-  if (a.status === 404) return { seq: 0, head: null, balance: 0n, frozen: false };
-  if (a.status >= 400) throw new CliError(String(a.body.error ?? `HTTP_${a.status}`), String(a.body.message ?? 'account lookup failed'));
-  return {
-    seq: Number(a.body.seq ?? 0),
-    head: typeof a.body.head === 'string' ? a.body.head : null,
-    balance: BigInt(String(a.body.balance ?? '0')),
-    frozen: a.body.frozen === true,
-  };
 }
 
 function signTransfer(w: UnlockedWallet, genesis: Genesis, to: Uint8Array, amount: bigint, memo: Uint8Array, seq: number, prev: string): TransferJson {
@@ -134,15 +116,17 @@ export async function sendCommand(name: string, o: TransferOptions): Promise<voi
   const timeoutMs = parseTimeout(o.timeout, DEFAULT_TIMEOUT_S);
   if (o.amount === undefined) throw new CliError('BAD_AMOUNT', '--amount is required');
   const on = online(o);
-  const { genesis } = await genesisFor(on);
+  const { genesis, id: gid } = await genesisFor(on, false, true);
+  const ctx = netContext(on.client, genesis, gid);
   const amount = parseCoins(o.amount, genesis.decimals, genesis.symbol);
   const pass = await passphrase(name);
   await ks.withLock(name, async () => {
     const w = ks.unlock(name, pass);
     const spin = progress(`sending ${showCoins(amount, genesis.decimals, genesis.symbol)}`, o.json);
     try {
-      if (seq === undefined) await settlePending(ks, w, on.client, timeoutMs, spin);
-      const acct = await accountHead(on.client, w.address);
+      if (seq === undefined) await settlePending(ks, w, ctx, timeoutMs, spin);
+      const acct = await checkedAccount(ctx, w.address, otherNodes(on));
+      for (const m of acct.unchecked) warn(`${m}; not used`);
       if (acct.frozen) throw new CliError('FROZEN', `account ${w.address} is frozen (a double spend was proven); it can receive but not send`);
       if (acct.balance < amount) {
         throw new CliError(
@@ -150,24 +134,26 @@ export async function sendCommand(name: string, o: TransferOptions): Promise<voi
           `balance ${showCoins(acct.balance, genesis.decimals, genesis.symbol)} does not cover ${showCoins(amount, genesis.decimals, genesis.symbol)}; nothing was signed`,
         );
       }
-      const plan = planSeq(w.state, { seq, prev: o.prev, account: acct });
+      const plan = planSeq(w.state, { seq, prev: o.prev, ...(acct.head ? { account: acct.head } : {}), genesis: gid });
       for (const m of plan.warnings) warn(m);
       const t = signTransfer(w, genesis, to, amount, memo, plan.seq, plan.prev);
       // The ledger is durable before the transfer leaves: a crash now resubmits the same transfer, never a new one.
-      ks.saveLedger(w, recordSigned(w.state, t, new Date().toISOString()));
+      ks.saveLedger(w, recordSigned(w.state, t, new Date().toISOString(), gid));
       spin.update(`transfer ${t.id.slice(0, 12)}… submitted`);
-      const out = await submitAndWait(on.client, t, wait, timeoutMs, spin);
-      ks.updateStatuses(name, statusMap(t.id, out));
-      const failure = failureOf(t, out, wait, timeoutMs);
+      const entry = w.state.transfers.find((x) => x.transfer.id === t.id)!;
+      const out = await follow(ctx, entry, wait, Date.now() + timeoutMs, spin);
+      if (out.decision.action === 'release') ks.saveLedger(w, releaseSeq(w.state, t.id, gid, out.decision.why));
+      else recorder(ks, w, name)(t.id, out);
+      const failure = failureOf(t, out, wait, timeoutMs, genesis.network);
       if (failure) throw failure;
       spin.done();
-      if (o.json) printJson({ transferId: t.id, status: out.status, seq: t.seq, from: t.from, to: t.to, amount: t.amount, memo: t.memo });
+      if (o.json) printJson({ transferId: t.id, status: out.stage, seq: t.seq, from: t.from, to: t.to, amount: t.amount, memo: t.memo });
       else {
         printFields([
           ['sent', `${showCoins(amount, genesis.decimals, genesis.symbol)} to ${t.to}`],
           ['transfer', t.id],
           ['seq', String(t.seq)],
-          ['status', out.status],
+          ['status', `${out.stage}${out.stage === 'pending' ? '' : ' (checked here)'}`],
         ]);
       }
     } catch (e) {
@@ -190,10 +176,11 @@ export async function signCommand(name: string, o: TransferOptions): Promise<voi
   await ks.withLock(name, async () => {
     const w = ks.unlock(name, pass);
     if (encodeAddress(to) === w.address) throw new CliError('SELF_TRANSFER', 'a wallet cannot send to its own address');
-    const plan = planSeq(w.state, { seq, prev: o.prev });
+    const gid = genesisId(genesis);
+    const plan = planSeq(w.state, { seq, prev: o.prev, genesis: gid });
     for (const m of plan.warnings) warn(m);
     const t = signTransfer(w, genesis, to, amount, memo, plan.seq, plan.prev);
-    ks.saveLedger(w, recordSigned(w.state, t, new Date().toISOString()));
+    ks.saveLedger(w, recordSigned(w.state, t, new Date().toISOString(), gid));
     if (!o.json) process.stderr.write(`signed seq ${t.seq} (${showCoins(amount, genesis.decimals, genesis.symbol)}); submit it with: ringmint wallet submit FILE\n`);
     printJson(t);
   });
@@ -226,28 +213,82 @@ export async function submitCommand(file: string, o: TransferOptions): Promise<v
   const wait = parseWait(o.wait, 'final');
   const timeoutMs = parseTimeout(o.timeout, DEFAULT_TIMEOUT_S);
   const on = online(o);
+  const { genesis, id: gid } = await genesisFor(on, Boolean(o.json), true);
+  const ctx = netContext(on.client, genesis, gid);
   const spin = progress(`submitting transfer ${t.id.slice(0, 12)}…`, o.json);
-  let out: Outcome;
+  let out: Followed;
   try {
-    out = await submitAndWait(on.client, t, wait, timeoutMs, spin);
+    out = await follow(ctx, { transfer: t, status: 'signed', signedAt: '' }, wait, Date.now() + timeoutMs, spin);
   } catch (e) {
     spin.fail();
     throw e;
   }
   // A wallet here that signed it learns its status (best effort: submit needs no wallet).
   // Under the wallet's lock: an unlocked read-modify-write could undo a concurrent signer's ledger.
+  // A release needs the passphrase: the next send or sync does it.
   const ks = keystoreOf(o);
   try {
-    for (const w of ks.list()) if (w.address === t.from) await ks.withLock(w.name, async () => ks.updateStatuses(w.name, statusMap(t.id, out)));
+    if (out.decision.action !== 'release') {
+      for (const w of ks.list()) if (w.address === t.from) await ks.withLock(w.name, async () => recorder(ks, undefined, w.name)(t.id, out));
+    }
   } catch {
     // no wallet dir, a damaged file, or the wallet busy: not this command's business
   }
-  const failure = failureOf(t, out, wait, timeoutMs);
+  const failure = failureOf(t, out, wait, timeoutMs, genesis.network);
   if (failure) {
     spin.fail();
     throw failure;
   }
   spin.done();
-  if (o.json) printJson({ transferId: t.id, status: out.status });
-  else printFields([['transfer', t.id], ['status', out.status]]);
+  if (o.json) printJson({ transferId: t.id, status: out.stage });
+  else printFields([['transfer', t.id], ['status', out.stage]]);
+}
+
+/**
+ * For commands that read (balance, history): the wallet's open transfers get one
+ * step each (a resubmission when due, a checked status), without the passphrase;
+ * a seq to release waits for the next send or sync. Never fails the command.
+ */
+export async function finishOpen(ks: Keystore, name: string, on: Online, quiet: boolean): Promise<void> {
+  if (openTransfers(ks.read(name).state).length === 0) return;
+  try {
+    const { genesis, id } = await genesisFor(on, true, true);
+    const ctx = netContext(on.client, genesis, id);
+    await ks.withLock(name, async () => {
+      await settleWallet(ctx, ks.read(name).state, { goal: 'final', deadline: Date.now(), repairUntilDeadline: false, record: recorder(ks, undefined, name) });
+    });
+  } catch (e) {
+    if (!quiet) warn(`earlier transfers not finished now: ${(e as Error).message}`);
+  }
+}
+
+/** `wallet sync NAME`: finishes every transfer of this wallet on this network, until stored, and says what it repaired. */
+export async function syncCommand(name: string, o: TransferOptions): Promise<void> {
+  const ks = keystoreOf(o);
+  ks.read(name);
+  const timeoutMs = parseTimeout(o.timeout, DEFAULT_TIMEOUT_S);
+  const on = online(o);
+  const { genesis, id: gid } = await genesisFor(on, Boolean(o.json), true);
+  const ctx = netContext(on.client, genesis, gid);
+  const pass = await passphrase(name);
+  await ks.withLock(name, async () => {
+    const w = ks.unlock(name, pass);
+    const spin = progress(`syncing wallet ${name}`, o.json);
+    let repairs: Repair[];
+    try {
+      repairs = await settleUnlocked(ks, w, ctx, 'stored', Date.now() + timeoutMs, true, spin);
+    } catch (e) {
+      spin.fail();
+      throw e;
+    }
+    spin.done();
+    const open = openTransfers(w.state, gid).map((e) => ({ transferId: e.transfer.id, seq: e.transfer.seq, status: e.status, ...(e.reason ? { reason: e.reason } : {}) }));
+    if (o.json) return printJson({ name, network: genesis.network, genesis: gid, repaired: repairs, open });
+    if (repairs.length === 0 && open.length === 0) return void process.stdout.write(`nothing to repair: every transfer of ${name} on ${genesis.network} is stored\n`);
+    for (const r of repairs) {
+      const sent = r.submissions > 0 ? `, resubmitted ${r.submissions}x` : '';
+      process.stdout.write(`seq ${r.seq}  ${r.transferId.slice(0, 16)}  ${r.from} -> ${r.to}${sent}  (${r.why})\n`);
+    }
+    process.stdout.write(open.length === 0 ? `all stored\n` : `${open.length} still open: run sync again later\n`);
+  });
 }

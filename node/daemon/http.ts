@@ -58,6 +58,8 @@ export function transferViewJson(v: TransferView): Record<string, unknown> {
     ...(v.detail !== undefined ? { detail: v.detail } : {}),
     ...(v.transfer ? { transfer: transferToJson(v.transfer) } : {}),
     ...(v.certificate ? { certificate: toHex(encodeWith(v.certificate, writeCertificate)) } : {}),
+    // Once credited: the bundle (certificate + q receipts), so a wallet checks "credited" itself.
+    ...(v.bundle ? { bundle: bundleToHex(v.bundle) } : {}),
     times: v.times,
   };
 }
@@ -146,7 +148,7 @@ export function buildNodeHttp(d: NodeApiDeps): FastifyInstance {
     if (v) return transferViewJson(v);
     // Not handled here (or the gateway restarted: its views are not kept): a stored bundle still answers.
     const b = d.machine.bundle(id) ?? (await d.findBundle(id));
-    if (b) return { transferId: toHex(id), status: 'stored', transfer: transferToJson(b.certificate.transfer), certificate: toHex(encodeWith(b.certificate, writeCertificate)), times: {} };
+    if (b) return { transferId: toHex(id), status: 'stored', transfer: transferToJson(b.certificate.transfer), certificate: toHex(encodeWith(b.certificate, writeCertificate)), bundle: bundleToHex(b), times: {} };
     throw new Rejection(Reason.NOT_FOUND, 'transfer not known to this node nor stored on the ring (ask its gateway)');
   });
 

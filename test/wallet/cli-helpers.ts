@@ -11,12 +11,12 @@ const RUN_TIMEOUT_MS = 30_000;
 
 export type Run = { code: number; stdout: string; stderr: string; json: any };
 
-export function run(args: string[], env: Record<string, string> = {}, input?: string): Promise<Run> {
+export function run(args: string[], env: Record<string, string> = {}, input?: string, cwd: string = tmpdir()): Promise<Run> {
   return new Promise((resolve) => {
     const child = execFile(
       NODE,
       [CLI, 'wallet', ...args],
-      { env: { ...process.env, RINGMINT_NODE: '', RINGMINT_GENESIS: '', ...env }, timeout: RUN_TIMEOUT_MS, cwd: tmpdir() },
+      { env: { ...process.env, RINGMINT_NODE: '', RINGMINT_GENESIS: '', ...env }, timeout: RUN_TIMEOUT_MS, cwd },
       (err, stdout, stderr) => {
         const last = stdout.trim().split('\n').pop() ?? '';
         let json: unknown;

@@ -7,9 +7,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeAddress } from '../../protocol/address.ts';
-import { bundleToHex, epochToHex, transferFromJson } from '../../protocol/json.ts';
+import { toHex } from '../../protocol/bytes.ts';
+import { bundleFromHex, bundleToHex, epochToHex, transferFromJson } from '../../protocol/json.ts';
 import { genesisToJson as g2j } from '../../protocol/genesis.ts';
-import { transferIdHex, TransferCodec, verify } from '../../protocol/objects.ts';
+import { encodeWith, transferIdHex, TransferCodec, verify, writeCertificate } from '../../protocol/objects.ts';
 import { ed25519 } from '../../protocol/signature.ts';
 import { makeBundle, makeNet, NETWORK, type Net } from './fixture.ts';
 import { oneErrorLine, run } from './cli-helpers.ts';
@@ -20,11 +21,11 @@ const net: Net = makeNet();
 const addr: Record<string, string> = {};
 
 /** The stand-in node: balances, an account's seq chain, and transfers it certifies at once (unless told to hold them). */
-type Fake = { server: Server; url: string; balances: Map<string, bigint>; seqs: Map<string, { seq: number; head: string | null }>; posts: string[]; hold: boolean };
+type Fake = { server: Server; url: string; balances: Map<string, bigint>; seqs: Map<string, { seq: number; head: string | null }>; posts: string[]; hold: boolean; lie: boolean };
 let fake: Fake;
 
 function startFake(): Promise<Fake> {
-  const f: Fake = { server: undefined as unknown as Server, url: '', balances: new Map(), seqs: new Map(), posts: [], hold: false };
+  const f: Fake = { server: undefined as unknown as Server, url: '', balances: new Map(), seqs: new Map(), posts: [], hold: false, lie: false };
   const known = new Map<string, { status: string; bundle?: string }>();
   f.server = createServer((req, res) => {
     const send = (code: number, body: unknown) => res.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify(body));
@@ -52,6 +53,11 @@ function startFake(): Promise<Fake> {
         const from = JSON.parse(data).transfer.from as string;
         const to = JSON.parse(data).transfer.to as string;
         if (known.has(id) && known.get(id)!.status !== 'pending') return send(200, { transferId: id, status: known.get(id)!.status });
+        if (f.lie) {
+          // a lying node: "stored" at once, and nothing to show for it
+          known.set(id, { status: 'pending' });
+          return send(200, { transferId: id, status: 'stored' });
+        }
         const s = f.seqs.get(from) ?? { seq: 0, head: null };
         if (t.seq !== s.seq + 1) return send(409, { error: 'SEQ_GAP', message: `expected seq ${s.seq + 1}` });
         if (f.hold) {
@@ -68,10 +74,12 @@ function startFake(): Promise<Fake> {
       }
       if (parts[0] === 'transfers') {
         const k = known.get(parts[1]!);
-        return k ? send(200, { transferId: parts[1], status: k.status, times: {} }) : send(404, { error: 'NOT_FOUND', message: 'unknown transfer' });
+        if (!k) return send(404, { error: 'NOT_FOUND', message: 'unknown transfer' });
+        const proof = k.bundle && !f.lie ? { certificate: toHex(encodeWith(bundleFromHex(k.bundle, NETWORK).certificate, writeCertificate)), bundle: k.bundle } : {};
+        return send(200, { transferId: parts[1], status: f.lie ? 'stored' : k.status, ...proof, times: {} });
       }
       if (parts[0] === 'receipts') {
-        const k = known.get(parts[1]!);
+        const k = f.lie ? undefined : known.get(parts[1]!);
         return k?.bundle ? send(200, { transferId: parts[1], bundle: k.bundle }) : send(404, { error: 'NOT_FOUND', message: 'not stored' });
       }
       send(404, { error: 'NOT_FOUND', message: 'no route' });
@@ -140,6 +148,8 @@ test('submit a file; the wallet that signed it learns its status; history shows 
   assert.match(h.stdout, /^seq +status +amount/);
   assert.match(h.stdout, /1 +replaced +2\.5 RMT/);
   assert.match(h.stdout, /1 +stored +3 RMT/);
+  // history finishes the wallet's open transfers too: seq 2, signed offline, went to the node
+  assert.match(h.stdout, /2 +stored +1 RMT/);
   oneErrorLine(await run(['submit', join(dir, 'nope.json'), '--node', fake.url], env), /cannot read/);
 });
 
@@ -148,7 +158,7 @@ async function readTransfer(id: string): Promise<unknown> {
   return f.state.transfers.find((t: { transfer: { id: string } }) => t.transfer.id === id).transfer;
 }
 
-test('send: resubmits the pending seq 2 as is, then signs seq 3; balance and receipt verify', async () => {
+test('send: signs seq 3 after the stored seq 2; balance and receipt verify', async () => {
   const before = fake.posts.length;
   const s = await run(['send', 'alice', '--to', addr.bob!, '--amount', '1.5', '--node', fake.url, '--genesis', net.genesisPath, '--json'], env);
   assert.is(s.code, 0, s.stderr);
@@ -156,7 +166,7 @@ test('send: resubmits the pending seq 2 as is, then signs seq 3; balance and rec
   assert.is(s.json.seq, 3);
   assert.is(s.json.amount, '1500000');
   const posted = fake.posts.slice(before);
-  assert.is(posted.length, 2, 'the earlier seq 2 went first, then the new one');
+  assert.equal(posted, [s.json.transferId], 'only the new one: seq 2 was stored already');
   const b = await run(['balance', 'bob', '--node', fake.url, '--json'], env);
   assert.equal(b.json, { address: addr.bob, balance: '5500000', seq: 0, frozen: false });
   const human = await run(['balance', 'alice', '--node', fake.url, '--genesis', net.genesisPath], env);
@@ -183,7 +193,7 @@ test('send refuses to sign what the balance cannot cover; a held transfer times 
   oneErrorLine(again, new RegExp(`earlier transfer ${heldId} \\(seq 4\\) is pending`));
   assert.is(fake.posts[fake.posts.length - 1], heldId);
   const f = JSON.parse(readFileSync(join(env.RINGMINT_WALLET_DIR, 'alice.json'), 'utf8'));
-  assert.is(f.state.nextSeq, 5, 'no new seq was taken');
+  assert.equal(Object.values(f.state.chains).map((c: any) => c.nextSeq), [5], 'no new seq was taken');
   fake.hold = false;
 });
 

@@ -26,17 +26,17 @@ export type Net = {
   epochs: EpochRecord[];
 };
 
-export function makeNet(nodeCount = 6, decimals = 6): Net {
-  const mint = seeded('mint', 0);
+export function makeNet(nodeCount = 6, decimals = 6, network = NETWORK): Net {
+  const mint = seeded(network === NETWORK ? 'mint' : `mint-${network}`, 0);
   const nodes = new Map<string, Signer>();
   for (let i = 0; i < nodeCount; i++) {
     const s = seeded('node', i);
     nodes.set(Buffer.from(s.publicKey).toString('hex'), s);
   }
   const members = [...nodes.values()].map((s) => s.publicKey).sort(compare);
-  const epoch0 = sign(EpochCodec, NETWORK, mint, { network: NETWORK, epoch: 0, members, k: 4, q: 3, prev: ZERO32, issuedAt: 0 });
+  const epoch0 = sign(EpochCodec, network, mint, { network, epoch: 0, members, k: 4, q: 3, prev: ZERO32, issuedAt: 0 });
   const genesis: Genesis = {
-    network: NETWORK, mintKey: mint.publicKey, decimals, symbol: 'RMT', supplyCap: null,
+    network, mintKey: mint.publicKey, decimals, symbol: 'RMT', supplyCap: null,
     reputation: DEFAULT_REPUTATION, admission: 'open', epoch0,
   };
   const dir = mkdtempSync(join(tmpdir(), 'rm-wallet-net-'));

@@ -1,7 +1,7 @@
 // Seq safety: one seq, one transfer, unless the user says --seq explicitly.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { planSeq, recordSigned, unsettled } from '../../wallet/ledger.ts';
+import { chainOf, planSeq, recordSigned, releaseSeq, unsettled } from '../../wallet/ledger.ts';
 import type { WalletState } from '../../wallet/keystore.ts';
 import type { TransferJson } from '../../protocol/json.ts';
 import { CliError } from '../../runtime/cli-output.ts';
@@ -79,6 +79,38 @@ test('a network ahead of the ledger (restored key) moves the plan forward, never
   const s = recordSigned(recordSigned(empty(), tj(1, Z), 't'), tj(2, id(1)), 't');
   const q = planSeq(s, { account: { seq: 1, head: id(1) } });
   assert.equal([q.seq, q.prev], [3, id(2)], 'a lagging replica does not roll the wallet back');
+});
+
+test('seqs are per network: a fresh network starts at 1; the first network used takes the old single chain', () => {
+  const A = 'a'.repeat(64);
+  const B = 'b'.repeat(64);
+  let s = recordSigned(empty(), tj(1, Z), 't'); // a ledger from before binding
+  assert.equal(chainOf(s, A), { nextSeq: 2, head: id(1) }, 'the first network continues the old chain (never reuses its seqs)');
+  s = recordSigned(s, tj(2, id(1)), 't', A);
+  assert.is(s.transfers[1]!.genesis, A);
+  assert.equal(chainOf(s, A), { nextSeq: 3, head: id(2) });
+  assert.equal(chainOf(s, B), { nextSeq: 1, head: Z }, 'another network: its own chain');
+  assert.equal(planSeq(s, { genesis: B }), { seq: 1, prev: Z, warnings: [] });
+  s = recordSigned(s, tj(1, Z, 77), 't', B);
+  assert.is(s.transfers.find((t) => t.transfer.id === id(2))!.status, 'signed', 'signing seq 1 on B replaces nothing on A');
+  assert.is(s.transfers[0]!.genesis, A, 'the first network bound the old transfers');
+  assert.is(s.transfers[0]!.status, 'signed', 'not replaced by seq 1 on B');
+  assert.equal(unsettled(s, B).map((t) => t.transfer.id), [id(77)]);
+  assert.equal(unsettled(s, A).map((t) => t.transfer.id), [id(1), id(2)]);
+});
+
+test('a released seq goes back to the chain when it was the head, and the transfer is never resubmitted', () => {
+  const A = 'a'.repeat(64);
+  let s = recordSigned(recordSigned(empty(), tj(1, Z), 't', A), tj(2, id(1)), 't', A);
+  s = releaseSeq(s, id(2), A, 'it can never verify on this network');
+  assert.equal(chainOf(s, A), { nextSeq: 2, head: id(1) });
+  assert.is(s.transfers[1]!.status, 'released');
+  assert.equal(unsettled(s, A).map((t) => t.transfer.id), [id(1)]);
+  assert.equal(planSeq(s, { genesis: A }), { seq: 2, prev: id(1), warnings: [] });
+  // a released transfer below the head: marked, the chain stays (a later seq is chained on it)
+  let u = recordSigned(recordSigned(empty(), tj(1, Z), 't', A), tj(2, id(1)), 't', A);
+  u = releaseSeq(u, id(1), A, 'x');
+  assert.equal(chainOf(u, A), { nextSeq: 3, head: id(2) });
 });
 
 test.run();
