@@ -112,7 +112,7 @@ export function recordSigned(state: WalletState, t: TransferJson, signedAt: stri
   if (genesis !== undefined) state = adoptLegacy(state, genesis);
   const transfers = state.transfers.map((x) =>
     // an explicit --seq over a used seq: the older transfer is no longer resubmitted
-    x.transfer.seq === t.seq && x.transfer.id !== t.id && !isSettled(x.status as Stage) && (genesis === undefined || onNetwork(x, genesis))
+    x.transfer.seq === t.seq && x.transfer.id !== t.id && holdsSeq(x.status as Stage) && !isSettled(x.status as Stage) && (genesis === undefined || onNetwork(x, genesis))
       ? { ...x, status: 'replaced' }
       : x,
   );

@@ -81,7 +81,7 @@ export async function postNode(ctx: NetContext, t: TransferJson, goal: Claim, wa
     if (e instanceof CliError && e.code === 'UNAVAILABLE') return { kind: 'unreachable' };
     throw e;
   }
-  if (a.status === 409 || a.body.error === 'CONFLICT') return { kind: 'conflict' };
+  if (a.body.error === 'CONFLICT') return { kind: 'conflict' };
   if (a.status >= 400) return rejection(ctx, t, typeof a.body.error === 'string' ? a.body.error : `HTTP_${a.status}`);
   const claim = String(a.body.status ?? 'pending');
   // Anything past pending is a claim: the same node's view carries the proof.

@@ -12,6 +12,7 @@ const RUN_TIMEOUT_MS = 30_000;
 export type Run = { code: number; stdout: string; stderr: string; json: any };
 
 export function run(args: string[], env: Record<string, string> = {}, input?: string, cwd: string = tmpdir()): Promise<Run> {
+  const started = Date.now();
   return new Promise((resolve) => {
     const child = execFile(
       NODE,
@@ -25,6 +26,7 @@ export function run(args: string[], env: Record<string, string> = {}, input?: st
         } catch {
           json = undefined;
         }
+        if (process.env.RM_TIME_RUNS) process.stderr.write(`${Date.now() - started} ms: wallet ${args.slice(0, 2).join(' ')}\n`);
         resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr, json });
       },
     );

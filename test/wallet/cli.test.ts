@@ -3,15 +3,18 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeAddress } from '../../protocol/address.ts';
 import { toHex } from '../../protocol/bytes.ts';
 import { bundleFromHex, bundleToHex, epochToHex, transferFromJson } from '../../protocol/json.ts';
 import { genesisToJson as g2j } from '../../protocol/genesis.ts';
-import { encodeWith, transferIdHex, TransferCodec, verify, writeCertificate } from '../../protocol/objects.ts';
-import { ed25519 } from '../../protocol/signature.ts';
+import { encodeWith, sign, transferIdHex, TransferCodec, verify, writeCertificate } from '../../protocol/objects.ts';
+import { ed25519, nativeSigner } from '../../protocol/signature.ts';
+import { transferToJson } from '../../protocol/json.ts';
+import { Keystore } from '../../wallet/keystore.ts';
+import { recordSigned } from '../../wallet/ledger.ts';
 import { makeBundle, makeNet, NETWORK, type Net } from './fixture.ts';
 import { oneErrorLine, run } from './cli-helpers.ts';
 
@@ -222,6 +225,65 @@ test('import from stdin and export give back the same key', async () => {
   assert.is(im.code, 0, im.stderr);
   assert.equal(im.json, { name: 'alice2', address: addr.alice });
   oneErrorLine(await run(['import', 'junk'], env, 'xyz'), /64 hex digits/);
+});
+
+test('a lying node\'s "stored" without votes is not believed; sync repairs it once a node shows the proof', async () => {
+  // the transfer held above is finished first
+  const first = await run(['sync', 'alice', '--node', fake.url, '--genesis', net.genesisPath, '--json'], env);
+  assert.is(first.code, 0, first.stderr);
+  assert.equal(first.json.open, []);
+  fake.lie = true;
+  const s = await run(['send', 'alice', '--to', addr.bob!, '--amount', '0.5', '--node', fake.url, '--genesis', net.genesisPath, '--timeout', '1', '--json'], env);
+  fake.lie = false;
+  assert.is(s.code, 1, s.stderr);
+  assert.is(s.json.error, 'TIMEOUT');
+  assert.is(s.json.status, 'pending', 'the node said stored; the wallet holds no certificate');
+  fake.lie = false;
+  const id = s.json.transferId;
+  const sync = await run(['sync', 'alice', '--node', fake.url, '--genesis', net.genesisPath, '--json'], env);
+  assert.is(sync.code, 0, sync.stderr);
+  const r = sync.json.repaired.find((x: { transferId: string }) => x.transferId === id);
+  assert.equal([r.from, r.to], ['pending', 'stored']);
+  assert.ok(r.submissions >= 1, 'resubmitted as is');
+  assert.equal(sync.json.open, []);
+  const again = await run(['sync', 'alice', '--node', fake.url, '--genesis', net.genesisPath], env);
+  assert.is(again.code, 0, again.stderr);
+  assert.match(again.stdout, /nothing to repair/);
+});
+
+test('--node takes that node\'s genesis even next to a stale ./devnet; a pinned genesis of another network is refused', async () => {
+  const other = makeNet(6, 6, 'old-devnet');
+  const cwd = mkdtempSync(join(tmpdir(), 'rm-stale-'));
+  mkdirSync(join(cwd, 'devnet'));
+  writeFileSync(join(cwd, 'devnet', 'devnet.json'), JSON.stringify({ genesis: other.genesisPath, nodes: [{ api: 'http://127.0.0.1:1' }] }));
+  const s = await run(['send', 'alice', '--to', addr.bob!, '--amount', '0.25', '--node', fake.url, '--json'], env, undefined, cwd);
+  assert.is(s.code, 0, s.stderr);
+  assert.is(s.json.status, 'stored');
+  assert.match(s.stderr, /using the genesis served by/);
+  const wrong = await run(['send', 'alice', '--to', addr.bob!, '--amount', '0.25', '--node', fake.url, '--genesis', other.genesisPath], env);
+  oneErrorLine(wrong, /serves network "wallet-test" .* not the pinned "old-devnet" .*nothing was sent \(WRONG_NETWORK\)/);
+});
+
+test('a transfer signed for another network does not hold the seq: the next send releases it and takes that seq', async () => {
+  const other = makeNet(6, 6, 'old-devnet');
+  const ks = new Keystore(env.RINGMINT_WALLET_DIR);
+  await run(['new', 'carol'], env);
+  const u = ks.unlock('carol', env.RINGMINT_PASSPHRASE);
+  fake.balances.set(u.address, 5_000_000n);
+  // a ledger from before binding: seq 1 signed with an old devnet's genesis, rejected by this network's node
+  const signer = nativeSigner(u.secretKey);
+  const stale = transferToJson(sign(TransferCodec, other.genesis.network, signer, { from: signer.publicKey, to: decodeAddress(addr.bob!), amount: 1n, seq: 1, prev: new Uint8Array(32), memo: new Uint8Array() }));
+  const st = recordSigned(u.state, stale, 'then');
+  st.transfers[0]!.status = 'rejected';
+  st.transfers[0]!.reason = 'BAD_REQUEST';
+  ks.saveLedger(u, st);
+  const s = await run(['send', 'carol', '--to', addr.bob!, '--amount', '1', '--node', fake.url, '--genesis', net.genesisPath, '--json'], env);
+  assert.is(s.code, 0, s.stderr);
+  assert.is(s.json.seq, 1, 'seq 1 was free on this network');
+  assert.is(s.json.status, 'stored');
+  const h = await run(['history', 'carol', '--offline', '--json'], env);
+  assert.is(h.json.transfers.find((t: { transferId: string }) => t.transferId === stale.id).status, 'released');
+  assert.not.ok(fake.posts.includes(stale.id), 'never sent to a network it cannot verify on');
 });
 
 test.run();

@@ -51,7 +51,6 @@ test('a rejection releases the seq only when the transfer can never verify on th
   for (const s of ['released', 'replaced', 'conflict'] as const) assert.is(decide({ stage: s }, { kind: 'start' }, 0, P).action, 'stop');
 });
 
-const stages: Stage[] = ['signed', 'pending', 'final', 'credited', 'stored', 'rejected'];
 const claims: Claim[] = ['pending', 'final', 'credited', 'stored'];
 const proofs: Proof[] = ['none', 'certificate', 'bundle', 'stored'];
 const answer: fc.Arbitrary<Answer> = fc.oneof(
