@@ -129,6 +129,8 @@ export async function historyCommand(name: string, o: CommonOptions & { offline?
       name,
       address: w.address,
       nextSeq: w.state.nextSeq,
+      // The seq chain of each network used since transfers were bound, by genesis id.
+      chains: w.state.chains ?? {},
       // What this wallet signed, oldest first (kept for scripts written before `entries`).
       transfers: rows.map((t) => ({
         transferId: t.transfer.id, seq: t.transfer.seq, to: t.transfer.to, amount: t.transfer.amount, memo: t.transfer.memo,
