@@ -118,6 +118,11 @@ export function createMetrics(role: 'node' | 'mint') {
     epoch: new Gauge({ name: 'ringmint_epoch', help: 'current epoch number', registers: r }),
     peers: new Gauge({ name: 'ringmint_peers', help: 'open libp2p connections', registers: r }),
     eventLoopLag: new Gauge({ name: 'ringmint_event_loop_lag_seconds', help: 'event loop delay p99 over the last interval', registers: r }),
+    // The network edge (docs/security.md): frames dropped before decoding, bans, throttling.
+    peerRejected: new TalliedCounter(registry, 'ringmint_peer_rejected_total', 'peer frames or gossip dropped before any state change or signature check, by reason (non-member, wrong-type, over-budget, malformed, oversized, partial-timeout, banned, gossip)', 'reason'),
+    peerBans: new Counter({ name: 'ringmint_peer_bans_total', help: 'peers banned (score under the threshold): disconnected and refused for a back-off', registers: r }),
+    peerThrottled: new TalliedCounter(registry, 'ringmint_peer_throttled_total', 'times a peer\'s streams were paused, by budget (rate: messages or bytes a second; in-flight: messages not yet durable)', 'budget'),
+    handshakesEvicted: new Counter({ name: 'ringmint_handshakes_evicted_total', help: 'pending inbound handshakes dropped to make room for a newer connection (slots full: idle or slow sockets)', registers: r }),
     httpRequests: new Counter({ name: 'ringmint_http_requests_total', help: 'HTTP requests, by route and status code', labelNames: ['route', 'code'], registers: r }),
   };
 }

@@ -12,7 +12,8 @@ import { kadDHT, passthroughMapper } from '@libp2p/kad-dht';
 import { gossipsub } from '@libp2p/gossipsub';
 import { prometheusMetrics } from '@libp2p/prometheus-metrics';
 import { multiaddr } from '@multiformats/multiaddr';
-import type { Connection, PeerId, Stream } from '@libp2p/interface';
+import type { Connection, ConnectionGater, PeerId, Stream } from '@libp2p/interface';
+import { Gauge } from 'prom-client';
 import type { Logger } from 'pino';
 import { equal, toHex, fromHex, type Bytes } from '../protocol/bytes.ts';
 import { decodeMessage, encodeMessage, writeMessage, type Message } from '../protocol/messages.ts';
@@ -24,14 +25,16 @@ import type { Transport } from './driver.ts';
 import type { DaemonMetrics } from './metrics.ts';
 import { deferYamuxWindowUpdates } from './yamux-window.ts';
 import { noiseCrypto } from './noise-crypto.ts';
+import { PeerGate, RejectReason, type EpochSource, type RejectReasonCode } from './peer-gate.ts';
+import { PeerBook, PeerLimits, type PeerState, type PenaltyKind } from './peer-score.ts';
+import { ConnectionLimits, PendingHandshakes } from './connection-limits.ts';
+import { GossipTopics, gossipValidators } from './gossip-validator.ts';
+import { Reason } from '../protocol/errors.ts';
+import { publicKeyOf } from '../protocol/signature.ts';
 
 export const MSG_PROTOCOL = '/ringmint/1/msg';
 export const KAD_PROTOCOL = '/ringmint/1/kad';
-export const Topics = {
-  epochs: '/ringmint/1/epochs',
-  alerts: '/ringmint/1/alerts',
-  repudiations: '/ringmint/1/repudiations',
-} as const;
+export const Topics = GossipTopics;
 
 /** Frames queued for one peer while its stream opens or drains; past it new frames are dropped (the protocol retries). */
 const MAX_QUEUED_FRAMES = 16_384;
@@ -43,8 +46,6 @@ const REDIAL_BACKOFF_MS = 1_000;
 const MAX_MSG_STREAMS = 8;
 /** Bootstrap peers are re-dialled this often while disconnected. */
 const BOOTSTRAP_INTERVAL_MS = 3_000;
-/** Connections from one host per second: loopback devnets open many at once. */
-const INBOUND_CONNECTION_THRESHOLD = 10_000;
 
 export type P2PInit = {
   readonly secretKey: Bytes;
@@ -57,8 +58,17 @@ export type P2PInit = {
   readonly role: 'node' | 'mint';
   readonly log: Logger;
   readonly metrics: DaemonMetrics;
-  /** Every decoded message from a peer, direct or gossip. */
-  readonly onMessage: (from: Address, msg: Message) => void;
+  /**
+   * Every decoded message from a peer, direct or gossip. A promise returned is the
+   * message's step: until it settles the message counts against its sender's
+   * in-flight budget.
+   */
+  readonly onMessage: (from: Address, msg: Message) => void | Promise<unknown>;
+  /**
+   * The epochs whose members this host takes protocol messages from (docs/security.md,
+   * Membership). Absent: every peer counts as a member (a host outside a ring, in tests).
+   */
+  readonly epochs?: EpochSource;
 };
 
 /**
@@ -67,6 +77,8 @@ export type P2PInit = {
  * its own: one allocation per write, not three per message (encode, frame, join).
  */
 type Link = { stream: Stream | null; opening: boolean; pending: Writer; frames: number; flushScheduled: boolean; retryAt: number };
+/** What a peer that sends a frame the gate refuses is charged. */
+const PENALTY_OF: Partial<Record<RejectReasonCode, PenaltyKind>> = { 'wrong-type': 'wrongType', 'over-budget': 'overBudget' };
 /** A peer's pending writer keeps at most this much buffer between writes (a burst may grow it further). */
 const PENDING_KEEP_BYTES = 1 << 20;
 
@@ -78,24 +90,60 @@ export class P2PHost implements Transport {
   private readonly mintPeer: PeerId;
   private bootstrapTimer: NodeJS.Timeout | null = null;
   private stopped = false;
+  /** Scores, budgets and bans of peers (bounded). */
+  readonly peers: PeerBook;
+  private readonly gate: PeerGate;
 
-  private constructor(node: Libp2p, init: P2PInit) {
+  private constructor(node: Libp2p, init: P2PInit, peers: PeerBook) {
     this.node = node;
     this.peerId = node.peerId;
     this.init = init;
     this.mintPeer = peerIdOfNode(init.mintKey);
+    this.peers = peers;
+    this.gate = new PeerGate(init.role, init.mintKey, init.epochs ?? null);
   }
 
   static async start(init: P2PInit): Promise<P2PHost> {
     deferYamuxWindowUpdates();
     const privateKey = await libp2pKey(init.secretKey);
+    const selfHex = toHex(publicKeyOf(init.secretKey));
+    let host: P2PHost | null = null;
+    const peers = new PeerBook({ exempt: [toHex(init.mintKey), selfHex], onBan: (hex, ms) => host?.banned(hex, ms) });
+    const pending = new PendingHandshakes(() => init.metrics.handshakesEvicted.inc());
+    const hexOf = (peer: PeerId): string | null => {
+      const id = nodeIdOfPeer(peer);
+      return id === null ? null : toHex(id);
+    };
+    // Refuses banned peers both ways, and peers without an Ed25519 key (never a node or the mint).
+    const refused = (peer: PeerId): boolean => {
+      const hex = hexOf(peer);
+      return hex === null || peers.isBanned(hex);
+    };
+    const connectionGater: ConnectionGater = {
+      denyDialPeer: refused,
+      denyInboundConnection: (maConn) => {
+        pending.admit(maConn);
+        return false;
+      },
+      denyInboundEncryptedConnection: (peer, maConn) => {
+        pending.done(maConn);
+        return refused(peer);
+      },
+      denyOutboundEncryptedConnection: refused,
+    };
     const node = await createLibp2p({
       privateKey,
       addresses: { listen: [...init.listen] },
       transports: [tcp()],
       connectionEncrypters: [noise({ crypto: noiseCrypto })],
       streamMuxers: [yamux()],
-      connectionManager: { inboundConnectionThreshold: INBOUND_CONNECTION_THRESHOLD, maxIncomingPendingConnections: 256, maxConnections: 1_000 },
+      connectionGater,
+      connectionManager: {
+        inboundConnectionThreshold: ConnectionLimits.perIpPerSecond,
+        maxIncomingPendingConnections: ConnectionLimits.libp2pPendingCap,
+        maxConnections: ConnectionLimits.maxConnections,
+        inboundUpgradeTimeout: ConnectionLimits.upgradeTimeoutMs,
+      },
       metrics: prometheusMetrics({ registry: init.metrics.registry, preserveExistingMetrics: true, collectDefaultMetrics: false }),
       services: {
         identify: identify(),
@@ -111,18 +159,28 @@ export class P2PHost implements Transport {
         }),
       },
     });
-    const host = new P2PHost(node, init);
-    await node.handle(MSG_PROTOCOL, (stream, connection) => host.inbound(stream, connection), {
+    host = new P2PHost(node, init, peers);
+    const h = host;
+    await node.handle(MSG_PROTOCOL, (stream, connection) => h.inbound(stream, connection), {
       maxInboundStreams: MAX_MSG_STREAMS,
       maxOutboundStreams: MAX_MSG_STREAMS,
     });
-    const pubsub = host.pubsub();
+    const pubsub = h.pubsub();
+    const validators = gossipValidators({ network: init.network, mintKey: init.mintKey, mintPeer: h.mintPeer, epochs: init.role === 'node' ? (init.epochs ?? null) : null }, (from, why) => {
+      init.metrics.peerRejected.inc(RejectReason.gossip);
+      init.log.debug({ peer: from.toString(), why }, 'gossip rejected');
+      const hex = hexOf(from);
+      if (hex !== null) peers.penalize(hex, 'gossip');
+    });
+    for (const [topic, fn] of validators) pubsub.topicValidators.set(topic, fn);
     if (init.role === 'node') for (const t of Object.values(Topics)) pubsub.subscribe(t);
-    pubsub.addEventListener('message', (evt) => host.gossip(evt.detail));
+    pubsub.addEventListener('message', (evt) => h.gossip(evt.detail));
     node.addEventListener('connection:open', () => init.metrics.peers.set(node.getConnections().length));
     node.addEventListener('connection:close', () => init.metrics.peers.set(node.getConnections().length));
+    new Gauge({ name: 'ringmint_peers_banned', help: 'peers banned now (refused by the connection gater until their back-off ends)', registers: [init.metrics.registry], collect() { this.set(peers.bannedCount); } });
+    new Gauge({ name: 'ringmint_handshakes_pending', help: 'inbound connections that have not finished their noise handshake', registers: [init.metrics.registry], collect() { this.set(pending.size); } });
     await node.start();
-    host.dialBootstrap();
+    h.dialBootstrap();
     for (const a of init.knownPeers ?? []) {
       try {
         node.dial(multiaddr(a), { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) }).catch(() => {});
@@ -130,9 +188,9 @@ export class P2PHost implements Transport {
         // a bad line in the peers file is skipped
       }
     }
-    host.bootstrapTimer = setInterval(() => host.dialBootstrap(), BOOTSTRAP_INTERVAL_MS);
-    host.bootstrapTimer.unref();
-    return host;
+    h.bootstrapTimer = setInterval(() => h.dialBootstrap(), BOOTSTRAP_INTERVAL_MS);
+    h.bootstrapTimer.unref();
+    return h;
   }
 
   private pubsub() {
@@ -154,53 +212,136 @@ export class P2PHost implements Transport {
     }
   }
 
-  private addressOf(peer: PeerId): Address | null {
-    const id = nodeIdOfPeer(peer);
-    if (id === null) return null;
-    if (equal(id, this.init.mintKey)) return { mint: true };
-    return { node: toHex(id) };
+  private reject(reason: RejectReasonCode): void {
+    this.init.metrics.peerRejected.inc(reason);
   }
 
-  private deliver(from: Address, bytes: Uint8Array): void {
-    let msg: Message;
-    try {
-      msg = decodeMessage(this.init.network, bytes);
-    } catch (e) {
-      this.init.metrics.messagesDropped.inc({ why: 'malformed' });
-      this.init.log.debug({ err: String(e) }, 'malformed message dropped');
-      return;
-    }
-    this.handle(from, msg);
-  }
-
-  private handle(from: Address, msg: Message): void {
+  private handle(from: Address, msg: Message): void | Promise<unknown> {
     this.init.metrics.messagesIn.inc(msg.type);
     try {
-      this.init.onMessage(from, msg);
+      return this.init.onMessage(from, msg);
     } catch (e) {
       this.init.metrics.messagesDropped.inc({ why: 'handler' });
       this.init.log.error({ err: e, type: msg.type }, 'message handler threw');
     }
   }
 
+  /**
+   * One frame from a peer: the gate first (its key and the frame's first byte), then
+   * decoding, then the machine. A refused frame costs nothing past the gate.
+   */
+  private frame(peerHex: string, from: Address, ps: PeerState, f: Uint8Array): void {
+    const v = this.gate.check(peerHex, f.length === 0 ? -1 : f[0]!);
+    if (!v.ok) {
+      this.reject(v.reason);
+      if (v.reason === RejectReason.nonMember) this.peers.nonMemberFrame(peerHex);
+      else {
+        const kind = PENALTY_OF[v.reason];
+        if (kind !== undefined) this.peers.penalize(peerHex, kind);
+      }
+      return;
+    }
+    if (!v.member && !this.peers.joinAllowed(peerHex)) {
+      // The mint: a join request from a non-member, past its budget.
+      this.reject(RejectReason.overBudget);
+      this.peers.penalize(peerHex, 'overBudget');
+      return;
+    }
+    let msg: Message;
+    try {
+      msg = decodeMessage(this.init.network, f);
+    } catch (e) {
+      this.reject(RejectReason.malformed);
+      this.init.metrics.messagesDropped.inc({ why: 'malformed' });
+      this.init.log.debug({ err: String(e) }, 'malformed message dropped');
+      this.peers.penalize(peerHex, 'malformed');
+      return;
+    }
+    const step = this.handle(from, msg);
+    if (step === undefined) return;
+    this.peers.startInFlight(ps);
+    const end = () => this.peers.endInFlight(ps);
+    step.then(end, end);
+  }
+
   private inbound(stream: Stream, connection: Connection): void {
-    const from = this.addressOf(connection.remotePeer);
-    if (from === null) {
+    const id = nodeIdOfPeer(connection.remotePeer);
+    if (id === null) {
       stream.abort(new Error('not an Ed25519 peer'));
       return;
     }
+    const peerHex = toHex(id);
+    if (this.peers.isBanned(peerHex)) {
+      this.reject(RejectReason.banned);
+      stream.abort(new Error('peer banned'));
+      return;
+    }
+    const from: Address = equal(id, this.init.mintKey) ? { mint: true } : { node: peerHex };
+    const ps = this.peers.state(peerHex);
+    ps.streams.add(stream);
+    // Bytes held while the stream is paused: past it the sender ignored flow control.
+    stream.maxReadBufferLength = PeerLimits.maxReadBufferBytes;
+    stream.inactivityTimeout = PeerLimits.idleStreamMs;
+    if (this.peers.held(ps)) stream.pause();
     const decoder = new FrameDecoder();
+    let partialTimer: NodeJS.Timeout | null = null;
+    const clearPartial = () => {
+      if (partialTimer !== null) clearTimeout(partialTimer);
+      partialTimer = null;
+    };
     stream.addEventListener('message', (evt) => {
+      const chunk = evt.data.subarray();
       let frames: Uint8Array[];
       try {
-        frames = decoder.push(evt.data.subarray());
+        frames = decoder.push(chunk);
       } catch (e) {
+        clearPartial();
+        this.reject(RejectReason.oversized);
         this.init.metrics.messagesDropped.inc({ why: 'oversized' });
         stream.abort(e as Error);
+        this.peers.penalize(peerHex, 'oversized');
         return;
       }
-      for (const f of frames) this.deliver(from, f);
+      // A frame begun must finish soon: a sender dribbling one never does.
+      if (decoder.buffered === 0) clearPartial();
+      else if (partialTimer === null) {
+        partialTimer = setTimeout(() => {
+          partialTimer = null;
+          if (decoder.buffered === 0) return;
+          this.reject(RejectReason.partialTimeout);
+          stream.abort(new Error('frame not finished in time'));
+          this.peers.penalize(peerHex, 'partialTimeout');
+        }, PeerLimits.partialFrameMs);
+        partialTimer.unref();
+      }
+      for (const f of frames) {
+        if (stream.status !== 'open') break; // banned or aborted by an earlier frame
+        this.frame(peerHex, from, ps, f);
+      }
+      const wait = this.peers.charge(ps, chunk.length, frames.length);
+      if (wait > 0 && stream.status === 'open') {
+        this.init.metrics.peerThrottled.inc('rate');
+        this.peers.pauseUntil(ps, Date.now() + wait);
+      }
     });
+    stream.addEventListener('close', (evt) => {
+      clearPartial();
+      ps.streams.delete(stream);
+      // Reset for holding too much while paused: the sender ignored flow control.
+      if ((evt as { error?: Error }).error?.name === 'StreamBufferError') this.peers.penalize(peerHex, 'readOverflow');
+    });
+  }
+
+  /** A peer went under the score threshold: drop its connections, queued frames and stream. */
+  private banned(peerHex: string, ms: number): void {
+    this.init.metrics.peerBans.inc();
+    this.init.log.warn({ peer: peerHex.slice(0, 16), seconds: Math.round(ms / 1000) }, 'peer banned');
+    const link = this.links.get(peerHex);
+    if (link !== undefined) {
+      link.stream?.abort(new Error('peer banned'));
+      this.links.delete(peerHex);
+    }
+    this.node.hangUp(peerIdOfNode(fromHex(peerHex))).catch(() => {});
   }
 
   private gossip(m: { topic: string; data: Uint8Array; type: string; from?: PeerId }): void {
@@ -209,11 +350,21 @@ export class P2PHost implements Transport {
       this.init.metrics.messagesDropped.inc({ why: 'gossip-origin' });
       return;
     }
-    this.deliver({ mint: true }, m.data);
+    let msg: Message;
+    try {
+      msg = decodeMessage(this.init.network, m.data);
+    } catch {
+      this.init.metrics.messagesDropped.inc({ why: 'malformed' });
+      return;
+    }
+    this.handle({ mint: true }, msg);
   }
 
   send(to: Address, msg: Message): void {
     if (this.stopped) return;
+    // Gateways check a transfer's signature before asking for votes: one that sends a
+    // transfer whose signature fails did not.
+    if (msg.type === 'reject' && msg.code === Reason.BAD_SIGNATURE && 'node' in to) this.peers.penalize(to.node, 'badSignature');
     if ('broadcast' in to) {
       const bytes = encodeMessage(msg);
       const topic = msg.type === 'epoch' ? Topics.epochs : msg.type === 'alert' ? Topics.alerts : Topics.repudiations;
@@ -247,7 +398,7 @@ export class P2PHost implements Transport {
   private enqueue(peerHex: string, msg: Message): void {
     let link = this.links.get(peerHex);
     if (link === undefined) this.links.set(peerHex, (link = { stream: null, opening: false, pending: new Writer(4096), frames: 0, flushScheduled: false, retryAt: 0 }));
-    if (link.frames >= MAX_QUEUED_FRAMES) {
+    if (link.frames >= MAX_QUEUED_FRAMES || link.pending.length >= PeerLimits.maxQueuedOutBytes) {
       this.init.metrics.messagesDropped.inc({ why: 'queue-full' });
       return;
     }

@@ -115,6 +115,8 @@ export class MintDaemon {
       log: this.log.child({ part: 'p2p' }),
       metrics: this.metrics,
       onMessage: (from, msg) => this.onMessage(from, msg),
+      // Members of this epoch and the one before may send anything; others only join requests (docs/security.md).
+      epochs: { current: () => this.machine.currentEpoch(), byNumber: (n) => this.machine.epoch(n) },
     });
     this.shutdown.add(() => this.p2p.stop());
 
@@ -200,9 +202,9 @@ export class MintDaemon {
     return false;
   }
 
-  private onMessage(from: Address, msg: Message): void {
+  private onMessage(from: Address, msg: Message): Promise<void> | undefined {
     if (this.queries.take(from, msg)) return;
-    this.driver.step(msg.type, () => this.machine.receive(from, msg)).catch(() => {});
+    return this.driver.step(msg.type, () => this.machine.receive(from, msg)).catch(() => {});
   }
 
   private onEvents(events: readonly MintEvent[]): void {

@@ -140,6 +140,8 @@ export class NodeDaemon {
       log: this.log.child({ part: 'p2p' }),
       metrics: this.metrics,
       onMessage: (from, msg) => this.onMessage(from, msg),
+      // Protocol messages are taken from the mint and members of this epoch and the one before (docs/security.md).
+      epochs: { current: () => this.machine.currentEpoch(), byNumber: (n) => this.epochs.get(n) },
     });
     this.shutdown.add(() => this.p2p.stop());
     this.shutdown.add(keepPeersFile(peersPath, () => this.p2p.peerAddrs()));
@@ -200,11 +202,11 @@ export class NodeDaemon {
     return this.machine.id;
   }
 
-  private onMessage(from: Address, msg: Message): void {
+  private onMessage(from: Address, msg: Message): Promise<void> | undefined {
     // The mint asks storage nodes for its issuances' bundles; the answer goes back to its peer id.
     if ('mint' in from && msg.type === 'lookup') from = { node: toHex(this.genesis.mintKey) };
     if (this.reads.take(from, msg)) return;
-    this.driver.step(msg.type, () => this.machine.receive(from, msg)).catch(() => {});
+    return this.driver.step(msg.type, () => this.machine.receive(from, msg)).catch(() => {});
   }
 
   private onEvents(events: readonly NodeEvent[]): void {

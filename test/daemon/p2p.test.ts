@@ -21,7 +21,7 @@ async function host(got: { from: Address; msg: Message }[], bootstrap: string[] 
   const metrics = createMetrics('node');
   const h = await P2PHost.start({
     secretKey: kp.secretKey, network, mintKey, listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap, role: 'node', log, metrics,
-    onMessage: (from, msg) => got.push({ from, msg }),
+    onMessage: (from, msg) => void got.push({ from, msg }),
   });
   return { h, kp, metrics };
 }
