@@ -69,6 +69,8 @@ export type P2PInit = {
    * Membership). Absent: every peer counts as a member (a host outside a ring, in tests).
    */
   readonly epochs?: EpochSource;
+  /** A shorter partial-frame timeout than PeerLimits.partialFrameMs (tests). */
+  readonly partialFrameMs?: number;
 };
 
 /**
@@ -81,6 +83,14 @@ type Link = { stream: Stream | null; opening: boolean; pending: Writer; frames: 
 const PENALTY_OF: Partial<Record<RejectReasonCode, PenaltyKind>> = { 'wrong-type': 'wrongType', 'over-budget': 'overBudget' };
 /** A peer's pending writer keeps at most this much buffer between writes (a burst may grow it further). */
 const PENDING_KEEP_BYTES = 1 << 20;
+
+/** Yamux's stream defaults but for the window's cap (streamOptions replaces them whole). */
+const YAMUX_STREAMS = {
+  initialStreamWindowSize: 256 * 1024,
+  maxStreamWindowSize: PeerLimits.maxStreamWindowBytes,
+  inactivityTimeout: PeerLimits.idleStreamMs,
+  maxReadBufferLength: PeerLimits.maxReadBufferBytes,
+} as const;
 
 export class P2PHost implements Transport {
   readonly node: Libp2p;
@@ -136,7 +146,9 @@ export class P2PHost implements Transport {
       addresses: { listen: [...init.listen] },
       transports: [tcp()],
       connectionEncrypters: [noise({ crypto: noiseCrypto })],
-      streamMuxers: [yamux()],
+      // A stream's receive window stays under the read buffer a paused stream may hold, so a
+      // sender that keeps to flow control never overflows it (docs/security.md).
+      streamMuxers: [yamux({ streamOptions: YAMUX_STREAMS })],
       connectionGater,
       connectionManager: {
         inboundConnectionThreshold: ConnectionLimits.perIpPerSecond,
@@ -311,7 +323,7 @@ export class P2PHost implements Transport {
           this.reject(RejectReason.partialTimeout);
           stream.abort(new Error('frame not finished in time'));
           this.peers.penalize(peerHex, 'partialTimeout');
-        }, PeerLimits.partialFrameMs);
+        }, this.init.partialFrameMs ?? PeerLimits.partialFrameMs);
         partialTimer.unref();
       }
       for (const f of frames) {
@@ -328,7 +340,9 @@ export class P2PHost implements Transport {
       clearPartial();
       ps.streams.delete(stream);
       // Reset for holding too much while paused: the sender ignored flow control.
-      if ((evt as { error?: Error }).error?.name === 'StreamBufferError') this.peers.penalize(peerHex, 'readOverflow');
+      if ((evt as { error?: Error }).error?.name === 'StreamBufferError') {
+        this.peers.penalize(peerHex, 'readOverflow');
+      }
     });
   }
 

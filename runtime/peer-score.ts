@@ -29,6 +29,8 @@ export const PeerLimits = {
   joinsTotalPerSecond: 200,
   /** Bytes a paused inbound stream may hold before it is reset (the sender ignored flow control). */
   maxReadBufferBytes: 4 * 1024 * 1024,
+  /** A stream's yamux receive window grows to at most this: under maxReadBufferBytes, with room for a frame. */
+  maxStreamWindowBytes: 2 * 1024 * 1024,
   /** Bytes queued for one peer on our side; past it new frames are dropped (the protocol retries). */
   maxQueuedOutBytes: 8 * 1024 * 1024,
   /** A frame begun and not finished within this long aborts its stream. */
@@ -77,6 +79,19 @@ function take(b: Bucket, now: number, rate: number, burst: number, n: number): n
   b.tokens -= n;
   // Milliseconds until the bucket is back to zero (0: within budget).
   return b.tokens >= 0 ? 0 : Math.ceil((-b.tokens / rate) * 1000);
+}
+
+/**
+ * Resumes a stream. A stream's resume() hands what it buffered to the 'message'
+ * listener first and tells the muxer to let the sender go on after: when that
+ * listener pauses the stream again (a budget used up by the buffered frames), the
+ * stream stays paused but yamux would send window updates again, and the sender
+ * would fill the read buffer until the stream is reset. The pause is told to the
+ * muxer again here.
+ */
+function resume(st: Stream): void {
+  st.resume();
+  if (st.readStatus === 'paused') (st as unknown as { sendPause(): void }).sendPause();
 }
 
 export type PeerState = {
@@ -262,7 +277,7 @@ export class PeerBook {
   private maybeResume(s: PeerState): void {
     if (!s.paused || s.resumeTimer !== null || s.inFlight > PeerLimits.maxInFlight / 2) return;
     s.paused = false;
-    for (const st of s.streams) if (st.readStatus === 'paused') st.resume();
+    for (const st of s.streams) if (st.readStatus === 'paused') resume(st);
   }
 
   /** A message handed to the machine; endInFlight when it is durable (or dropped). */
