@@ -13,9 +13,9 @@ const groups = readdirSync(root)
   .filter((d) => only.length === 0 || only.includes(d))
   .sort((a, b) => order(a) - order(b) || a.localeCompare(b));
 
-/** Fast unit groups first; end-to-end last, so a quick failure shows quickly. */
+/** Fast unit groups first; devnets of real processes (adversarial, end-to-end) last, so a quick failure shows quickly. */
 function order(group: string): number {
-  return group === 'e2e' ? 2 : group === 'daemon' || group === 'wallet' ? 1 : 0;
+  return group === 'e2e' || group === 'adversarial' ? 2 : group === 'daemon' || group === 'wallet' ? 1 : 0;
 }
 
 const uvuBin = join(root, '..', 'node_modules', 'uvu', 'bin.js');
