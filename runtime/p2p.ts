@@ -118,7 +118,7 @@ export class P2PHost implements Transport {
     const privateKey = await libp2pKey(init.secretKey);
     const selfHex = toHex(publicKeyOf(init.secretKey));
     let host: P2PHost | null = null;
-    const peers = new PeerBook({ exempt: [toHex(init.mintKey), selfHex], onBan: (hex, ms) => host?.banned(hex, ms) });
+    const peers = new PeerBook({ exempt: [toHex(init.mintKey), selfHex], onBan: (hex, ms) => host?.banned(hex, ms), onThrottle: (b) => init.metrics.peerThrottled.inc(b) });
     const pending = new PendingHandshakes(() => init.metrics.handshakesEvicted.inc());
     const hexOf = (peer: PeerId): string | null => {
       const id = nodeIdOfPeer(peer);

@@ -113,6 +113,8 @@ export type PeerState = {
 export type PeerBookInit = {
   /** A peer went under the threshold: close its connections and free what it holds. */
   readonly onBan: (peerHex: string, ms: number) => void;
+  /** A peer's streams were paused for a budget (counted). */
+  readonly onThrottle?: (budget: 'rate' | 'in-flight') => void;
   /** Peers never scored (this host and the mint). */
   readonly exempt: readonly string[];
   readonly now?: () => number;
@@ -120,7 +122,9 @@ export type PeerBookInit = {
 
 export class PeerBook {
   private readonly peers = new Map<string, PeerState>();
-  private readonly banned = new Map<string, { until: number; bans: number }>();
+  private readonly banned = new Map<string, number>();
+  /** Bans each peer has had, kept past the bans themselves so the back-off grows (bounded like the rest). */
+  private readonly strikes = new Map<string, number>();
   private readonly joinsTotal: Bucket;
   private readonly init: PeerBookInit;
   private readonly now: () => number;
@@ -151,7 +155,7 @@ export class PeerBook {
       nonMember: { tokens: PeerLimits.nonMemberBurst, at: now },
       joins: { tokens: PeerLimits.joinBurst, at: now },
       inFlight: 0, streams: new Set(), resumeAt: 0, resumeTimer: null, paused: false,
-      bans: this.banned.get(peerHex)?.bans ?? 0,
+      bans: this.strikes.get(peerHex) ?? 0,
     };
     if (this.peers.size >= PEERS_TRACKED) this.forgetOne();
     this.peers.set(peerHex, s);
@@ -171,9 +175,9 @@ export class PeerBook {
   }
 
   isBanned(peerHex: string): boolean {
-    const b = this.banned.get(peerHex);
-    if (b === undefined) return false;
-    if (this.now() < b.until) return true;
+    const until = this.banned.get(peerHex);
+    if (until === undefined) return false;
+    if (this.now() < until) return true;
     this.banned.delete(peerHex);
     return false;
   }
@@ -207,7 +211,10 @@ export class PeerBook {
     s.bans++;
     const ms = Math.min(Ban.maxMs, Ban.firstMs * 2 ** (s.bans - 1));
     if (this.banned.size >= PEERS_TRACKED) this.banned.delete(this.banned.keys().next().value!);
-    this.banned.set(peerHex, { until: this.now() + ms, bans: s.bans });
+    this.banned.set(peerHex, this.now() + ms);
+    this.strikes.delete(peerHex);
+    if (this.strikes.size >= PEERS_TRACKED) this.strikes.delete(this.strikes.keys().next().value!);
+    this.strikes.set(peerHex, s.bans);
     for (const st of s.streams) st.abort(new Error('peer banned'));
     s.streams.clear();
     if (s.resumeTimer) clearTimeout(s.resumeTimer);
@@ -283,7 +290,10 @@ export class PeerBook {
   /** A message handed to the machine; endInFlight when it is durable (or dropped). */
   startInFlight(s: PeerState): void {
     s.inFlight++;
-    if (s.inFlight >= PeerLimits.maxInFlight && !s.paused) this.pause(s);
+    if (s.inFlight >= PeerLimits.maxInFlight && !s.paused) {
+      this.init.onThrottle?.('in-flight');
+      this.pause(s);
+    }
   }
   endInFlight(s: PeerState): void {
     s.inFlight--;
