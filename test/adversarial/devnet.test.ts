@@ -96,10 +96,13 @@ test.after(async () => {
 /** n forged transfers from 250 fresh keys (distinct seqs), as vote requests and submits. */
 function forged(n: number): Message[] {
   const out: Message[] = [];
-  const keys = Array.from({ length: 250 }, () => generateKeyPair());
+  const keys = Array.from({ length: 250 }, () => {
+    const kp = generateKeyPair();
+    return { publicKey: kp.publicKey, signer: ed25519.signer(kp.secretKey) };
+  });
   for (let i = 0; i < n; i++) {
     const kp = keys[i % keys.length]!;
-    const transfer = sign(TransferCodec, network, ed25519.signer(kp.secretKey), {
+    const transfer = sign(TransferCodec, network, kp.signer, {
       from: kp.publicKey, to: bob.publicKey, amount: 1n, seq: 1 + Math.floor(i / keys.length), prev: new Uint8Array(32), memo: new Uint8Array(0),
     });
     out.push(i % 2 === 0 ? { type: 'vote-request', transfer } : { type: 'submit', transfer });
