@@ -5,7 +5,10 @@
 // is dropped for the new one: an honest handshake takes milliseconds, so it finishes
 // long before enough newer connections arrive to push it out, while a socket that
 // never speaks is pushed out by the next arrival.
-import type { MultiaddrConnection } from '@libp2p/interface';
+import type { ConnectionGater, MultiaddrConnection, PeerId } from '@libp2p/interface';
+import { toHex } from '../protocol/bytes.ts';
+import { nodeIdOfPeer } from './keys.ts';
+import type { PeerBook } from './peer-score.ts';
 
 export const ConnectionLimits = {
   /** Handshakes (TCP accepted, noise not finished) held at once. */
@@ -73,4 +76,34 @@ export class PendingHandshakes {
       // already closed
     }
   }
+}
+
+/** A peer's node id in hex, or null for a peer without an Ed25519 key. */
+export function hexOfPeer(peer: PeerId): string | null {
+  const id = nodeIdOfPeer(peer);
+  return id === null ? null : toHex(id);
+}
+
+/**
+ * The host's connection gater: every inbound connection takes a handshake slot until
+ * its noise handshake is done; banned peers and peers without an Ed25519 key (never
+ * a node or the mint) are refused once their key is known, both ways, and never dialled.
+ */
+export function edgeGater(peers: PeerBook, pending: PendingHandshakes): ConnectionGater {
+  const refused = (peer: PeerId): boolean => {
+    const hex = hexOfPeer(peer);
+    return hex === null || peers.isBanned(hex);
+  };
+  return {
+    denyDialPeer: refused,
+    denyInboundConnection: (maConn) => {
+      pending.admit(maConn);
+      return false;
+    },
+    denyInboundEncryptedConnection: (peer, maConn) => {
+      pending.done(maConn);
+      return refused(peer);
+    },
+    denyOutboundEncryptedConnection: refused,
+  };
 }

@@ -1,7 +1,10 @@
 // The libp2p host of a node or the mint (protocol.md §3, 9): TCP + noise + yamux, identify,
 // kad-dht for peer routing (bootstrap: the mint and configured peers), gossipsub for
 // the mint's epochs, alerts and repudiations, and /ringmint/1/msg: one long-lived
-// length-prefixed stream per peer and direction for every other message.
+// length-prefixed stream per peer and direction for every other message. What comes in
+// passes the network edge first (docs/security.md): handshake slots and the connection
+// gater (connection-limits.ts), the membership gate, budgets and scores
+// (peer-inbound.ts, peer-gate.ts, peer-score.ts), and gossip validators.
 import { createLibp2p, type Libp2p } from 'libp2p';
 import { tcp } from '@libp2p/tcp';
 import { noise } from '@chainsafe/libp2p-noise';
@@ -12,22 +15,23 @@ import { kadDHT, passthroughMapper } from '@libp2p/kad-dht';
 import { gossipsub } from '@libp2p/gossipsub';
 import { prometheusMetrics } from '@libp2p/prometheus-metrics';
 import { multiaddr } from '@multiformats/multiaddr';
-import type { Connection, ConnectionGater, PeerId, Stream } from '@libp2p/interface';
+import type { PeerId, Stream } from '@libp2p/interface';
 import { Gauge } from 'prom-client';
 import type { Logger } from 'pino';
-import { equal, toHex, fromHex, type Bytes } from '../protocol/bytes.ts';
+import { toHex, fromHex, type Bytes } from '../protocol/bytes.ts';
 import { decodeMessage, encodeMessage, writeMessage, type Message } from '../protocol/messages.ts';
 import { Writer } from '../protocol/codec.ts';
 import type { Address } from '../protocol/ports.ts';
-import { FRAME_HEADER_BYTES, FrameDecoder, MAX_FRAME_BYTES } from './framing.ts';
+import { FRAME_HEADER_BYTES, MAX_FRAME_BYTES } from './framing.ts';
 import { libp2pKey, nodeIdOfPeer, peerIdOfNode } from './keys.ts';
 import type { Transport } from './driver.ts';
 import type { DaemonMetrics } from './metrics.ts';
 import { deferYamuxWindowUpdates } from './yamux-window.ts';
 import { noiseCrypto } from './noise-crypto.ts';
-import { PeerGate, RejectReason, type EpochSource, type RejectReasonCode } from './peer-gate.ts';
-import { PeerBook, PeerLimits, type PeerState, type PenaltyKind } from './peer-score.ts';
-import { ConnectionLimits, PendingHandshakes } from './connection-limits.ts';
+import { PeerGate, RejectReason, type EpochSource } from './peer-gate.ts';
+import { PeerBook, PeerLimits } from './peer-score.ts';
+import { ConnectionLimits, PendingHandshakes, edgeGater, hexOfPeer } from './connection-limits.ts';
+import { InboundStreams } from './peer-inbound.ts';
 import { GossipTopics, gossipValidators } from './gossip-validator.ts';
 import { Reason } from '../protocol/errors.ts';
 import { publicKeyOf } from '../protocol/signature.ts';
@@ -36,7 +40,7 @@ export const MSG_PROTOCOL = '/ringmint/1/msg';
 export const KAD_PROTOCOL = '/ringmint/1/kad';
 export const Topics = GossipTopics;
 
-/** Frames queued for one peer while its stream opens or drains; past it new frames are dropped (the protocol retries). */
+/** Frames queued for one peer while its stream opens or drains (and at most PeerLimits.maxQueuedOutBytes); past it new frames are dropped (the protocol retries). */
 const MAX_QUEUED_FRAMES = 16_384;
 /** Opening a connection and stream to a peer gives up after this long. */
 const DIAL_TIMEOUT_MS = 5_000;
@@ -79,8 +83,7 @@ export type P2PInit = {
  * its own: one allocation per write, not three per message (encode, frame, join).
  */
 type Link = { stream: Stream | null; opening: boolean; pending: Writer; frames: number; flushScheduled: boolean; retryAt: number };
-/** What a peer that sends a frame the gate refuses is charged. */
-const PENALTY_OF: Partial<Record<RejectReasonCode, PenaltyKind>> = { 'wrong-type': 'wrongType', 'over-budget': 'overBudget' };
+
 /** A peer's pending writer keeps at most this much buffer between writes (a burst may grow it further). */
 const PENDING_KEEP_BYTES = 1 << 20;
 
@@ -102,7 +105,6 @@ export class P2PHost implements Transport {
   private stopped = false;
   /** Scores, budgets and bans of peers (bounded). */
   readonly peers: PeerBook;
-  private readonly gate: PeerGate;
 
   private constructor(node: Libp2p, init: P2PInit, peers: PeerBook) {
     this.node = node;
@@ -110,7 +112,6 @@ export class P2PHost implements Transport {
     this.init = init;
     this.mintPeer = peerIdOfNode(init.mintKey);
     this.peers = peers;
-    this.gate = new PeerGate(init.role, init.mintKey, init.epochs ?? null);
   }
 
   static async start(init: P2PInit): Promise<P2PHost> {
@@ -120,27 +121,6 @@ export class P2PHost implements Transport {
     let host: P2PHost | null = null;
     const peers = new PeerBook({ exempt: [toHex(init.mintKey), selfHex], onBan: (hex, ms) => host?.banned(hex, ms), onThrottle: (b) => init.metrics.peerThrottled.inc(b) });
     const pending = new PendingHandshakes(() => init.metrics.handshakesEvicted.inc());
-    const hexOf = (peer: PeerId): string | null => {
-      const id = nodeIdOfPeer(peer);
-      return id === null ? null : toHex(id);
-    };
-    // Refuses banned peers both ways, and peers without an Ed25519 key (never a node or the mint).
-    const refused = (peer: PeerId): boolean => {
-      const hex = hexOf(peer);
-      return hex === null || peers.isBanned(hex);
-    };
-    const connectionGater: ConnectionGater = {
-      denyDialPeer: refused,
-      denyInboundConnection: (maConn) => {
-        pending.admit(maConn);
-        return false;
-      },
-      denyInboundEncryptedConnection: (peer, maConn) => {
-        pending.done(maConn);
-        return refused(peer);
-      },
-      denyOutboundEncryptedConnection: refused,
-    };
     const node = await createLibp2p({
       privateKey,
       addresses: { listen: [...init.listen] },
@@ -149,7 +129,7 @@ export class P2PHost implements Transport {
       // A stream's receive window stays under the read buffer a paused stream may hold, so a
       // sender that keeps to flow control never overflows it (docs/security.md).
       streamMuxers: [yamux({ streamOptions: YAMUX_STREAMS })],
-      connectionGater,
+      connectionGater: edgeGater(peers, pending),
       connectionManager: {
         inboundConnectionThreshold: ConnectionLimits.perIpPerSecond,
         maxIncomingPendingConnections: ConnectionLimits.libp2pPendingCap,
@@ -173,7 +153,17 @@ export class P2PHost implements Transport {
     });
     host = new P2PHost(node, init, peers);
     const h = host;
-    await node.handle(MSG_PROTOCOL, (stream, connection) => h.inbound(stream, connection), {
+    const inbound = new InboundStreams({
+      gate: new PeerGate(init.role, init.mintKey, init.epochs ?? null),
+      peers,
+      metrics: init.metrics,
+      log: init.log,
+      network: init.network,
+      mintKey: init.mintKey,
+      partialFrameMs: init.partialFrameMs ?? PeerLimits.partialFrameMs,
+      handle: (from, msg) => h.handle(from, msg),
+    });
+    await node.handle(MSG_PROTOCOL, (stream, connection) => inbound.accept(stream, connection), {
       maxInboundStreams: MAX_MSG_STREAMS,
       maxOutboundStreams: MAX_MSG_STREAMS,
     });
@@ -181,7 +171,7 @@ export class P2PHost implements Transport {
     const validators = gossipValidators({ network: init.network, mintKey: init.mintKey, mintPeer: h.mintPeer, epochs: init.role === 'node' ? (init.epochs ?? null) : null }, (from, why) => {
       init.metrics.peerRejected.inc(RejectReason.gossip);
       init.log.debug({ peer: from.toString(), why }, 'gossip rejected');
-      const hex = hexOf(from);
+      const hex = hexOfPeer(from);
       if (hex !== null) peers.penalize(hex, 'gossip');
     });
     for (const [topic, fn] of validators) pubsub.topicValidators.set(topic, fn);
@@ -224,10 +214,7 @@ export class P2PHost implements Transport {
     }
   }
 
-  private reject(reason: RejectReasonCode): void {
-    this.init.metrics.peerRejected.inc(reason);
-  }
-
+  /** A decoded message to the daemon; what it returns is the message's step (counted in flight until it settles). */
   private handle(from: Address, msg: Message): void | Promise<unknown> {
     this.init.metrics.messagesIn.inc(msg.type);
     try {
@@ -236,114 +223,6 @@ export class P2PHost implements Transport {
       this.init.metrics.messagesDropped.inc({ why: 'handler' });
       this.init.log.error({ err: e, type: msg.type }, 'message handler threw');
     }
-  }
-
-  /**
-   * One frame from a peer: the gate first (its key and the frame's first byte), then
-   * decoding, then the machine. A refused frame costs nothing past the gate.
-   */
-  private frame(peerHex: string, from: Address, ps: PeerState, f: Uint8Array): void {
-    const v = this.gate.check(peerHex, f.length === 0 ? -1 : f[0]!);
-    if (!v.ok) {
-      this.reject(v.reason);
-      if (v.reason === RejectReason.nonMember) this.peers.nonMemberFrame(peerHex);
-      else {
-        const kind = PENALTY_OF[v.reason];
-        if (kind !== undefined) this.peers.penalize(peerHex, kind);
-      }
-      return;
-    }
-    if (!v.member && !this.peers.joinAllowed(peerHex)) {
-      // The mint: a join request from a non-member, past its budget.
-      this.reject(RejectReason.overBudget);
-      this.peers.penalize(peerHex, 'overBudget');
-      return;
-    }
-    let msg: Message;
-    try {
-      msg = decodeMessage(this.init.network, f);
-    } catch (e) {
-      this.reject(RejectReason.malformed);
-      this.init.metrics.messagesDropped.inc({ why: 'malformed' });
-      this.init.log.debug({ err: String(e) }, 'malformed message dropped');
-      this.peers.penalize(peerHex, 'malformed');
-      return;
-    }
-    const step = this.handle(from, msg);
-    if (step === undefined) return;
-    this.peers.startInFlight(ps);
-    const end = () => this.peers.endInFlight(ps);
-    step.then(end, end);
-  }
-
-  private inbound(stream: Stream, connection: Connection): void {
-    const id = nodeIdOfPeer(connection.remotePeer);
-    if (id === null) {
-      stream.abort(new Error('not an Ed25519 peer'));
-      return;
-    }
-    const peerHex = toHex(id);
-    if (this.peers.isBanned(peerHex)) {
-      this.reject(RejectReason.banned);
-      stream.abort(new Error('peer banned'));
-      return;
-    }
-    const from: Address = equal(id, this.init.mintKey) ? { mint: true } : { node: peerHex };
-    const ps = this.peers.state(peerHex);
-    ps.streams.add(stream);
-    // Bytes held while the stream is paused: past it the sender ignored flow control.
-    stream.maxReadBufferLength = PeerLimits.maxReadBufferBytes;
-    stream.inactivityTimeout = PeerLimits.idleStreamMs;
-    if (this.peers.held(ps)) stream.pause();
-    const decoder = new FrameDecoder();
-    let partialTimer: NodeJS.Timeout | null = null;
-    const clearPartial = () => {
-      if (partialTimer !== null) clearTimeout(partialTimer);
-      partialTimer = null;
-    };
-    stream.addEventListener('message', (evt) => {
-      const chunk = evt.data.subarray();
-      let frames: Uint8Array[];
-      try {
-        frames = decoder.push(chunk);
-      } catch (e) {
-        clearPartial();
-        this.reject(RejectReason.oversized);
-        this.init.metrics.messagesDropped.inc({ why: 'oversized' });
-        stream.abort(e as Error);
-        this.peers.penalize(peerHex, 'oversized');
-        return;
-      }
-      // A frame begun must finish soon: a sender dribbling one never does.
-      if (decoder.buffered === 0) clearPartial();
-      else if (partialTimer === null) {
-        partialTimer = setTimeout(() => {
-          partialTimer = null;
-          if (decoder.buffered === 0) return;
-          this.reject(RejectReason.partialTimeout);
-          stream.abort(new Error('frame not finished in time'));
-          this.peers.penalize(peerHex, 'partialTimeout');
-        }, this.init.partialFrameMs ?? PeerLimits.partialFrameMs);
-        partialTimer.unref();
-      }
-      for (const f of frames) {
-        if (stream.status !== 'open') break; // banned or aborted by an earlier frame
-        this.frame(peerHex, from, ps, f);
-      }
-      const wait = this.peers.charge(ps, chunk.length, frames.length);
-      if (wait > 0 && stream.status === 'open') {
-        this.init.metrics.peerThrottled.inc('rate');
-        this.peers.pauseUntil(ps, Date.now() + wait);
-      }
-    });
-    stream.addEventListener('close', (evt) => {
-      clearPartial();
-      ps.streams.delete(stream);
-      // Reset for holding too much while paused: the sender ignored flow control.
-      if ((evt as { error?: Error }).error?.name === 'StreamBufferError') {
-        this.peers.penalize(peerHex, 'readOverflow');
-      }
-    });
   }
 
   /** A peer went under the score threshold: drop its connections, queued frames and stream. */
