@@ -37,6 +37,7 @@ import { upgradeStore } from './store-upgrade.ts';
 import { ReplicaReads } from './replica-reads.ts';
 import { startJoining } from './joiner.ts';
 import { buildNodeHttp } from './http.ts';
+import { nodeReadiness } from './health.ts';
 
 export { ANTI_ENTROPY_MS_RANGE, NODE_DEFAULTS, type NodeConfig } from './node-config.ts';
 
@@ -175,6 +176,7 @@ export class NodeDaemon {
       askHistory: (a) => this.reads.askHistory(a),
       findBundle: (id) => this.reads.findBundle(id),
       epoch: (n) => this.epochs.get(n),
+      ready: () => nodeReadiness({ machine: this.machine, connectedNodes: () => this.p2p.connectedNodes() }),
     });
     this.shutdown.add(() => this.http.close());
     // Callers waiting on ?wait= are answered with what is known now, so closing HTTP does not wait out their timeouts.
