@@ -8,8 +8,8 @@
 // and its time. Installs nothing: where no container engine answers it prints one
 // line and exits 0 ("skipped"); a missing tool is named.
 import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -142,8 +142,14 @@ async function until<T>(what: string, ms: number, probe: () => Promise<T | undef
   }
 }
 
+const containers = new Map<string, string>();
+/** The container of a compose service (docker's labels; the compose CLI is slow to start). */
 async function containerOf(service: string): Promise<string> {
-  return (await dc(['ps', '-q', service], `ps ${service}`)).trim();
+  const known = containers.get(service);
+  if (known !== undefined) return known;
+  const id = (await must('docker', ['ps', '-aq', '--filter', `label=com.docker.compose.project=${PROJECT}`, '--filter', `label=com.docker.compose.service=${service}`], `container of ${service}`)).trim().split('\n')[0] ?? '';
+  if (id !== '') containers.set(service, id);
+  return id;
 }
 async function inspect(id: string, format: string): Promise<string> {
   return (await must('docker', ['inspect', '-f', format, id], 'docker inspect')).trim();
@@ -176,15 +182,20 @@ try {
       note(`base image ${BASE} is not here: the build will try to pull it (no registry? build a stand-in: sudo docker/build-base.sh)`);
     }
     const args = ['build', '-f', 'docker/Dockerfile', '-t', IMAGE, '--build-arg', `NODE_IMAGE=${BASE}`];
-    // A TLS-inspecting proxy's CA, and the npm configuration, as build secrets (docs/operators.md).
+    // A TLS-inspecting proxy's CA for npm in the build stage (docs/operators.md): the host's, for this build only.
     const ca = process.env.NODE_EXTRA_CA_CERTS;
+    const copied = join(ROOT, 'docker', 'build-ca', 'test-docker-host-ca.crt');
     if (ca && existsSync(ca)) {
-      args.push('--secret', `id=npm_ca,src=${ca}`);
-      note(`npm CA from NODE_EXTRA_CA_CERTS (${ca}) as a build secret`);
+      copyFileSync(ca, copied);
+      note(`npm CA for the build stage: NODE_EXTRA_CA_CERTS (${ca}), copied to docker/build-ca/ for this build`);
     }
-    const npmrc = process.env.NPM_CONFIG_USERCONFIG ?? join(homedir(), '.npmrc');
-    if (existsSync(npmrc)) args.push('--secret', `id=npmrc,src=${npmrc}`);
-    await must('docker', [...args, '.'], 'docker build', { env: { ...process.env, DOCKER_BUILDKIT: '1' } });
+    try {
+      await must('docker', [...args, '.'], 'docker build');
+    } finally {
+      rmSync(copied, { force: true });
+    }
+    const history = await must('docker', ['history', '--no-trunc', '--format', '{{.CreatedBy}}', IMAGE], 'docker history');
+    if (history.includes('build-ca')) throw new Error('the final image\'s history names the build CA');
     const user = await must('docker', ['run', '--rm', '--entrypoint', 'id', IMAGE, '-u'], 'id in the image');
     if (user.trim() === '0') throw new Error('the image runs as root');
     const help = await must('docker', ['run', '--rm', IMAGE, '--help'], 'ringmint --help in the image');
@@ -215,7 +226,7 @@ try {
     const issued = await ringmintOk(['mint', 'issue', '--to', alice, '--amount', '100', '--wait', 'stored', '--timeout-ms', '60000', '--json']);
     transfers.push({ id: issued.transferId, note: 'issue 100 to alice' });
     await until('alice holds 100', 60_000, async () => (await ringmint(['wallet', 'balance', 'alice', '--json'])).json?.balance === '100000000');
-    const sent = await ringmintOk(['wallet', 'send', 'alice', '--to', bob, '--amount', '12.5', '--wait', 'stored', '--timeout-ms', '60000', '--json']);
+    const sent = await ringmintOk(['wallet', 'send', 'alice', '--to', bob, '--amount', '12.5', '--wait', 'stored', '--timeout', '60', '--json']);
     transfers.push({ id: sent.transferId, note: 'alice pays bob 12.5' });
     const v = await ringmintOk(['wallet', 'receipt', sent.transferId, '--verify', '--json']);
     if (v.valid !== true) throw new Error(`receipt did not verify: ${JSON.stringify(v)}`);
@@ -244,7 +255,7 @@ try {
     note(`node2 disconnected from ${network}`);
     // Through node0 (its API is published on the host, not the compose network): alice pays bob 5 times.
     for (let i = 0; i < 5; i++) {
-      const r = await ringmintOk(['wallet', 'send', 'alice', '--to', bob, '--amount', '1', '--node', nodeUrls[0]!, '--wait', 'final', '--timeout-ms', '60000', '--json']);
+      const r = await ringmintOk(['wallet', 'send', 'alice', '--to', bob, '--amount', '1', '--node', nodeUrls[0]!, '--wait', 'final', '--timeout', '60', '--json']);
       transfers.push({ id: r.transferId, note: `alice pays bob 1 (partition, ${i + 1})` });
     }
     note('5 transfers final while node2 was cut off');

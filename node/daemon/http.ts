@@ -19,6 +19,7 @@ import { createHttp, statusOf, DEFAULT_WAIT_MS, MAX_WAIT_MS, metricsRoute } from
 import { reached, WAIT_LEVELS, type WaitLevel } from '../../protocol/wait-levels.ts';
 import { registerHistory } from './history.ts';
 import { healthRoutes, readiness, type Readiness } from '../../runtime/health.ts';
+import { registerAdmin, type NodeAdmin } from './admin.ts';
 import { peerIdOfNode } from '../../runtime/keys.ts';
 import type { DaemonMetrics } from '../../runtime/metrics.ts';
 
@@ -44,6 +45,8 @@ export type NodeApiDeps = {
   askHistory?(account: Bytes): Promise<{ asked: number; answers: AccountHistory[] }>;
   /** GET /readyz (node/daemon/health.ts); absent, the node counts as ready once it serves. */
   ready?(): Readiness;
+  /** Operator routes behind the node's token (GET /admin/backup); absent, none. */
+  admin?: NodeAdmin;
 };
 
 const hex32 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 32 bytes of lowercase hex');
@@ -184,6 +187,7 @@ export function buildNodeHttp(d: NodeApiDeps): FastifyInstance {
   }
 
   healthRoutes(app, 'node', () => d.ready?.() ?? readiness([]));
+  if (d.admin) registerAdmin(app, d.admin);
   metricsRoute(app, d.metrics.registry);
   return app;
 }
