@@ -169,7 +169,7 @@ const transfers: { id: string; note: string }[] = [];
 let failed = false;
 
 try {
-  await step('promtool check config, rules and metrics (docker/monitoring)', async () => {
+  await step('promtool check config and rules (docker/monitoring)', async () => {
     if (!which('promtool')) {
       note('promtool is missing (apt-get install prometheus): monitoring files not checked here');
       return;
@@ -212,6 +212,15 @@ try {
     note(`mint ${mintUrl}, nodes ${nodeUrls.join(' ')}; node0 /readyz: ${r.body.checks.map((c: { detail: string }) => c.detail).join('; ')}`);
   });
 
+  await step('promtool check metrics of a live node and the mint (ours lint clean)', async () => {
+    if (!which('promtool')) {
+      note('promtool is missing (apt-get install prometheus): metrics not linted here');
+      return;
+    }
+    const out = await must('sh', [join(ROOT, 'docker', 'monitoring', 'check.sh'), `${nodeUrls[0]}/metrics`, `${mintUrl}/metrics`], 'docker/monitoring/check.sh with metrics');
+    for (const line of out.split('\n')) if (/^checking metrics|library metrics/.test(line)) note(line.trim());
+  });
+
   let alice = '';
   let bob = '';
   await step('README quickstart from the host CLI through the published ports', async () => {
@@ -240,7 +249,7 @@ try {
     const before = Number(await inspect(id, '{{.RestartCount}}'));
     const policy = await inspect(id, '{{.HostConfig.RestartPolicy.Name}}');
     // The daemon is PID 1's child (init: true); kill -9 it from inside, as a crash would.
-    const killed = await must('docker', ['exec', id, 'sh', '-c', 'for d in /proc/[0-9]*; do if tr "\\0" " " < $d/cmdline 2>/dev/null | grep -q "ringmint.ts node start"; then p=${d#/proc/}; kill -9 $p && echo $p; fi; done'], 'kill -9 in node1');
+    const killed = await must('docker', ['exec', id, 'sh', '-c', 'for d in /proc/[0-9]*; do if tr "\\0" " " < $d/cmdline 2>/dev/null | grep -q "^node /app/cli/ringmint.ts node start"; then p=${d#/proc/}; kill -9 $p && echo $p; fi; done'], 'kill -9 in node1');
     if (killed.trim() === '') throw new Error('no daemon process found in node1');
     note(`killed pid ${killed.trim()} in node1 (restart policy: ${policy}, restarts before: ${before})`);
     await until('node1 restarted', 60_000, async () => Number(await inspect(id, '{{.RestartCount}}')) > before && (await inspect(id, '{{.State.Running}}')) === 'true');
