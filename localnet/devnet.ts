@@ -12,7 +12,7 @@ import { mintInit } from '../mint/daemon/init.ts';
 import { GENESIS_FILE } from '../runtime/genesis-file.ts';
 import { loadOrCreateToken } from '../runtime/http-common.ts';
 import { callJson } from '../runtime/http-client.ts';
-import { writeDevnetFile, type DevnetFile, type DevnetNode } from '../runtime/devnet-file.ts';
+import { devnetPath, writeDevnetFile, type DevnetFile, type DevnetNode } from '../runtime/devnet-file.ts';
 
 const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'ringmint.ts');
 
@@ -94,6 +94,8 @@ export class Devnet {
   /** libp2p addresses of the nodes started so far, in order. */
   private readonly nodeAddrs: string[] = [];
   private stopped = false;
+  /** devnet.json is written only once every API answered (start done); before, a reader would get "connection refused". */
+  private started = false;
 
   constructor(opts: DevnetOptions) {
     this.opts = opts;
@@ -108,6 +110,8 @@ export class Devnet {
     const { dir } = this;
     if (this.opts.fresh) rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
+    // A file left by an earlier run names its ports: gone until this run's APIs answer.
+    rmSync(devnetPath(dir), { force: true });
     const mintData = join(dir, 'mint');
     const nodeDirs = Array.from({ length: this.opts.nodes }, (_, i) => join(dir, `node-${i}`));
     if (!existsSync(join(mintData, MINT_KEY_FILE))) {
@@ -150,7 +154,8 @@ export class Devnet {
       await this.stop();
       throw e;
     }
-    this.save();
+    this.started = true;
+    this.save(true);
     return this.file;
   }
 
@@ -169,7 +174,7 @@ export class Devnet {
     this.nodeProcs.push(proc);
     const node: DevnetNode = { api: `http://127.0.0.1:${api}`, peerId: peerIdOfNode(key.publicKey).toString(), nodeId: toHex(key.publicKey), pid: proc.child!.pid!, data };
     this.file.nodes[i] = node;
-    this.save();
+    this.save(false);
     return i;
   }
 
@@ -178,6 +183,7 @@ export class Devnet {
     const i = this.nodeProcs.length;
     const i2 = await this.addNodeProcess(join(this.dir, `node-${i}`));
     await waitHttp(`${this.file.nodes[i2]!.api}/status`, READY_TIMEOUT_MS);
+    this.save(true);
     return i2;
   }
 
@@ -197,8 +203,17 @@ export class Devnet {
           if (proc.stopping || this.stopped) return;
           launch();
           if (index !== undefined && this.file.nodes[index]) {
-            this.file.nodes[index]!.pid = proc.child!.pid!;
-            this.save();
+            const node = this.file.nodes[index]!;
+            node.pid = proc.child!.pid!;
+            this.save(false);
+            // Ready again once it answers (a later restart writes false again first).
+            const pid = node.pid;
+            waitHttp(`${node.api}/status`, READY_TIMEOUT_MS).then(
+              () => {
+                if (!this.stopped && node.pid === pid) this.save(true);
+              },
+              () => {},
+            );
           }
         }, RESTART_DELAY_MS);
       });
@@ -215,7 +230,10 @@ export class Devnet {
     }
   }
 
-  save(): void {
+  /** Writes devnet.json (once start is done; `ready`: whether every API answers now). */
+  save(ready = this.file.ready ?? false): void {
+    if (!this.started) return;
+    this.file.ready = ready;
     writeDevnetFile(this.dir, this.file);
   }
 
@@ -234,8 +252,9 @@ export class Devnet {
     const fresh = this.spawnProc(p.args, p.log, this.opts.restartDead ?? false, i);
     this.nodeProcs[i] = fresh;
     this.file.nodes[i]!.pid = fresh.child!.pid!;
-    this.save();
+    this.save(false);
     await waitHttp(`${this.file.nodes[i]!.api}/status`, READY_TIMEOUT_MS);
+    this.save(true);
   }
 
   /** Stops every process (SIGTERM, then SIGKILL after a grace period). Idempotent. */

@@ -13,6 +13,12 @@ export type DevnetFile = {
   genesis: string;
   mint: { api: string; token: string; pid: number; peerId: string; multiaddr: string; data: string };
   nodes: DevnetNode[];
+  /**
+   * True when every API listed answered when the file was written. `ringmint devnet`
+   * writes the file first once all answer, and rewrites it (false, then true) while a
+   * process it restarts comes back.
+   */
+  ready?: boolean;
 };
 
 export function devnetPath(dir: string): string {

@@ -85,6 +85,15 @@ export class Store implements RecordReader {
     for await (const [k, v] of this.db.iterator({ gte: prefix, lt: end, values })) yield [k, values ? Uint8Array.from(v) : empty];
   }
 
+  /**
+   * Every durable record, in key order, read from one LevelDB snapshot (an iterator
+   * sees the database as it was when it was made): a consistent backup of a running
+   * machine. Records still in a batch are not in it; none of them was acknowledged yet.
+   */
+  async *snapshot(): AsyncIterable<[string, Bytes]> {
+    for await (const [k, v] of this.db.iterator()) yield [k, Uint8Array.from(v)];
+  }
+
   /** A record as last committed (written or still in a batch), read synchronously: the machine's history reads. */
   get(key: string): Bytes | undefined {
     if (this.unsynced === null) {

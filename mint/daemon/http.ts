@@ -13,6 +13,7 @@ import type { MintMachine } from '../core/mint-machine.ts';
 import { createHttp, DEFAULT_WAIT_MS, MAX_WAIT_MS, metricsRoute, requireToken, WAIT_LEVELS, type WaitLevel } from '../../runtime/http-common.ts';
 import { parseNodeRef } from '../../runtime/keys.ts';
 import type { DaemonMetrics } from '../../runtime/metrics.ts';
+import { healthRoutes, readiness, type Readiness } from '../../runtime/health.ts';
 
 export type MintApiDeps = {
   readonly machine: MintMachine;
@@ -24,6 +25,8 @@ export type MintApiDeps = {
   /** Resolves true once the issuance's bundle is found at its storage nodes (which implies final and credited). */
   waitStored(transfer: Transfer, timeoutMs: number): Promise<boolean>;
   admit(node: Bytes): Promise<void>;
+  /** GET /readyz (mint/daemon/health.ts); absent, the mint counts as ready once it serves. */
+  ready?(): Readiness;
 };
 
 const issueBody = z.object({
@@ -94,6 +97,7 @@ export function buildMintHttp(d: MintApiDeps): FastifyInstance {
     notices: d.machine.notices().map((n) => ({ reporter: toHex(n.notice.reporter), kind: n.notice.evidence.kind, verdict: n.verdict, at: n.at })),
   }));
 
+  healthRoutes(app, 'mint', () => d.ready?.() ?? readiness([]));
   metricsRoute(app, d.metrics.registry);
   return app;
 }

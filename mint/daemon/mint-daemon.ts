@@ -25,6 +25,7 @@ import { MINT_KEY_FILE, readKeyFile } from '../../runtime/keys.ts';
 import { parseHostPort } from '../../runtime/config.ts';
 import { loadOrCreateToken } from '../../runtime/http-common.ts';
 import { GENESIS_FILE, readGenesisFile } from '../../runtime/genesis-file.ts';
+import { mintReadiness } from './health.ts';
 import { buildMintHttp } from './http.ts';
 import { Shutdown } from '../../runtime/shutdown.ts';
 
@@ -148,6 +149,7 @@ export class MintDaemon {
       issue: (to, amount, memo) => this.issue(to, amount, memo),
       waitStored: (t, ms) => this.waitStored(t, ms),
       admit: (node) => this.run('admit', () => this.machine.admit(node)),
+      ready: () => mintReadiness({ currentEpoch: () => this.machine.currentEpoch(), connectedNodes: () => this.p2p.connectedNodes() }),
     });
     this.shutdown.add(() => this.http.close());
     const { host, port } = parseHostPort(cfg.api);

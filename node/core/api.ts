@@ -140,6 +140,8 @@ export interface NodeMachineApi {
   history?(account: Bytes): AccountHistory | undefined;
   /** Optional: how much history the machine holds in memory (metrics; with a records reader it stays bounded). */
   held?(): HeldHistory;
+  /** Optional: accounts being pulled from their custodians now (handoff, or re-sync after a restore); readiness reads it. */
+  syncing?(): number;
 }
 
 /**

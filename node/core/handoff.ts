@@ -45,6 +45,10 @@ const MAX_TRACKED_ACCOUNTS = 1 << 16;
 const MAX_DEFERRED_PULLS = 1 << 14;
 /** Pins per account: more than a few means a cheater; the first ones already block rivals. */
 const MAX_PINS = 16;
+/** A pull begun within this many retry intervals counts as in progress (readiness). */
+const SYNCING_RETRIES = 10;
+/** The value of an `r/<account>` record (its presence is what counts). */
+const RESYNCED = new Uint8Array([1]);
 
 /**
  * Pages of credits an anti-entropy state holds at most (the latest, one older). An
@@ -65,6 +69,16 @@ export class Handoff {
   private readonly pools = new Map<string, Pools>();
   /** Pulls for an epoch this node has not reached yet, answered when it does. */
   private readonly deferred = new Map<string, { readonly to: string; readonly account: Bytes; readonly epoch: number }>();
+  /**
+   * Restored from a backup (record-keys.ts RESTORED_KEY): an account counts as synced
+   * only once it is in `resynced`, i.e. min(q, custodians - 1) current co-custodians
+   * answered a pull in full and f + 1 of them agree on a head (merged here, pins
+   * included), so a lock this node made after the backup, and forgot, is known again
+   * wherever its co-custodians hold it.
+   */
+  restored = false;
+  /** Accounts re-synced since the restore; bounded by the accounts this node holds (one `r/` record each). */
+  readonly resynced = new Set<string>();
 
   constructor(ctx: NodeContext, custodian: Custodian) {
     this.ctx = ctx;
@@ -83,6 +97,7 @@ export class Handoff {
   isSynced(a: Account | undefined, account: Bytes, hex: string): boolean {
     const ctx = this.ctx;
     const cur = ctx.epoch;
+    if (this.restored && !this.resynced.has(hex) && this.peersOf(account).length > 0) return false;
     if (a !== undefined && a.syncedEpoch >= cur) return true;
     for (let e = cur; ; e--) {
       if (a !== undefined && a.syncedEpoch >= e) break;
@@ -101,14 +116,35 @@ export class Handoff {
     const p = this.pulls.get(hex);
     if (p && p.epoch === cur && now < p.at + ctx.options.retryMs) return;
     this.pulls.set(hex, { epoch: cur, at: now });
+    const targets = new Set<string>();
+    const pools = this.pools.get(hex);
     const prev = ctx.ringOf(cur - 1);
-    if (!prev) return;
-    const got = this.pools.get(hex)?.old;
-    for (const c of prev.custodians(account)) {
-      const h = hexOf(c);
-      if (h === ctx.idHex || (got?.epoch === cur && got.finished.has(h))) continue;
-      ctx.sendHex(h, { type: 'account-pull', account, epoch: cur });
-    }
+    const got = pools?.old;
+    if (prev) for (const c of prev.custodians(account)) if (!(got?.epoch === cur && got.finished.has(hexOf(c)))) targets.add(hexOf(c));
+    // Restored from a backup: the current co-custodians hold what this node may have forgotten.
+    if (this.restored && !this.resynced.has(hex)) for (const h of this.peersOf(account)) if (!(pools?.peer?.epoch === cur && pools.peer.finished.has(h))) targets.add(h);
+    targets.delete(ctx.idHex);
+    for (const h of targets) ctx.sendHex(h, { type: 'account-pull', account, epoch: cur });
+  }
+
+  /** The account's other custodians in the current epoch (hex). */
+  private peersOf(account: Bytes): string[] {
+    return this.ctx.ring.custodians(account).map(hexOf).filter((h) => h !== this.ctx.idHex);
+  }
+
+  /** Accounts with a pull begun lately in this epoch and not yet synced (readiness). */
+  syncing(): number {
+    const now = this.ctx.now();
+    const window = SYNCING_RETRIES * this.ctx.options.retryMs;
+    let n = 0;
+    for (const p of this.pulls.values()) if (p.epoch === this.ctx.epoch && now < p.at + window) n++;
+    return n;
+  }
+
+  /** A restart: an `r/` record (the restored marker, or an account re-synced since). */
+  restoreResync(key: string, isMarker: boolean): void {
+    if (isMarker) this.restored = true;
+    else this.resynced.add(key.slice(2));
   }
 
   /**
@@ -221,6 +257,16 @@ export class Handoff {
       a.syncedEpoch = cur;
       this.snapshot(hex, a);
       this.pulls.delete(hex);
+    }
+    // Restored from a backup: re-synced once enough current co-custodians answered in full and agree.
+    const peer = pools.peer;
+    if (this.restored && !this.resynced.has(hex) && peer !== undefined && peer.epoch === cur) {
+      const need = Math.min(ctx.ring.q, this.peersOf(account).length);
+      if (peer.finished.size >= need && this.agreed(peer) !== null) {
+        this.resynced.add(hex);
+        ctx.persist(Keys.resynced(hex), RESYNCED);
+        if (this.isSynced(a, account, hex)) this.pulls.delete(hex);
+      }
     }
   }
 

@@ -13,7 +13,7 @@ import { DEFAULT_NODE_OPTIONS, type AccountHistory, type HeldHistory, type Accou
 import type { Address, Output, RecordSource } from '../../protocol/ports.ts';
 import { NodeContext, hexOf } from './node-context.ts';
 import { Custodian } from './custodian.ts';
-import { Keys, parseKey, Prefix, restoreOrder } from './record-keys.ts';
+import { Keys, parseKey, Prefix, restoreOrder, RESTORED_KEY } from './record-keys.ts';
 import { assert } from '../../protocol/assert.ts';
 import { replicaHistory } from './history.ts';
 import { Gateway } from './gateway.ts';
@@ -210,6 +210,7 @@ export class NodeMachine implements RestorableNodeMachine {
       case 'voided': ctx.voids.add(f[0]!); return;
       case 'frozen': this.custodian.account(f[0]!).frozen = true; return;
       case 'snapshot': this.handoff.restoreSnapshot(f[0]!, value); return;
+      case 'resync': this.handoff.restoreResync(key, key === RESTORED_KEY); return;
       case 'lock': this.custodian.restoreLock(f[0]!, value); return;
       case 'certified': this.custodian.restoreCertified(f[0]!, value); return;
       case 'pin': this.custodian.restorePin(f[0]!, value); return;
@@ -272,6 +273,16 @@ export class NodeMachine implements RestorableNodeMachine {
 
   bundle(id: Bytes): Bundle | undefined {
     return this.storage.get(id);
+  }
+
+  /** Accounts this node is pulling from their custodians (handoff, or re-sync after a restore from a backup). */
+  syncing(): number {
+    return this.handoff.syncing();
+  }
+
+  /** Whether this node was restored from a backup (it re-syncs each account before voting on it). */
+  get restored(): boolean {
+    return this.handoff.restored;
   }
 
   held(): HeldHistory {

@@ -36,6 +36,8 @@ export const Prefix = {
   alert: 'al/',
   /** m/<name>: the store's own markers (format upgrades). */
   meta: 'm/',
+  /** r/<account>: an account re-synced since the store was restored from a backup; r/!restored: the mark of such a store. */
+  resync: 'r/',
 } as const;
 export type RecordKind = keyof typeof Prefix;
 
@@ -57,6 +59,8 @@ export const Keys = {
   alert: (seq: number) => `${Prefix.alert}${pad(seq)}`,
   /** Present once a store holds the history index records (value: the index format, 1). */
   historyIndex: `${Prefix.meta}history-index`,
+  /** An account re-synced from its co-custodians since this store was restored from a backup. */
+  resynced: (from: string) => `${Prefix.resync}${from}`,
 } as const;
 
 const KIND_OF = new Map<string, RecordKind>(Object.entries(Prefix).map(([kind, p]) => [p, kind as RecordKind]));
@@ -85,7 +89,29 @@ export function parseKey(key: string): ParsedKey | undefined {
  * `b/`) and each account's credit order (`k/`) brings its newest credits back.
  */
 export function restoreOrder(withReader: boolean): readonly RecordKind[] {
-  return ['epoch', 'voided', 'frozen', 'snapshot', 'lock', 'certified', 'pin', 'credit', ...(withReader ? (['creditOrder', 'bundleOrder'] as const) : (['bundle'] as const)), 'alert'];
+  return ['epoch', 'voided', 'frozen', 'snapshot', 'lock', 'certified', 'pin', 'credit', ...(withReader ? (['creditOrder', 'bundleOrder'] as const) : (['bundle'] as const)), 'alert', 'resync'];
+}
+
+/**
+ * Present in a store restored from a backup (`ringmint node restore` writes it): the
+ * node may have voted after the backup was taken, so it votes on no account until it
+ * has re-synced that account from its co-custodians (protocol.md §8, Backup and restore).
+ * Sorts before every `r/<account>` key.
+ */
+export const RESTORED_KEY = `${Prefix.resync}!restored`;
+
+/**
+ * The records that mark a store as restored from a backup: the marker, and the removal
+ * of every re-sync record the backup carried (the node must re-sync again: it may have
+ * voted after the backup). `resynced` lists the `r/` keys present in the store.
+ */
+export function restoredMarkRecords(resynced: Iterable<string>, at: number): { key: string; value: Bytes | null }[] {
+  const out: { key: string; value: Bytes | null }[] = [];
+  for (const k of resynced) if (k.startsWith(Prefix.resync) && k !== RESTORED_KEY) out.push({ key: k, value: null });
+  const v = new Uint8Array(8);
+  new DataView(v.buffer).setBigUint64(0, BigInt(Math.max(0, Math.floor(at))));
+  out.push({ key: RESTORED_KEY, value: v });
+  return out;
 }
 
 /** A `c/` record (recipient ‖ u64 amount) or a `k/` one (transfer id ‖ u64 amount). */

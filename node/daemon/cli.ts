@@ -8,6 +8,7 @@ import { makeLogger, stopOnSignals } from '../../runtime/process.ts';
 import { loadOrCreateKey, peerIdOfNode } from '../../runtime/keys.ts';
 import { toHex } from '../../protocol/bytes.ts';
 import { printJson } from '../../runtime/cli-output.ts';
+import { registerBackup } from './backup-cli.ts';
 
 export const DEFAULT_NODE_DATA = './node-data';
 
@@ -45,4 +46,5 @@ export function registerNode(program: Command): void {
       stopOnSignals(() => daemon.close(), log);
       await daemon.start(cfg, (init) => new NodeMachine(init));
     });
+  registerBackup(node);
 }

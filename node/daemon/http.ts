@@ -18,6 +18,8 @@ import { agree, type ReplicaView } from '../core/read-quorum.ts';
 import { createHttp, statusOf, DEFAULT_WAIT_MS, MAX_WAIT_MS, metricsRoute } from '../../runtime/http-common.ts';
 import { reached, WAIT_LEVELS, type WaitLevel } from '../../protocol/wait-levels.ts';
 import { registerHistory } from './history.ts';
+import { healthRoutes, readiness, type Readiness } from '../../runtime/health.ts';
+import { registerAdmin, type NodeAdmin } from './admin.ts';
 import { peerIdOfNode } from '../../runtime/keys.ts';
 import type { DaemonMetrics } from '../../runtime/metrics.ts';
 
@@ -41,6 +43,10 @@ export type NodeApiDeps = {
   epoch(n: number): EpochRecord | undefined;
   /** Optional: histories of `account` by custodian (this node's replica included); enables GET /accounts/:address/history. */
   askHistory?(account: Bytes): Promise<{ asked: number; answers: AccountHistory[] }>;
+  /** GET /readyz (node/daemon/health.ts); absent, the node counts as ready once it serves. */
+  ready?(): Readiness;
+  /** Operator routes behind the node's token (GET /admin/backup); absent, none. */
+  admin?: NodeAdmin;
 };
 
 const hex32 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 32 bytes of lowercase hex');
@@ -180,6 +186,8 @@ export function buildNodeHttp(d: NodeApiDeps): FastifyInstance {
     });
   }
 
+  healthRoutes(app, 'node', () => d.ready?.() ?? readiness([]));
+  if (d.admin) registerAdmin(app, d.admin);
   metricsRoute(app, d.metrics.registry);
   return app;
 }

@@ -37,6 +37,8 @@ import { upgradeStore } from './store-upgrade.ts';
 import { ReplicaReads } from './replica-reads.ts';
 import { startJoining } from './joiner.ts';
 import { buildNodeHttp } from './http.ts';
+import { nodeReadiness } from './health.ts';
+import { backupChunks, BACKUP_FORMAT, BACKUP_VERSION } from './backup.ts';
 
 export { ANTI_ENTROPY_MS_RANGE, NODE_DEFAULTS, type NodeConfig } from './node-config.ts';
 
@@ -94,7 +96,7 @@ export class NodeDaemon {
     // A daemon's objects are decoded from its own messages: few encodings are ever asked for twice.
     applyTuning(DAEMON_TUNING);
     const key = loadOrCreateKey(this.dataDir);
-    loadOrCreateToken(this.dataDir);
+    const token = loadOrCreateToken(this.dataDir);
     // One scheme for signing and checking, so this node's own signatures count as verified.
     const scheme = daemonScheme(ed25519, genesis.network, process.env);
     if (skipsSignatureChecks(genesis.network, process.env)) this.log.warn({ network: genesis.network }, 'signature checks are OFF (a benchmark network, never a real one)');
@@ -177,6 +179,8 @@ export class NodeDaemon {
       askHistory: (a) => this.reads.askHistory(a),
       findBundle: (id) => this.reads.findBundle(id),
       epoch: (n) => this.epochs.get(n),
+      ready: () => nodeReadiness({ machine: this.machine, connectedNodes: () => this.p2p.connectedNodes() }),
+      admin: { token, backup: () => backupChunks({ format: BACKUP_FORMAT, version: BACKUP_VERSION, network: genesis.network, nodeId: toHex(signer.publicKey), createdAt: new Date().toISOString(), genesis: json }, this.store.snapshot()) },
     });
     this.shutdown.add(() => this.http.close());
     // Callers waiting on ?wait= are answered with what is known now, so closing HTTP does not wait out their timeouts.

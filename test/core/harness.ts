@@ -150,7 +150,7 @@ export class Harness {
     return m;
   }
 
-  private take(hex: string, out: Output<NodeEvent>): void {
+  take(hex: string, out: Output<NodeEvent>): void {
     this.stores.get(hex)!.apply(out.persist);
     for (const e of out.events) this.events.push({ node: hex, event: e });
     for (const o of out.send) {

@@ -28,7 +28,7 @@ const stub = (): never => {
 test('node: documented routes = registered routes', async () => {
   const app = buildNodeHttp({
     network: 'n', genesisJson: {} as never, machine: {} as never, peerId: 'p', startedAt: 0, metrics: createMetrics('node'), log,
-    submit: stub, waitFor: stub, askAccount: stub, findBundle: stub, epoch: stub, askHistory: stub,
+    submit: stub, waitFor: stub, askAccount: stub, findBundle: stub, epoch: stub, askHistory: stub, admin: { token: 't', backup: stub },
   } satisfies NodeApiDeps);
   await app.ready();
   assert.equal([...registeredRoutes(app)].sort(), documented('Node'));
