@@ -187,12 +187,18 @@ export class Devnet {
     return i2;
   }
 
-  private spawnProc(args: string[], log: string, restart: boolean, index?: number): Proc {
+  /**
+   * `env`: extra environment for this launch only (a crash test's RINGMINT_FAILPOINTS);
+   * a restart after a death runs without it.
+   */
+  private spawnProc(args: string[], log: string, restart: boolean, index?: number, env?: Record<string, string>): Proc {
     const proc: Proc = { child: null, args, log, stopping: false, exited: Promise.resolve() };
+    let extra = env ?? {};
     const launch = (): void => {
       const fd = openSync(log, 'a');
       const flags = (process.env[DAEMON_NODE_FLAGS_ENV] ?? '').split(' ').filter((f) => f !== '');
-      const child = spawn(process.execPath, [...flags, CLI, ...args], { stdio: ['ignore', fd, fd], env: { ...process.env } });
+      const child = spawn(process.execPath, [...flags, CLI, ...args], { stdio: ['ignore', fd, fd], env: { ...process.env, ...extra } });
+      extra = {};
       closeSync(fd);
       proc.child = child;
       proc.exited = new Promise((res) => child.once('exit', () => res()));
@@ -245,11 +251,36 @@ export class Devnet {
     await p.exited;
   }
 
-  /** Starts node i again with its data dir and ports. */
-  async restartNode(i: number): Promise<void> {
+  /** Resolves with the exit code of node i's process (or the mint's) once it has exited (null: killed by a signal). */
+  async waitExit(who: number | 'mint'): Promise<number | null> {
+    const p = who === 'mint' ? this.mintProc : this.nodeProcs[who]!;
+    await p.exited;
+    return p.child?.exitCode ?? null;
+  }
+
+  /** Sends `signal` to the mint (SIGKILL: a crash). It is not restarted automatically. */
+  async killMint(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const p = this.mintProc;
+    p.stopping = true;
+    p.child?.kill(signal);
+    await p.exited;
+  }
+
+  /** Starts the mint again with its data dir and ports; `env` as for restartNode. */
+  async restartMint(env?: Record<string, string>): Promise<void> {
+    const p = this.mintProc;
+    p.stopping = false;
+    this.mintProc = this.spawnProc(p.args, p.log, false, undefined, env);
+    this.file.mint.pid = this.mintProc.child!.pid!;
+    this.save();
+    await waitHttp(`${this.file.mint.api}/status`, READY_TIMEOUT_MS);
+  }
+
+  /** Starts node i again with its data dir and ports; `env`: extra environment for this launch (e.g. failpoints). */
+  async restartNode(i: number, env?: Record<string, string>): Promise<void> {
     const p = this.nodeProcs[i]!;
     p.stopping = false;
-    const fresh = this.spawnProc(p.args, p.log, this.opts.restartDead ?? false, i);
+    const fresh = this.spawnProc(p.args, p.log, this.opts.restartDead ?? false, i, env);
     this.nodeProcs[i] = fresh;
     this.file.nodes[i]!.pid = fresh.child!.pid!;
     this.save(false);

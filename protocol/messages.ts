@@ -4,7 +4,7 @@
 // counts their encoded sizes.
 import { Reason, Rejection, type ReasonCode } from './errors.ts';
 import { Reader, Writer } from './codec.ts';
-import type { Bytes } from './bytes.ts';
+import { compare, type Bytes } from './bytes.ts';
 import {
   decodeWith, encodeWith,
   readAlert, readBundle, readCertificate, readEpoch, readJoin, readNotice, readReceipt, readRepudiation, readTransfer, readVote,
@@ -43,6 +43,8 @@ export type Message =
   | { readonly type: 'digest'; readonly digest: Digest }
   // a signed transfer handed to a gateway by a peer (the mint's issuances)
   | { readonly type: 'submit'; readonly transfer: Transfer }
+  // gateway -> custodians: these transfers are finished (stored, rejected or conflict); no take-over needed
+  | { readonly type: 'done'; readonly transferIds: readonly Bytes[] }
   // node -> mint
   | { readonly type: 'notice'; readonly notice: Notice }
   | { readonly type: 'join'; readonly join: JoinRequest }
@@ -70,6 +72,7 @@ export const MessageTag = {
   'account-state': 13,
   digest: 14,
   submit: 15,
+  done: 16,
   notice: 20,
   join: 21,
   alert: 22,
@@ -90,6 +93,32 @@ function detailBytes(detail: string): Bytes {
   let n = Limits.REASON_BYTES;
   while (n > 0 && (b[n]! & 0xc0) === 0x80) n--; // do not split a multi-byte character
   return b.subarray(0, n);
+}
+
+/** Transfer ids one `done` message carries at most (32 KiB of ids). */
+export const MAX_DONE_IDS = 1024;
+
+function writeDone(w: Writer, ids: readonly Bytes[]): void {
+  if (ids.length > MAX_DONE_IDS) throw new Rejection(Reason.OVERSIZED, `done of ${ids.length} ids`);
+  // Sorted and distinct: one encoding per set.
+  const sorted = [...ids].sort(compare);
+  w.u16(sorted.length);
+  for (let i = 0; i < sorted.length; i++) {
+    if (i > 0 && compare(sorted[i - 1]!, sorted[i]!) === 0) throw new Rejection(Reason.NON_CANONICAL, 'done lists an id twice');
+    w.fixed(sorted[i]!, 32);
+  }
+}
+
+function readDone(r: Reader): Bytes[] {
+  const n = r.u16();
+  if (n > MAX_DONE_IDS) throw new Rejection(Reason.OVERSIZED, `done of ${n} ids`);
+  const ids: Bytes[] = [];
+  for (let i = 0; i < n; i++) {
+    const id = r.fixed(32);
+    if (i > 0 && compare(ids[i - 1]!, id) >= 0) throw new Rejection(Reason.NON_CANONICAL, 'done ids not sorted and distinct');
+    ids.push(id);
+  }
+  return ids;
 }
 
 export function writeMessage(w: Writer, m: Message): void {
@@ -113,6 +142,7 @@ export function writeMessage(w: Writer, m: Message): void {
     case 'account-state': AccountStateCodec.write(w, m.state); w.u64n(m.epoch); return;
     case 'digest': return DigestCodec.write(w, m.digest);
     case 'submit': return writeTransfer(w, m.transfer);
+    case 'done': return writeDone(w, m.transferIds);
     case 'notice': return writeNotice(w, m.notice);
     case 'join': return writeJoin(w, m.join);
     case 'alert': return writeAlert(w, m.alert);
@@ -148,6 +178,7 @@ export function readMessage(r: Reader): Message {
     case 'account-state': return { type, state: AccountStateCodec.read(r), epoch: r.u64n() };
     case 'digest': return { type, digest: DigestCodec.read(r) };
     case 'submit': return { type, transfer: readTransfer(r) };
+    case 'done': return { type, transferIds: readDone(r) };
     case 'notice': return { type, notice: readNotice(r) };
     case 'join': return { type, join: readJoin(r) };
     case 'alert': return { type, alert: readAlert(r) };
@@ -203,6 +234,7 @@ export function messageSize(m: Message): number {
     case 'lookup-reply': return 1 + 32 + 1 + (m.bundle ? bundleSize(m.bundle) : 0);
     case 'account-pull': return 1 + 32 + 8;
     case 'digest': return 1 + 1 + 8 + 2 + 64 * m.digest.entries.length;
+    case 'done': return 1 + 2 + 32 * m.transferIds.length;
     default: return encodeMessage(m).length; // rare: handoff states, notices, alerts, epochs
   }
 }

@@ -9,6 +9,7 @@ import type { Address, Output } from '../protocol/ports.ts';
 import type { Message } from '../protocol/messages.ts';
 import type { Store } from './store.ts';
 import type { DaemonMetrics } from './metrics.ts';
+import { failpoints as processFailpoints, type Failpoints } from './failpoints.ts';
 
 export interface Transport {
   /** Fire and forget: the protocol retries what matters. */
@@ -20,7 +21,7 @@ export const TICK_MS = 100;
 /** Event-loop lag is sampled over this window. */
 const LAG_WINDOW_MS = 5_000;
 
-type Entry<E> = { output: Output<E>; ready: boolean; failed: boolean; done: () => void; mark: number };
+type Entry<E> = { kind: string; output: Output<E>; ready: boolean; failed: boolean; done: () => void; mark: number };
 
 /** A batching signer's gate (core/batch-signature.ts): what a step signed is released once its writes are durable. */
 export interface SignatureBatches {
@@ -39,6 +40,8 @@ export type DriverInit<E> = {
   readonly onFatal: (e: unknown) => void;
   /** The node's batching signer, if any: objects share a batch only once their steps are durable. */
   readonly batches?: SignatureBatches;
+  /** Crash points (runtime/failpoints.ts); the process's own, from RINGMINT_FAILPOINTS, by default. */
+  readonly failpoints?: Failpoints;
 };
 
 export class Driver<E> {
@@ -49,9 +52,12 @@ export class Driver<E> {
   private lag: ReturnType<typeof monitorEventLoopDelay> | null = null;
   private stopped = false;
   private flushQueued = false;
+  private readonly failpoints: Failpoints;
 
   constructor(init: DriverInit<E>) {
     this.init = init;
+    this.failpoints = init.failpoints ?? processFailpoints;
+    if (this.failpoints.enabled) init.log.warn({ failpoints: this.failpoints.names() }, 'failpoints armed: this process exits when one is reached (crash tests only)');
     init.store.onBatch = (records, steps, seconds) => {
       init.metrics.commitSeconds.observe(seconds);
       init.metrics.commitSteps.observe(steps);
@@ -98,7 +104,7 @@ export class Driver<E> {
     if (output.send.length === 0 && output.persist.length === 0 && output.events.length === 0) return Promise.resolve();
     const mark = this.init.batches?.mark() ?? 0;
     return new Promise<void>((done) => {
-      const entry: Entry<E> = { output, ready: false, failed: false, done, mark };
+      const entry: Entry<E> = { kind, output, ready: false, failed: false, done, mark };
       this.pending.push(entry);
       this.init.store.commit(output.persist).then(
         () => {
@@ -130,7 +136,12 @@ export class Driver<E> {
     while (last + 1 < this.pending.length && this.pending[last + 1]!.ready) last++;
     if (last >= 0) this.init.batches?.release(this.pending[last]!.mark);
     while (this.pending.length > 0 && this.pending[0]!.ready) {
-      const { output, done } = this.pending.shift()!;
+      const { kind, output, done } = this.pending.shift()!;
+      if (this.failpoints.enabled) {
+        // Crash tests: this step is durable, nothing it produced has left yet.
+        if (output.persist.length > 0) this.failpoints.hit(`persisted:${kind}`);
+        if (output.send.length > 0) this.failpoints.hit(`send:${kind}`);
+      }
       for (const o of output.send) {
         try {
           this.init.transport.send(o.to, o.msg);

@@ -34,6 +34,7 @@ const NODE_TO_NODE = new Set<number>([
   MessageTag['vote-request'], MessageTag.vote, MessageTag.reject, MessageTag.conflict, MessageTag.certified,
   MessageTag['credit-request'], MessageTag.receipt, MessageTag.store, MessageTag.stored, MessageTag.lookup,
   MessageTag['lookup-reply'], MessageTag['account-pull'], MessageTag['account-state'], MessageTag.digest,
+  MessageTag.done,
 ]);
 /** Every tag a message may have; a frame with another first byte is left to the decoder (malformed). */
 const KNOWN = new Set<number>(Object.values(MessageTag));

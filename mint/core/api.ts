@@ -21,6 +21,8 @@ export type ReputationEvent = {
 
 export type MintEvent =
   | { readonly type: 'issued'; readonly transfer: Transfer }
+  /** An issuance not yet seen stored was handed to another gateway (attempt n). */
+  | { readonly type: 'redriven'; readonly transfer: Transfer; readonly attempt: number }
   | { readonly type: 'alert'; readonly alert: Alert; readonly evidence: Evidence }
   | { readonly type: 'repudiation'; readonly repudiation: Repudiation }
   | { readonly type: 'reputation'; readonly event: ReputationEvent }
@@ -33,9 +35,15 @@ export type MintOptions = {
   readonly epochIntervalMs: number;
   /** Open admission: at most this many joins per epoch interval. */
   readonly maxJoinsPerEpoch: number;
+  /**
+   * An issuance not seen stored this long after it went to a gateway goes to the next
+   * one (then 2×, 4×, 8× as long); after a restart every pending one goes at once.
+   * 0: off (a driver that resubmits itself, as the simulator's wallet model does).
+   */
+  readonly redriveMs: number;
 };
 
-export const DEFAULT_MINT_OPTIONS: MintOptions = { epochIntervalMs: 5_000, maxJoinsPerEpoch: 64 };
+export const DEFAULT_MINT_OPTIONS: MintOptions = { epochIntervalMs: 5_000, maxJoinsPerEpoch: 64, redriveMs: 0 };
 
 export type MintInit = {
   readonly genesis: Genesis;

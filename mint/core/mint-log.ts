@@ -25,7 +25,9 @@ export type LogEntry =
   | { readonly kind: 'notice'; readonly notice: Notice; readonly at: number; readonly verdict: 'repudiated'; readonly repudiation: Repudiation }
   | { readonly kind: 'reputation'; readonly event: ReputationEvent }
   | { readonly kind: 'epoch'; readonly record: EpochRecord }
-  | { readonly kind: 'admitted'; readonly node: Bytes };
+  | { readonly kind: 'admitted'; readonly node: Bytes }
+  /** Every issuance up to `seq` was seen stored: a restart re-drives only those above (redrive.ts). */
+  | { readonly kind: 'settled'; readonly seq: number };
 
 /** Key prefix of the log in the mint's store; keys sort in entry order. */
 export const LOG_PREFIX = 'mint/log/';
@@ -36,7 +38,7 @@ export function logKey(n: number): string {
   return LOG_PREFIX + String(n).padStart(KEY_DIGITS, '0');
 }
 
-const KIND = { issued: 1, notice: 2, reputation: 3, epoch: 4, admitted: 5 } as const;
+const KIND = { issued: 1, notice: 2, reputation: 3, epoch: 4, admitted: 5, settled: 6 } as const;
 const VERDICT = { alert: 1, duplicate: 2, repudiated: 3 } as const;
 
 function writeEntry(w: Writer, e: LogEntry): void {
@@ -52,6 +54,7 @@ function writeEntry(w: Writer, e: LogEntry): void {
     case 'reputation': return writeReputationEvent(w, e.event);
     case 'epoch': return writeEpoch(w, e.record);
     case 'admitted': w.fixed(e.node, 32); return;
+    case 'settled': w.u64n(e.seq); return;
   }
 }
 
@@ -71,6 +74,7 @@ function readEntry(r: Reader): LogEntry {
     case KIND.reputation: return { kind: 'reputation', event: readReputationEvent(r) };
     case KIND.epoch: return { kind: 'epoch', record: readEpoch(r) };
     case KIND.admitted: return { kind: 'admitted', node: r.fixed(32) };
+    case KIND.settled: return { kind: 'settled', seq: r.u64n() };
   }
   throw new Rejection(Reason.MALFORMED, `unknown mint log entry ${kind}`);
 }

@@ -21,6 +21,9 @@ import { Issuer, gatewayFor } from './issuance.ts';
 import { entryRecord, readLog, type LogEntry } from './mint-log.ts';
 import { NoticeDesk, checkEvidence, equivocator, noticeHashIn, offenceKey, type NoticeLine } from './notices.ts';
 import { ReputationBook } from './reputation.ts';
+import { Redrive } from './redrive.ts';
+import { checkBundle } from '../../protocol/certificate.ts';
+import { transferId, type Bundle } from '../../protocol/objects.ts';
 
 const BROADCAST: Address = { broadcast: true };
 const EMPTY_MEMO = new Uint8Array(0);
@@ -37,6 +40,7 @@ export class MintMachine implements MintMachineApi {
   private readonly book: ReputationBook;
   private readonly admission: Admission;
   private readonly chain: EpochChain;
+  private readonly redrive = new Redrive();
   /** Number of the last log entry written. */
   private logSeq = 0;
 
@@ -87,6 +91,7 @@ export class MintMachine implements MintMachineApi {
         this.chain.apply(entry.record);
         return this.admission.clear();
       case 'admitted': return this.admission.apply(entry.node);
+      case 'settled': return this.redrive.applySettled(entry.seq);
     }
   }
 
@@ -105,7 +110,50 @@ export class MintMachine implements MintMachineApi {
     this.record(out, { kind: 'issued', transfer });
     out.send.push({ to: { node: gatewayFor(this.chain.current, transfer.seq) }, msg: { type: 'submit', transfer } });
     out.events.push({ type: 'issued', transfer });
+    if (this.options.redriveMs > 0) this.redrive.issued(transfer.seq, this.clock.now(), this.options.redriveMs);
     return { transfer, output: out };
+  }
+
+  /**
+   * A storage node's bundle of an issuance (the daemon looks them up): once it checks,
+   * the issuance is settled and never re-driven again (protocol.md §5a). A bundle that
+   * does not check, or names no issuance of ours, changes nothing.
+   */
+  settle(bundle: Bundle): Output<MintEvent> {
+    const out = emptyOutput<MintEvent>();
+    const t = bundle.certificate.transfer;
+    const mine = this.issuer.at(t.seq);
+    if (mine === undefined || !equal(t.from, this.genesis.mintKey) || !equal(transferId(mine), transferId(t))) return out;
+    if (!this.redrive.isPending(t.seq, this.issuer.lastSeq)) return out;
+    try {
+      checkBundle(bundle, { network: this.network, verifier: this.scheme, ringOf: (n) => this.chain.ring(n) });
+    } catch {
+      return out;
+    }
+    const upTo = this.redrive.settle(t.seq, this.issuer.lastSeq);
+    if (upTo !== null) {
+      out.persist.push(entryRecord(++this.logSeq, { kind: 'settled', seq: upTo }));
+    }
+    return out;
+  }
+
+  /** Issuances not yet seen stored, oldest first, at most `limit` (the daemon looks their bundles up). */
+  pendingIssuances(limit: number): Transfer[] {
+    return this.redrive.pending(this.issuer.lastSeq, limit).map((s) => this.issuer.at(s)!);
+  }
+
+  /** How many issuances wait to be seen stored. */
+  pendingIssuanceCount(): number {
+    return this.redrive.pendingCount(this.issuer.lastSeq);
+  }
+
+  /** Re-drives the pending issuances whose time has come, each to its next gateway. */
+  private redriveDue(out: Output<MintEvent>, now: number): void {
+    for (const { seq, attempt } of this.redrive.due(now, this.issuer.lastSeq, this.options.redriveMs)) {
+      const transfer = this.issuer.at(seq)!;
+      out.send.push({ to: { node: gatewayFor(this.chain.current, seq, attempt) }, msg: { type: 'submit', transfer } });
+      out.events.push({ type: 'redriven', transfer, attempt });
+    }
   }
 
   /**
@@ -233,6 +281,7 @@ export class MintMachine implements MintMachineApi {
   tick(): Output<MintEvent> {
     const out = emptyOutput<MintEvent>();
     const now = this.clock.now();
+    if (this.options.redriveMs > 0) this.redriveDue(out, now);
     const cur = this.chain.current;
     if (now - cur.issuedAt < this.options.epochIntervalMs) return out;
     // Nobody to admit or evict: no new epoch, and no scan of every member (100,000 in a large simulation).

@@ -54,6 +54,7 @@ export function buildMintHttp(d: MintApiDeps): FastifyInstance {
       issued: d.machine.issuedTotal().toString(),
       supplyCap: d.genesisJson.supplyCap,
       pendingAdmissions: d.machine.pendingAdmissions().length,
+      pendingIssuances: d.machine.pendingIssuanceCount(),
     };
   });
 

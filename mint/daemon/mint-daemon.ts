@@ -19,7 +19,8 @@ import { MintMachine } from '../core/mint-machine.ts';
 import { Store } from '../../runtime/store.ts';
 import { Driver } from '../../runtime/driver.ts';
 import { P2PHost } from '../../runtime/p2p.ts';
-import { createMetrics } from '../../runtime/metrics.ts';
+import { countFrom, createMetrics } from '../../runtime/metrics.ts';
+import { Gauge } from 'prom-client';
 import { Queries } from '../../runtime/queries.ts';
 import { MINT_KEY_FILE, readKeyFile } from '../../runtime/keys.ts';
 import { parseHostPort } from '../../runtime/config.ts';
@@ -47,8 +48,11 @@ export const MINT_DEFAULTS: MintConfig = {
 /** The last few epochs are re-published this often, so a node that missed the gossip catches up. */
 const EPOCH_REPUBLISH_MS = 5_000;
 const EPOCHS_REPUBLISHED = 3;
-/** An issuance not stored by then is handed to the next gateway. */
+/** An issuance not seen stored by then is handed to the next gateway (MintOptions.redriveMs). */
 const RESUBMIT_AFTER_MS = 3_000;
+/** Pending issuances' bundles are looked up this often, this many at a time (the oldest first). */
+const SETTLE_POLL_MS = 1_000;
+const SETTLE_BATCH = 32;
 /** Storage nodes are asked for an issuance's bundle this often while a caller waits. */
 const STORED_POLL_MS = 100;
 
@@ -66,6 +70,7 @@ export class MintDaemon {
   private driver!: Driver<MintEvent>;
   private readonly queries = new Queries();
   private readonly shutdown: Shutdown;
+  private redrives = 0;
 
   constructor(dataDir: string, log?: Logger) {
     this.dataDir = resolve(dataDir);
@@ -102,7 +107,7 @@ export class MintDaemon {
       scheme: ed25519,
       clock: { now: () => Date.now() },
       restore,
-      options: { epochIntervalMs: cfg.epochIntervalMs },
+      options: { epochIntervalMs: cfg.epochIntervalMs, redriveMs: RESUBMIT_AFTER_MS },
     });
     this.metrics.epoch.set(this.machine.currentEpoch().epoch);
 
@@ -139,6 +144,26 @@ export class MintDaemon {
     }, EPOCH_REPUBLISH_MS);
     republish.unref();
     this.shutdown.add(() => clearInterval(republish));
+
+    // Issuances are re-driven until seen stored (protocol.md §5a): look their bundles up.
+    let polling = false;
+    const settleTimer = setInterval(() => {
+      if (polling) return;
+      polling = true;
+      void this.pollPending().finally(() => (polling = false));
+    }, SETTLE_POLL_MS);
+    settleTimer.unref();
+    this.shutdown.add(() => clearInterval(settleTimer));
+    const machine = this.machine;
+    new Gauge({
+      name: 'ringmint_issuances_pending',
+      help: 'issuances not yet seen stored at a storage node (re-driven until they are)',
+      registers: [this.metrics.registry],
+      collect() {
+        this.set(machine.pendingIssuanceCount());
+      },
+    });
+    countFrom(this.metrics.registry, 'ringmint_issuance_redrives_total', 'issuances handed to another gateway because they were not seen stored in time (or pending at a restart)', () => this.redrives);
 
     this.http = buildMintHttp({
       machine: this.machine,
@@ -186,22 +211,31 @@ export class MintDaemon {
     return { transfer: transfer!, gateway };
   }
 
+  /** A caller waits for its issuance: looked up often (re-driving is the tick's, for every pending issuance). */
   private async waitStored(t: Transfer, timeoutMs: number): Promise<boolean> {
-    const id = transferId(t);
     const deadline = Date.now() + timeoutMs;
-    let nextResubmit = Date.now() + RESUBMIT_AFTER_MS;
-    let attempt = 1;
     while (Date.now() < deadline) {
-      const storage = Ring.of(this.machine.currentEpoch()).storage(id).map(toHex);
-      const found = await this.queries.askBundle(id, storage, (to, m) => this.p2p.send(to, m), Math.min(STORED_POLL_MS * 4, Math.max(1, deadline - Date.now())));
-      if (found) return true;
-      if (Date.now() >= nextResubmit) {
-        await this.run('resubmit', () => this.machine.resubmit(t.seq, attempt++)).catch(() => {});
-        nextResubmit = Date.now() + RESUBMIT_AFTER_MS;
-      }
+      if (await this.lookUp(t, Math.min(STORED_POLL_MS * 4, Math.max(1, deadline - Date.now())))) return true;
       await new Promise((r) => setTimeout(r, STORED_POLL_MS));
     }
     return false;
+  }
+
+  /** Asks an issuance's storage nodes for its bundle; one found settles it (no more re-drives). */
+  private async lookUp(t: Transfer, timeoutMs: number): Promise<boolean> {
+    const id = transferId(t);
+    const storage = Ring.of(this.machine.currentEpoch()).storage(id).map(toHex);
+    const found = await this.queries.askBundle(id, storage, (to, m) => this.p2p.send(to, m), timeoutMs);
+    if (found === null) return false;
+    await this.run('settle', () => this.machine.settle(found)).catch(() => {});
+    return true;
+  }
+
+  /** The oldest pending issuances, looked up together. */
+  private async pollPending(): Promise<void> {
+    const pending = this.machine.pendingIssuances(SETTLE_BATCH);
+    if (pending.length === 0) return;
+    await Promise.all(pending.map((t) => this.lookUp(t, SETTLE_POLL_MS * 2)));
   }
 
   private onMessage(from: Address, msg: Message): Promise<void> | undefined {
@@ -217,6 +251,9 @@ export class MintDaemon {
       } else if (ev.type === 'alert') {
         this.metrics.alerts.inc();
         this.log.warn({ alertSeq: ev.alert.alertSeq, kind: ev.evidence.kind }, 'alert relayed');
+      } else if (ev.type === 'redriven') {
+        this.redrives++;
+        this.log.debug({ seq: ev.transfer.seq, attempt: ev.attempt }, 'issuance re-driven');
       } else if (ev.type === 'admitted') this.log.info({ node: toHex(ev.node) }, 'node admitted for the next epoch');
       else if (ev.type === 'evicted') this.log.warn({ node: toHex(ev.node), why: ev.why }, 'node evicted');
     }

@@ -50,7 +50,9 @@ export type NodeEvent =
   | { readonly type: 'notice-sent'; readonly notice: Notice }
   | { readonly type: 'frozen'; readonly account: Bytes }
   | { readonly type: 'alert'; readonly alert: Alert }
-  | { readonly type: 'epoch'; readonly epoch: number };
+  | { readonly type: 'epoch'; readonly epoch: number }
+  /** This node took over a transfer whose gateway went quiet (protocol.md §5a), starting in `phase`. */
+  | { readonly type: 'takeover'; readonly transferId: Bytes; readonly phase: 'voting' | 'crediting' };
 
 export type NodeOptions = {
   /** Resend a vote, credit or store request not answered within this long. */
@@ -59,6 +61,12 @@ export type NodeOptions = {
   readonly maxRetries: number;
   /** Anti-entropy: one digest round per this long. */
   readonly antiEntropyMs: number;
+  /**
+   * Take-over (protocol.md §5a): a watched transfer not finished this long after its
+   * gateway's last sign of life is checked, and the watcher of rank r takes it over
+   * r × takeoverMs / 2 later (default 10 s).
+   */
+  readonly takeoverMs?: number;
   /** Stored transfers whose views the gateway keeps (default MAX_FINISHED_VIEWS); the simulator, which never reads them, keeps none. */
   readonly maxFinishedViews?: number;
   /**
@@ -142,6 +150,8 @@ export interface NodeMachineApi {
   held?(): HeldHistory;
   /** Optional: accounts being pulled from their custodians now (handoff, or re-sync after a restore); readiness reads it. */
   syncing?(): number;
+  /** Optional: watches and take-overs so far (metrics, protocol.md §5a). */
+  completionStats?(): CompletionStats;
 }
 
 /**
@@ -167,3 +177,19 @@ export type HeldHistory = {
   readonly reportedCredits: number;
 };
 
+
+/** A node's watches and take-overs so far (protocol.md §5a; node/core/completion.ts). */
+export type CompletionStats = {
+  /** Transfers watched now. */
+  readonly watching: number;
+  /** Take-overs started, by the phase they started in. */
+  readonly takeovers: { readonly voting: number; readonly crediting: number };
+  /** Watches given up after MAX_TAKEOVERS tries (left to the wallet). */
+  readonly abandoned: number;
+  /** Watches ended by a gateway's `done`. */
+  readonly clearedByDone: number;
+  /** Watches ended by what this node saw itself (its gateway finished it, or it stores the bundle). */
+  readonly clearedHere: number;
+  /** Watches not started because MAX_WATCHES were held. */
+  readonly dropped: number;
+};

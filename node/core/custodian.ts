@@ -42,6 +42,8 @@ export class Custodian {
   private readonly votePrefix: Bytes;
   /** Called when an account is needed but this replica is not synced for it (handoff pulls). */
   needSync: (account: Bytes, hex: string) => void = () => {};
+  /** A vote for `t` leaves for the gateway `asker`: this replica holds its lock (completion.ts watches it). */
+  onVoted: (t: Transfer, id: Bytes, asker: string) => void = () => {};
   /** Whether this replica holds `account`'s whole state at the current epoch (handoff decides). */
   isSynced: (acct: Account | undefined, account: Bytes, hex: string) => boolean = () => true;
 
@@ -171,6 +173,7 @@ export class Custodian {
     // Recorded, so the gateway's verify and the vote's encoding reuse this payload.
     cachePayload(vote, ctx.network, buf, o);
     ctx.sendHex(replyTo, { type: 'vote', vote });
+    this.onVoted(t, id, replyTo);
   }
 
   /** (from, seq) is locked to another transfer: answer `conflict` and report both to the mint (protocol.md §5 step 2). */

@@ -1,8 +1,9 @@
 // The gateway's side of protocol.md §5: gather q votes into a certificate, have the
 // recipient's custodians credit it, gather q receipts into a bundle and hand it to
 // the storage primary. Retries on tick; everything is idempotent by transfer id.
-// Gateway state is soft: after a crash the wallet resubmits and the custodians
-// answer the same votes and receipts again.
+// Gateway state is soft: after a crash the custodians that hold the lock take the
+// transfer over (completion.ts, protocol.md §5a), or the wallet resubmits, and the
+// custodians answer the same votes and receipts again.
 import { compare, equal, type Bytes } from '../../protocol/bytes.ts';
 import { Reason, type ReasonCode } from '../../protocol/errors.ts';
 import type { TransferStatus, TransferView } from './api.ts';
@@ -85,6 +86,8 @@ export class Gateway {
   private finishedHead = 0;
   private readonly bundles: BundleSource;
   private readonly rivals = new Map<Pending, RivalSearch>();
+  /** A transfer reached its end here (stored, rejected or conflict): completion.ts tells its custodians. */
+  onFinished: (t: Transfer, id: Bytes, stored: boolean) => void = () => {};
   /** Rival searches at once; past this a new conflict is not searched (its double spend is still reported). */
   static readonly MAX_RIVAL_SEARCHES = 4096;
 
@@ -155,12 +158,7 @@ export class Gateway {
       }
       return;
     }
-    p = {
-      transfer: t, id, idHex, status: 'pending', phase: 'voting', votes: new Map(), rejects: new Map(), receipts: new Map(),
-      times: { pending: ctx.now() }, tries: 0, nextTry: 0, conflictReported: false,
-    };
-    this.byId.set(idHex, p);
-    ctx.emit({ type: 'status', transferId: id, status: 'pending' });
+    p = this.create(t, id, idHex);
     if (!verify(TransferCodec, ctx.network, ctx.scheme, t.from, t)) {
       this.setStatus(p, 'rejected', Reason.BAD_SIGNATURE, 'transfer signature does not verify');
       return;
@@ -171,6 +169,39 @@ export class Gateway {
     }
     this.active.add(p);
     this.act(p);
+  }
+
+  private create(t: Transfer, id: Bytes, idHex: string): Pending {
+    const p: Pending = {
+      transfer: t, id, idHex, status: 'pending', phase: 'voting', votes: new Map(), rejects: new Map(), receipts: new Map(),
+      times: { pending: this.ctx.now() }, tries: 0, nextTry: 0, conflictReported: false,
+    };
+    this.byId.set(idHex, p);
+    this.ctx.emit({ type: 'status', transferId: id, status: 'pending' });
+    return p;
+  }
+
+  /**
+   * A watcher's take-over (completion.ts): drive a transfer this gateway may never have
+   * seen, from its certificate when the watcher holds one. Null: already in hand here.
+   */
+  takeOver(t: Transfer, cert: Certificate | null): 'voting' | 'crediting' | null {
+    const id = transferId(t);
+    const idHex = hexOf(id);
+    let p = this.byId.get(idHex);
+    if (p !== undefined && (this.active.has(p) || p.phase === 'done')) return null;
+    if (cert === null || (p !== undefined && p.phase !== 'voting')) {
+      this.submit(t);
+      return p === undefined || p.phase === 'voting' ? 'voting' : 'crediting';
+    }
+    p ??= this.create(t, id, idHex);
+    p.certificate = cert;
+    p.phase = 'crediting';
+    this.setStatus(p, 'final');
+    p.tries = 0;
+    this.active.add(p);
+    this.act(p);
+    return 'crediting';
   }
 
   /** Sends what the transfer's phase needs, to whoever has not answered yet. */
@@ -299,6 +330,7 @@ export class Gateway {
     for (const [c, n] of counts) if (n > (counts.get(best) ?? 0)) best = c;
     this.setStatus(p, 'rejected', best, detail);
     this.active.delete(p);
+    this.onFinished(p.transfer, p.id, false);
   }
 
   /** A custodian holds (from, seq) locked to another transfer: a double spend attempt (protocol.md §5 step 2). */
@@ -319,6 +351,7 @@ export class Gateway {
     if (p.phase === 'voting') {
       this.setStatus(p, 'conflict', Reason.CONFLICT, 'the sender signed another transfer for this seq');
       this.active.delete(p);
+      this.onFinished(p.transfer, p.id, false);
       if (!this.rivals.has(p) && this.rivals.size < Gateway.MAX_RIVAL_SEARCHES) {
         this.rivals.set(p, { rivalId: transferId(locked), tries: 0, nextTry: ctx.now() });
       }
@@ -379,6 +412,7 @@ export class Gateway {
     p.phase = 'done';
     this.setStatus(p, 'stored');
     this.active.delete(p);
+    this.onFinished(p.transfer, p.id, true);
     // Votes and receipts live on in the bundle; the working maps are dropped.
     p.votes.clear();
     p.receipts.clear();

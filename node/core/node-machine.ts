@@ -7,9 +7,9 @@ import { Rejection } from '../../protocol/errors.ts';
 import type { Message } from '../../protocol/messages.ts';
 import {
   AlertCodec, RepudiationCodec, TransferCodec, VoteCodec, decodeWith, encodeWith, noticeHash, readAlert, readEpoch, transferId, verify, writeAlert,
-  Limits, type Alert, type Bundle, type EpochRecord, type Evidence, type Transfer,
+  Limits, type Alert, type Bundle, type Certificate, type EpochRecord, type Evidence, type Transfer,
 } from '../../protocol/objects.ts';
-import { DEFAULT_NODE_OPTIONS, type AccountHistory, type HeldHistory, type AccountView, type NodeEvent, type NodeInit, type RestorableNodeMachine, type TransferView } from './api.ts';
+import { DEFAULT_NODE_OPTIONS, type AccountHistory, type CompletionStats, type HeldHistory, type AccountView, type NodeEvent, type NodeInit, type RestorableNodeMachine, type TransferView } from './api.ts';
 import type { Address, Output, RecordSource } from '../../protocol/ports.ts';
 import { NodeContext, hexOf } from './node-context.ts';
 import { Custodian } from './custodian.ts';
@@ -20,6 +20,7 @@ import { Gateway } from './gateway.ts';
 import { Storage } from './storage.ts';
 import { Handoff } from './handoff.ts';
 import { AntiEntropy } from './anti-entropy.ts';
+import { Completion } from './completion.ts';
 import { MAX_CREDITS_PER_STATE } from '../../protocol/handoff-codec.ts';
 
 /** Epoch records that arrived ahead of their predecessor, kept until the gap fills; bounded against floods. */
@@ -33,6 +34,7 @@ export class NodeMachine implements RestorableNodeMachine {
   private readonly storage: Storage;
   private readonly handoff: Handoff;
   private readonly antiEntropy: AntiEntropy;
+  private readonly completion: Completion;
   private readonly alertList: Alert[] = [];
   private readonly alertSeqs = new Set<number>();
   private readonly futureEpochs = new Map<number, EpochRecord>();
@@ -46,6 +48,13 @@ export class NodeMachine implements RestorableNodeMachine {
     this.gateway = new Gateway(this.ctx, this.storage);
     this.handoff = new Handoff(this.ctx, this.custodian);
     this.antiEntropy = new AntiEntropy(this.ctx, this.custodian, this.handoff, this.storage);
+    const completion = (this.completion = new Completion(this.ctx, {
+      hasBundle: (id) => this.storage.has(id),
+      takeOver: (t, cert) => this.gateway.takeOver(t, cert),
+    }));
+    this.custodian.onVoted = (t, id, asker) => completion.observe(t, asker, null, id);
+    this.gateway.onFinished = (t, id, stored) => completion.tellFinished(t, id, stored);
+    this.storage.onStored = (id) => completion.finishedHere(id);
     if (init.restore) this.restore(init.restore);
   }
 
@@ -83,20 +92,26 @@ export class NodeMachine implements RestorableNodeMachine {
     const now = this.ctx.now();
     this.gateway.tick(now);
     this.antiEntropy.tick(now);
+    this.completion.tick(now);
     return out;
   }
 
-  /** The earliest time tick() has work: gateway retries and rival searches, the next anti-entropy round. */
+  /** The earliest time tick() has work: gateway retries and rival searches, the next anti-entropy round, completion's checks. */
   nextWakeupAt(): number {
-    return Math.min(this.gateway.nextWakeupAt(), this.antiEntropy.nextRoundAt);
+    return Math.min(this.gateway.nextWakeupAt(), this.antiEntropy.nextRoundAt, this.completion.nextWakeupAt());
   }
 
   private dispatch(from: Address, msg: Message): void {
     const peer = 'node' in from ? from.node : undefined;
     switch (msg.type) {
       case 'vote-request': return this.custodian.onVoteRequest(from, msg.transfer);
-      case 'certified': return this.custodian.onCertified(msg.certificate);
-      case 'credit-request': return this.custodian.onCreditRequest(from, msg.certificate);
+      case 'certified':
+        this.custodian.onCertified(msg.certificate);
+        return this.watchCertified(peer, msg.certificate);
+      case 'credit-request':
+        this.custodian.onCreditRequest(from, msg.certificate);
+        return this.watchCertified(peer, msg.certificate);
+      case 'done': if (peer) this.completion.onDone(peer, msg.transferIds); return;
       case 'submit': return this.gateway.submit(msg.transfer);
       case 'vote': if (peer) this.gateway.onVote(peer, msg.vote); return;
       case 'reject': if (peer) this.gateway.onReject(peer, msg.transferId, msg.code, msg.detail); return;
@@ -105,7 +120,10 @@ export class NodeMachine implements RestorableNodeMachine {
       case 'stored': return this.gateway.onStored(msg.transferId);
       case 'store': return this.storage.onStore(peer, msg.bundle, msg.forward);
       case 'lookup': if (peer) this.storage.onLookup(peer, msg.transferId); return;
-      case 'lookup-reply': if (peer) this.storage.onLookupReply(peer, msg.transferId, msg.bundle); return;
+      case 'lookup-reply':
+        if (!peer) return;
+        this.completion.onLookupReply(msg.transferId, msg.bundle);
+        return this.storage.onLookupReply(peer, msg.transferId, msg.bundle);
       case 'account-pull': if (peer) this.handoff.onPull(peer, msg.account, msg.epoch); return;
       case 'account-state': if (peer) this.handoff.onState(peer, msg.state, msg.epoch); return;
       case 'digest': if (peer) this.antiEntropy.onDigest(peer, msg.digest); return;
@@ -116,6 +134,23 @@ export class NodeMachine implements RestorableNodeMachine {
       case 'join':
         return; // for the mint
     }
+  }
+
+  /**
+   * A certificate from a gateway: of the sender's custodians that hold its lock, the
+   * keeper watches it on until it is stored (protocol.md §5a).
+   */
+  private watchCertified(peer: string | undefined, cert: Certificate): void {
+    const t = cert.transfer;
+    const id = transferId(t);
+    const hex = hexOf(t.from);
+    const a = this.custodian.accounts.get(hex);
+    if (a !== undefined && this.custodian.history.holds(a, hex, t.seq, id)) this.completion.observe(t, peer, cert, id);
+  }
+
+  /** Watches and take-overs so far (metrics). */
+  completionStats(): CompletionStats {
+    return this.completion.counts;
   }
 
   // ------------------------------------------------------------ epochs
@@ -243,6 +278,9 @@ export class NodeMachine implements RestorableNodeMachine {
     const o = this.creditOrder;
     if (o !== null) this.custodian.restoreCreditOrder(o.hex, o.count, o.newest);
     this.creditOrder = null;
+    // Watches are not records: a head lock never heard certified is watched again (its
+    // gateway may have died with this node), as if its vote had just been given.
+    for (const a of this.custodian.accounts.values()) if (a.head !== null && a.seq > a.certifiedSeq) this.completion.observe(a.head, undefined, null);
     this.ctx.out = { send: [], persist: [], events: [] };
   }
 

@@ -95,6 +95,9 @@ export class Storage {
   /** Transfer id hex -> peers (hex) that asked us and wait for a lookup-reply. */
   private readonly waiting = new Map<string, Set<string>>();
 
+  /** A bundle was stored here: the transfer is finished (completion.ts stops watching it). */
+  onStored: (id: Bytes) => void = () => {};
+
   constructor(ctx: NodeContext) {
     this.ctx = ctx;
     this.compact = ctx.options.compactBundles !== false;
@@ -191,6 +194,7 @@ export class Storage {
     if (encoding !== null) ctx.persist(Keys.bundle(idHex), encoding);
     this.shelve(idHex, id, bundle, encoding);
     ctx.emit({ type: 'stored', transferId: id });
+    this.onStored(id);
     // Anyone who asked us for it while we lacked it gets it now.
     const w = this.waiting.get(idHex);
     if (w) {

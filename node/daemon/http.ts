@@ -158,9 +158,11 @@ export function buildNodeHttp(d: NodeApiDeps): FastifyInstance {
     throw new Rejection(Reason.NOT_FOUND, 'transfer not known to this node nor stored on the ring (ask its gateway)');
   });
 
-  app.get<{ Params: { id: string } }>('/receipts/:id', async (req) => {
+  app.get<{ Params: { id: string }; Querystring: Record<string, string> }>('/receipts/:id', async (req) => {
     const id = fromHex(hex32.parse(req.params.id));
-    const b = d.machine.bundle(id) ?? (await d.findBundle(id));
+    // ?local=true: this node's own copy only (an operator counting a bundle's replicas).
+    const local = req.query.local === 'true';
+    const b = d.machine.bundle(id) ?? (local ? undefined : await d.findBundle(id));
     if (!b) throw new Rejection(Reason.NOT_FOUND, 'no stored receipt bundle for this transfer (yet)');
     return { transferId: toHex(id), bundle: bundleToHex(b) };
   });

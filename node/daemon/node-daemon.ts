@@ -33,6 +33,7 @@ import { StatusWaiters } from '../../runtime/status-waiters.ts';
 import { EpochRecords } from '../../runtime/epoch-records.ts';
 import { checkNodeConfig, type NodeConfig } from './node-config.ts';
 import { registerHistoryHeld, registerSignatureMetrics } from './node-metrics.ts';
+import { registerCompletionMetrics } from './completion-metrics.ts';
 import { upgradeStore } from './store-upgrade.ts';
 import { ReplicaReads } from './replica-reads.ts';
 import { startJoining } from './joiner.ts';
@@ -124,6 +125,7 @@ export class NodeDaemon {
     this.machine = machine;
     this.log.info({ records: restored }, 'store restored');
     registerHistoryHeld(this.metrics.registry, machine);
+    if (machine.completionStats !== undefined) registerCompletionMetrics(this.metrics.registry, () => machine.completionStats!());
     this.epochs.remember(genesis.epoch0);
     this.epochs.remember(machine.currentEpoch());
     this.metrics.epoch.set(machine.currentEpoch().epoch);

@@ -1,6 +1,7 @@
 // nextWakeupAt (api.ts): a driver that skips idle ticks relies on it never being later
 // than the time at which tick() has something to do.
 import { test } from 'uvu';
+import { DONE_FLUSH_MS } from '../../node/core/completion.ts';
 import * as assert from 'uvu/assert';
 import { Harness, secret } from './harness.ts';
 import type { Output } from '../../protocol/ports.ts';
@@ -60,6 +61,10 @@ test('an idle node wakes only for anti-entropy; a submit brings its wakeup to th
   assert.is(m.nextWakeupAt(), Math.min(idle, h.now + 500));
   h.run();
   assert.is(m.activeTransfers, 0);
+  // A `done` for the keeper, if it needs one, goes in the next batch (protocol.md §5a); then it is idle again.
+  assert.ok([idle, h.now + DONE_FLUSH_MS].includes(m.nextWakeupAt()), `wakeup ${m.nextWakeupAt()}`);
+  h.tick(DONE_FLUSH_MS);
+  h.run();
   assert.is(m.nextWakeupAt(), idle);
 });
 

@@ -108,6 +108,8 @@ export const messageArbs: { [T in MessageType]: fc.Arbitrary<Extract<Message, { 
   'account-state': rec({ state: accountStateArb, epoch: u64n }).map((r) => ({ type: 'account-state' as const, ...r })),
   digest: digestArb.map((digest) => ({ type: 'digest' as const, digest })),
   submit: transferArb.map((transfer) => ({ type: 'submit' as const, transfer })),
+  done: fc.uniqueArray(b32, { maxLength: 8, selector: (b) => Array.from(b).join(',') })
+    .map((ids) => ({ type: 'done' as const, transferIds: [...ids].sort(compare) })),
   notice: noticeArb.map((notice) => ({ type: 'notice' as const, notice })),
   join: joinArb.map((join) => ({ type: 'join' as const, join })),
   alert: alertArb.map((alert) => ({ type: 'alert' as const, alert })),
