@@ -33,7 +33,7 @@ export type MintEvent =
 export type MintOptions = {
   /** A new epoch is made at most this often, and only when membership changed. */
   readonly epochIntervalMs: number;
-  /** Open admission: at most this many joins per epoch interval. */
+  /** Open admission: at most this many new members per epoch (default: admission.ts joinCapFor(q)). */
   readonly maxJoinsPerEpoch: number;
   /**
    * An issuance not seen stored this long after it went to a gateway goes to the next
@@ -43,7 +43,8 @@ export type MintOptions = {
   readonly redriveMs: number;
 };
 
-export const DEFAULT_MINT_OPTIONS: MintOptions = { epochIntervalMs: 5_000, maxJoinsPerEpoch: 64, redriveMs: 0 };
+/** maxJoinsPerEpoch here is only a placeholder: the machine derives it from the genesis q unless given. */
+export const DEFAULT_MINT_OPTIONS: MintOptions = { epochIntervalMs: 5_000, maxJoinsPerEpoch: 1, redriveMs: 0 };
 
 export type MintInit = {
   readonly genesis: Genesis;

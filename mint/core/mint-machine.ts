@@ -15,7 +15,7 @@ import {
 import { emptyOutput, type Address, type Clock, type Output } from '../../protocol/ports.ts';
 import type { SignatureScheme, Signer } from '../../protocol/signature.ts';
 import { DEFAULT_MINT_OPTIONS, type MintEvent, type MintInit, type MintMachineApi, type MintOptions, type ReputationEvent } from './api.ts';
-import { Admission } from './admission.ts';
+import { Admission, joinCapFor } from './admission.ts';
 import { EpochChain } from './epochs.ts';
 import { Issuer, gatewayFor } from './issuance.ts';
 import { entryRecord, readLog, type LogEntry } from './mint-log.ts';
@@ -49,14 +49,15 @@ export class MintMachine implements MintMachineApi {
     if (!equal(init.signer.publicKey, g.mintKey)) throw new Rejection(Reason.NOT_MINT, 'this key is not the mint key of the genesis');
     this.genesis = g;
     this.network = g.network;
-    this.options = { ...DEFAULT_MINT_OPTIONS, ...(init.options ?? {}) };
+    const given = Object.fromEntries(Object.entries(init.options ?? {}).filter(([, v]) => v !== undefined)) as Partial<MintOptions>;
+    this.options = { ...DEFAULT_MINT_OPTIONS, maxJoinsPerEpoch: joinCapFor(g.epoch0.q), ...given };
     this.signer = init.signer;
     this.scheme = init.scheme;
     this.clock = init.clock;
     this.issuer = new Issuer(g.network, init.signer, g.supplyCap);
     this.desk = new NoticeDesk(g.network);
     this.book = new ReputationBook(g.network, init.signer, g.reputation);
-    this.admission = new Admission(g.admission, this.options.maxJoinsPerEpoch);
+    this.admission = new Admission(g.admission, this.options.maxJoinsPerEpoch, this.options.epochIntervalMs);
     this.chain = new EpochChain(g.epoch0);
     if (init.restore) {
       for (const entry of readLog(g.network, init.restore)) {
@@ -170,11 +171,11 @@ export class MintMachine implements MintMachineApi {
   // ------------------------------------------------------------ messages
 
   receive(from: Address, msg: Message): Output<MintEvent> {
-    void from; // notices and joins are signed: the sender's address proves nothing
     const out = emptyOutput<MintEvent>();
     try {
+      // Notices are signed; a join must also come from the key it names (admission.ts).
       if (msg.type === 'notice') this.onNotice(out, msg.notice);
-      else if (msg.type === 'join') this.onJoin(out, msg.join);
+      else if (msg.type === 'join') this.onJoin(out, msg.join, 'node' in from ? from.node : undefined);
     } catch (e) {
       // Bad input never crashes the mint: a malformed object is simply not acted on. What was
       // already recorded stays in `out`, so the persisted log always matches the state.
@@ -243,12 +244,14 @@ export class MintMachine implements MintMachineApi {
     return out;
   }
 
-  private onJoin(out: Output<MintEvent>, join: JoinRequest): Output<MintEvent> {
+  private onJoin(out: Output<MintEvent>, join: JoinRequest, source: string | undefined): Output<MintEvent> {
     const ring = this.chain.currentRing();
     const decision = this.admission.decideJoin(
       this.network,
       this.scheme,
       join,
+      source,
+      this.clock.now(),
       (id) => ring.isMember(fromHex(id)),
       (id) => (this.book.shouldEvict(id) ? Reason.BANNED : undefined),
     );

@@ -240,6 +240,12 @@ export class MintDaemon {
 
   private onMessage(from: Address, msg: Message): Promise<void> | undefined {
     if (this.queries.take(from, msg)) return;
+    // A join counts only over a connection authenticated as the key it names: checked
+    // here, before the machine spends a signature check on it (protocol.md §7, Admission).
+    if (msg.type === 'join' && !('node' in from && from.node === toHex(msg.join.node))) {
+      this.metrics.messagesDropped.inc({ why: 'join-not-from-its-key' });
+      return;
+    }
     return this.driver.step(msg.type, () => this.machine.receive(from, msg)).catch(() => {});
   }
 
