@@ -16,9 +16,15 @@ export type CheckContext = {
   readonly ringOf: RingLookup;
   /** Nodes whose votes are void (proven equivocators, protocol.md §6). */
   readonly isVoid?: (node: string) => boolean;
+  /**
+   * Present for a certificate the checker has not accepted before: only votes of the
+   * epochs it answers true for count (protocol.md §7, Vote freshness). Absent for one
+   * already formed and checked offline (a stored bundle, a handed-off state).
+   */
+  readonly fresh?: (epoch: number) => boolean;
 };
 
-function fail(code: typeof Reason.BAD_CERTIFICATE | typeof Reason.BAD_RECEIPT | typeof Reason.UNKNOWN_EPOCH, why: string): never {
+function fail(code: typeof Reason.BAD_CERTIFICATE | typeof Reason.BAD_RECEIPT | typeof Reason.UNKNOWN_EPOCH | typeof Reason.STALE_EPOCH, why: string): never {
   throw new Rejection(code, why);
 }
 
@@ -46,6 +52,7 @@ const NO_VOTERS: readonly string[] = [];
 function stillPasses(p: Passed | undefined, ctx: CheckContext): boolean {
   if (p === undefined || p.network !== ctx.network || p.verifier !== ctx.verifier) return false;
   if (ctx.ringOf(p.epoch) !== p.ring) return false;
+  if (ctx.fresh !== undefined && !ctx.fresh(p.epoch)) return false;
   if (p.more !== null) for (const x of p.more) if (ctx.ringOf(x.epoch) !== x.ring) return false;
   if (ctx.isVoid !== undefined) for (const v of p.voters) if (ctx.isVoid(v)) return false;
   return true;
@@ -97,11 +104,16 @@ export function checkCertificate(cert: Certificate, ctx: CheckContext): void {
   const id = transferId(t);
   const perEpoch = new Map<number, Set<string>>();
   let unknownEpoch: number | undefined;
+  let staleEpoch: number | undefined;
   for (const v of cert.votes) {
     if (!equal(v.transferId, id) || !equal(v.from, t.from) || v.seq !== t.seq) continue;
     const ring = ctx.ringOf(v.epoch);
     if (!ring) {
       unknownEpoch = v.epoch;
+      continue;
+    }
+    if (ctx.fresh !== undefined && !ctx.fresh(v.epoch)) {
+      staleEpoch = v.epoch;
       continue;
     }
     const voter = hexOf(v.voter);
@@ -119,6 +131,7 @@ export function checkCertificate(cert: Certificate, ctx: CheckContext): void {
     }
   }
   if (unknownEpoch !== undefined) fail(Reason.UNKNOWN_EPOCH, `certificate names epoch ${unknownEpoch}, not known here`);
+  if (staleEpoch !== undefined) fail(Reason.STALE_EPOCH, `certificate names epoch ${staleEpoch}, no longer counted toward a new certificate here`);
   fail(Reason.BAD_CERTIFICATE, 'fewer than q valid votes from custodians of the sender in one epoch');
 }
 

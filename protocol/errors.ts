@@ -23,6 +23,8 @@ export const Reason = {
   NOT_CUSTODIAN: 'NOT_CUSTODIAN',
   NOT_SYNCED: 'NOT_SYNCED',
   UNKNOWN_EPOCH: 'UNKNOWN_EPOCH',
+  /** Votes of an epoch that no longer counts toward a new certificate (protocol.md §7, Vote freshness). */
+  STALE_EPOCH: 'STALE_EPOCH',
   // certificates, receipts, bundles
   BAD_CERTIFICATE: 'BAD_CERTIFICATE',
   BAD_RECEIPT: 'BAD_RECEIPT',

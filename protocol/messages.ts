@@ -51,7 +51,9 @@ export type Message =
   // mint -> every node (gossip)
   | { readonly type: 'alert'; readonly alert: Alert }
   | { readonly type: 'repudiation'; readonly repudiation: Repudiation }
-  | { readonly type: 'epoch'; readonly record: EpochRecord };
+  | { readonly type: 'epoch'; readonly record: EpochRecord }
+  // node -> mint or node: send me the epoch records from `from` on (answered with 'epoch' messages, protocol.md §7, Catch-up)
+  | { readonly type: 'epoch-request'; readonly from: number };
 
 export type MessageType = Message['type'];
 
@@ -78,6 +80,7 @@ export const MessageTag = {
   alert: 22,
   repudiation: 23,
   epoch: 24,
+  'epoch-request': 25,
 } as const satisfies Record<MessageType, number>;
 
 const typeByTag = new Map<number, MessageType>(Object.entries(MessageTag).map(([t, n]) => [n, t as MessageType]));
@@ -148,6 +151,7 @@ export function writeMessage(w: Writer, m: Message): void {
     case 'alert': return writeAlert(w, m.alert);
     case 'repudiation': return writeRepudiation(w, m.repudiation);
     case 'epoch': return writeEpoch(w, m.record);
+    case 'epoch-request': w.u64n(m.from); return;
   }
 }
 
@@ -184,6 +188,7 @@ export function readMessage(r: Reader): Message {
     case 'alert': return { type, alert: readAlert(r) };
     case 'repudiation': return { type, repudiation: readRepudiation(r) };
     case 'epoch': return { type, record: readEpoch(r) };
+    case 'epoch-request': return { type, from: r.u64n() };
     case undefined: throw new Rejection(Reason.MALFORMED, `unknown message tag ${tag}`);
   }
 }

@@ -26,6 +26,9 @@ import { checkBundle } from '../../protocol/certificate.ts';
 import { transferId, type Bundle } from '../../protocol/objects.ts';
 
 const BROADCAST: Address = { broadcast: true };
+/** Epoch records one catch-up answer carries, and answers per second (node/core/catch-up.ts asks). */
+export const EPOCHS_PER_ANSWER = 16;
+export const EPOCH_ANSWERS_PER_SECOND = 256;
 const EMPTY_MEMO = new Uint8Array(0);
 
 export class MintMachine implements MintMachineApi {
@@ -176,6 +179,7 @@ export class MintMachine implements MintMachineApi {
       // Notices are signed; a join must also come from the key it names (admission.ts).
       if (msg.type === 'notice') this.onNotice(out, msg.notice);
       else if (msg.type === 'join') this.onJoin(out, msg.join, 'node' in from ? from.node : undefined);
+      else if (msg.type === 'epoch-request' && 'node' in from) this.onEpochRequest(out, from.node, msg.from);
     } catch (e) {
       // Bad input never crashes the mint: a malformed object is simply not acted on. What was
       // already recorded stays in `out`, so the persisted log always matches the state.
@@ -264,6 +268,25 @@ export class MintMachine implements MintMachineApi {
     out.send.push({ to: { node: toHex(join.node) }, msg: { type: 'epoch', record: this.chain.current } });
     return out;
   }
+
+  /**
+   * A node catching up (protocol.md §7, Catch-up): the records from `from` on, a bounded
+   * batch per request and a bounded number of answers per second, all senders together.
+   */
+  private onEpochRequest(out: Output<MintEvent>, node: string, from: number): void {
+    const now = this.clock.now();
+    if (now - this.answerWindow >= 1_000) {
+      this.answerWindow = now;
+      this.answers = 0;
+    }
+    if (this.answers >= EPOCH_ANSWERS_PER_SECOND) return;
+    this.answers++;
+    const start = Math.max(1, from);
+    const last = Math.min(this.chain.current.epoch, start + EPOCHS_PER_ANSWER - 1);
+    for (let n = start; n <= last; n++) out.send.push({ to: { node }, msg: { type: 'epoch', record: this.chain.get(n)! } });
+  }
+  private answerWindow = -Infinity;
+  private answers = 0;
 
   /** Operator admission (any policy); throws Rejection(BANNED) for a node the mint would evict. */
   admit(node: Bytes): Output<MintEvent> {

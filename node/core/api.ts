@@ -67,6 +67,12 @@ export type NodeOptions = {
    * r × takeoverMs / 2 later (default 10 s).
    */
   readonly takeoverMs?: number;
+  /**
+   * Votes of the previous epoch still count toward a new certificate for this long after
+   * a node learns a new epoch (protocol.md §7, Vote freshness): in-flight transfers finish
+   * across an epoch change. Longer than the gateway's retry horizon (retryMs · maxRetries).
+   */
+  readonly handoffWindowMs: number;
   /** Stored transfers whose views the gateway keeps (default MAX_FINISHED_VIEWS); the simulator, which never reads them, keeps none. */
   readonly maxFinishedViews?: number;
   /**
@@ -88,7 +94,7 @@ export type NodeOptions = {
   readonly sweptAccountsPerRound?: number;
 };
 
-export const DEFAULT_NODE_OPTIONS: NodeOptions = { retryMs: 1_000, maxRetries: 30, antiEntropyMs: 30_000 };
+export const DEFAULT_NODE_OPTIONS: NodeOptions = { retryMs: 1_000, maxRetries: 30, antiEntropyMs: 30_000, handoffWindowMs: 60_000 };
 
 export type NodeInit = {
   readonly genesis: Genesis;

@@ -102,6 +102,8 @@ export class Custodian {
     const replyTo = 'node' in from ? from.node : undefined;
     if (!verify(TransferCodec, ctx.network, ctx.scheme, t.from, t)) return this.refuse(replyTo, transferId(t), Reason.BAD_SIGNATURE, 'transfer signature does not verify');
     const id = transferId(t);
+    // A node that knows of a later epoch votes for nothing until it has caught up (protocol.md §7, Vote freshness).
+    if (ctx.behind) return this.refuse(replyTo, id, Reason.STALE_EPOCH, `this node is catching up from epoch ${ctx.epoch}`);
     const ring = ctx.ring;
     if (!ring.isCustodian(ctx.id, t.from)) return this.refuse(replyTo, id, Reason.NOT_CUSTODIAN, `not a custodian of the sender in epoch ${ctx.epoch}`);
     if (equal(t.from, t.to)) return this.refuse(replyTo, id, Reason.SELF_TRANSFER, 'sender and recipient are the same account');
@@ -206,7 +208,8 @@ export class Custodian {
     const id = transferId(t);
     if (a && a.certifiedSeq >= t.seq && this.history.holds(a, hex, t.seq, id)) return;
     try {
-      checkCertificate(cert, ctx.check);
+      // New to this replica: its votes must be fresh here, or a stale group could overwrite a lock (merge rule).
+      checkCertificate(cert, ctx.freshCheck);
     } catch (e) {
       if (!(e instanceof Rejection)) throw e;
       return; // a bad certificate changes nothing; the sender gets no answer
@@ -282,7 +285,7 @@ export class Custodian {
     if (!this.history.hasCredit(idHex, id)) {
       if (!ctx.ring.isCustodian(ctx.id, t.to)) return this.refuse(replyTo, id, Reason.NOT_CUSTODIAN, `not a custodian of the recipient in epoch ${ctx.epoch}`);
       try {
-        checkCertificate(cert, ctx.check);
+        checkCertificate(cert, ctx.freshCheck);
       } catch (e) {
         if (e instanceof Rejection) return this.refuse(replyTo, id, e.code === Reason.BAD_SIGNATURE ? Reason.BAD_CERTIFICATE : e.code, e.message);
         throw e;

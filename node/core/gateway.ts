@@ -40,6 +40,12 @@ type Pending = {
   tries: number;
   nextTry: number;
   conflictReported: boolean;
+  /**
+   * Crediting with a certificate whose epoch no longer counts toward a new one here
+   * (protocol.md §7, Vote freshness): the current custodians of the sender, which hold
+   * the lock by handoff, are asked to vote the same transfer again in their epoch.
+   */
+  refreshing?: boolean;
 };
 
 /** Where the gateway finds a rival transfer's stored bundle (the node's storage role). */
@@ -219,6 +225,12 @@ export class Gateway {
       }
     } else if (p.phase === 'crediting') {
       const cert = p.certificate!;
+      if (p.refreshing || !ctx.isFresh(cert.votes[0]?.epoch ?? -1)) {
+        p.refreshing = true;
+        const have = p.votes.get(ctx.epoch);
+        for (const c of ring.custodians(t.from)) if (!have?.has(hexOf(c))) ctx.sendTo(c, { type: 'vote-request', transfer: t });
+        return;
+      }
       const creditors = ring.custodians(t.to);
       if (p.tries === 1) {
         // A custodian of both accounts takes the credit request as `certified` too
@@ -286,10 +298,12 @@ export class Gateway {
 
   onVote(fromHex: string, v: Vote): void {
     const p = this.byId.get(hexOf(v.transferId));
-    if (!p || p.phase !== 'voting') return;
+    if (!p || !(p.phase === 'voting' || (p.phase === 'crediting' && p.refreshing === true))) return;
     const ctx = this.ctx;
     const t = p.transfer;
     if (!equal(v.from, t.from) || v.seq !== t.seq) return;
+    // Only votes of a fresh epoch make a new certificate (protocol.md §7, Vote freshness).
+    if (!ctx.isFresh(v.epoch)) return;
     const ring = ctx.ringOf(v.epoch);
     const voter = hexOf(v.voter);
     if (!ring || voter !== fromHex || ctx.voids.has(voter) || !ring.isCustodian(v.voter, t.from)) return;
@@ -299,6 +313,13 @@ export class Gateway {
     set.set(voter, v);
     p.rejects.delete(voter);
     if (set.size < ring.q) return;
+    if (p.phase === 'crediting') {
+      // A refreshed certificate for a debit already final: same transfer, votes of this epoch.
+      p.certificate = { transfer: t, votes: [...set.values()].sort((a, b) => compare(a.voter, b.voter)) };
+      p.refreshing = false;
+      this.act(p);
+      return;
+    }
     // protocol.md §5 step 3: q votes of one epoch make the certificate; the debit is final.
     // In canonical order (votes by voter), as the certificate decodes: the object this node keeps is the one its peers see.
     p.certificate = { transfer: t, votes: [...set.values()].sort((a, b) => compare(a.voter, b.voter)) };

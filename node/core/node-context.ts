@@ -82,6 +82,15 @@ export class NodeContext {
   /** Nodes whose votes are void (proven equivocators). */
   readonly voids = new Set<string>();
   readonly check: CheckContext;
+  /** `check` plus vote freshness: for a certificate this node has not accepted before (protocol.md §7, Vote freshness). */
+  readonly freshCheck: CheckContext;
+  /**
+   * This node knows of a later epoch than its newest one (a signed record arrived ahead
+   * of a gap): it votes for nothing and accepts no new certificate until it has caught up.
+   */
+  behind = false;
+  /** When this node learned its newest epoch, by its own clock (a restart counts as learning it anew). */
+  private learnedAt: number;
 
   constructor(genesis: Genesis, signer: Signer, scheme: SignatureScheme, clock: Clock, random: Random, options: NodeOptions, reader?: RecordReader) {
     this.network = genesis.network;
@@ -107,6 +116,8 @@ export class NodeContext {
       // equivocators per group no rival certificate can exist, and voiding it after
       // the fact would strand a final debit without its credit (I1, I4).
     };
+    this.learnedAt = clock.now();
+    this.freshCheck = { ...this.check, fresh: (e) => this.isFresh(e) };
   }
 
   get epoch(): number {
@@ -126,12 +137,25 @@ export class NodeContext {
     return this.records[n];
   }
 
+  /**
+   * Whether votes of epoch `e` count toward a new certificate here (protocol.md §7, Vote
+   * freshness): the newest epoch while not behind, or the one before it for
+   * handoffWindowMs after this node learned the newest.
+   */
+  isFresh(e: number): boolean {
+    if (this.behind) return false;
+    const c = this.records.length - 1;
+    if (e === c) return true;
+    return e === c - 1 && this.clock.now() - this.learnedAt <= this.options.handoffWindowMs;
+  }
+
   /** Adds the next epoch after checking its signature and chain link; throws Rejection otherwise. */
   addEpoch(record: EpochRecord, persist: boolean): void {
     if (record.epoch !== this.records.length) throw new Rejection(Reason.UNKNOWN_EPOCH, `epoch ${record.epoch} does not follow ${this.epoch}`);
     if (record.network !== this.network) throw new Rejection(Reason.WRONG_NETWORK, `epoch of network ${record.network}`);
     validateOnce(record, this.genesis.mintKey, this.scheme, this.record);
     this.records.push(record);
+    this.learnedAt = this.clock.now();
     if (persist) this.persist(Keys.epoch(record.epoch), encodeWith(record, writeEpoch));
   }
 

@@ -22,9 +22,7 @@ import { Handoff } from './handoff.ts';
 import { AntiEntropy } from './anti-entropy.ts';
 import { Completion } from './completion.ts';
 import { MAX_CREDITS_PER_STATE } from '../../protocol/handoff-codec.ts';
-
-/** Epoch records that arrived ahead of their predecessor, kept until the gap fills; bounded against floods. */
-const MAX_FUTURE_EPOCHS = 64;
+import { CatchUp } from './catch-up.ts';
 
 export class NodeMachine implements RestorableNodeMachine {
   readonly id: Bytes;
@@ -37,7 +35,7 @@ export class NodeMachine implements RestorableNodeMachine {
   private readonly completion: Completion;
   private readonly alertList: Alert[] = [];
   private readonly alertSeqs = new Set<number>();
-  private readonly futureEpochs = new Map<number, EpochRecord>();
+  private readonly catchUp: CatchUp;
 
   constructor(init: NodeInit) {
     const options = { ...DEFAULT_NODE_OPTIONS, ...(init.options ?? {}) };
@@ -55,6 +53,7 @@ export class NodeMachine implements RestorableNodeMachine {
     this.custodian.onVoted = (t, id, asker) => completion.observe(t, asker, null, id);
     this.gateway.onFinished = (t, id, stored) => completion.tellFinished(t, id, stored);
     this.storage.onStored = (id) => completion.finishedHere(id);
+    this.catchUp = new CatchUp(this.ctx);
     if (init.restore) this.restore(init.restore);
   }
 
@@ -93,12 +92,13 @@ export class NodeMachine implements RestorableNodeMachine {
     this.gateway.tick(now);
     this.antiEntropy.tick(now);
     this.completion.tick(now);
+    this.catchUp.tick(now);
     return out;
   }
 
   /** The earliest time tick() has work: gateway retries and rival searches, the next anti-entropy round, completion's checks. */
   nextWakeupAt(): number {
-    return Math.min(this.gateway.nextWakeupAt(), this.antiEntropy.nextRoundAt, this.completion.nextWakeupAt());
+    return Math.min(this.gateway.nextWakeupAt(), this.antiEntropy.nextRoundAt, this.completion.nextWakeupAt(), this.catchUp.nextWakeupAt());
   }
 
   private dispatch(from: Address, msg: Message): void {
@@ -130,6 +130,7 @@ export class NodeMachine implements RestorableNodeMachine {
       case 'alert': return this.onAlert(msg.alert, true);
       case 'repudiation': return void verify(RepudiationCodec, this.ctx.network, this.ctx.scheme, this.ctx.genesis.mintKey, msg.repudiation);
       case 'epoch': return this.onEpoch(msg.record);
+      case 'epoch-request': if (peer) this.catchUp.onRequest(peer, msg.from); return;
       case 'notice':
       case 'join':
         return; // for the mint
@@ -159,11 +160,12 @@ export class NodeMachine implements RestorableNodeMachine {
     const ctx = this.ctx;
     if (record.epoch <= ctx.epoch) return;
     if (record.epoch > ctx.epoch + 1) {
-      if (this.futureEpochs.size < MAX_FUTURE_EPOCHS) this.futureEpochs.set(record.epoch, record);
+      this.catchUp.onFuture(record);
       return;
     }
-    for (let next: EpochRecord | undefined = record; next !== undefined; next = this.futureEpochs.get(ctx.epoch + 1)) {
-      this.futureEpochs.delete(next.epoch);
+    // Every record from here to the newest held is applied in turn, each checked against
+    // its predecessor; handoff runs per epoch, so custody follows the chain (protocol.md §7, Catch-up).
+    for (let next: EpochRecord | undefined = record; next !== undefined; next = this.catchUp.take(ctx.epoch + 1)) {
       const prev = ctx.epoch;
       ctx.addEpoch(next, true);
       ctx.emit({ type: 'epoch', epoch: ctx.epoch });
@@ -171,6 +173,12 @@ export class NodeMachine implements RestorableNodeMachine {
       this.storage.handoff(prev);
       this.gateway.onEpochChange();
     }
+    this.catchUp.settle();
+  }
+
+  /** The newest epoch this node knows exists (its own, or a later one it is fetching). */
+  knownEpochHead(): number {
+    return this.catchUp.head;
   }
 
   // ------------------------------------------------------------ alerts (protocol.md §6)
@@ -225,6 +233,8 @@ export class NodeMachine implements RestorableNodeMachine {
 
   /** The `k/` records of the account being restored: their count and the newest of them. */
   private creditOrder: { hex: string; count: number; newest: Bytes[] } | null = null;
+  /** A restart of a node with a history: it asks whether epochs passed while it was down. */
+  private restoredAny = false;
 
   /**
    * One record at restart, prefixes in restorePrefixes' order and keys in order within
@@ -232,6 +242,7 @@ export class NodeMachine implements RestorableNodeMachine {
    */
   restoreRecord(key: string, value: Bytes): void {
     const ctx = this.ctx;
+    this.restoredAny = true;
     const parsed = parseKey(key);
     // restorePrefixes names every prefix a driver streams: anything else is a driver bug.
     assert(parsed !== undefined && parsed.kind !== 'meta', `restore of a record of no restored kind: ${key}`);
@@ -282,6 +293,7 @@ export class NodeMachine implements RestorableNodeMachine {
     // gateway may have died with this node), as if its vote had just been given.
     for (const a of this.custodian.accounts.values()) if (a.head !== null && a.seq > a.certifiedSeq) this.completion.observe(a.head, undefined, null);
     this.ctx.out = { send: [], persist: [], events: [] };
+    if (this.restoredAny) this.catchUp.restarted();
   }
 
   // ------------------------------------------------------------ queries

@@ -115,6 +115,7 @@ export const messageArbs: { [T in MessageType]: fc.Arbitrary<Extract<Message, { 
   alert: alertArb.map((alert) => ({ type: 'alert' as const, alert })),
   repudiation: repudiationArb.map((repudiation) => ({ type: 'repudiation' as const, repudiation })),
   epoch: epochArb.map((record) => ({ type: 'epoch' as const, record })),
+  'epoch-request': u64n.map((from) => ({ type: 'epoch-request' as const, from })),
 };
 
 export const messageArb: fc.Arbitrary<Message> = fc.oneof(...(Object.values(messageArbs) as fc.Arbitrary<Message>[]));
