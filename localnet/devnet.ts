@@ -38,6 +38,8 @@ export type DevnetOptions = {
   /** Restart node processes that die (not those stopped through this object). */
   restartDead?: boolean;
   epochIntervalMs?: number;
+  /** The mint evicts a member silent (and reported unreachable) this long; default 30 s on a devnet. */
+  evictAfterMs?: number;
   logLevel?: string;
   network?: string;
   onLine?: (line: string) => void;
@@ -136,7 +138,7 @@ export class Devnet {
     const mintAddr = `/ip4/127.0.0.1/tcp/${mintP2p}/p2p/${mintPeer}`;
     const level = this.opts.logLevel ?? 'info';
     this.mintProc = this.spawnProc(
-      ['mint', 'start', '--data', mintData, '--api', `127.0.0.1:${mintApi}`, '--listen', `/ip4/127.0.0.1/tcp/${mintP2p}`, '--epoch-interval-ms', String(this.opts.epochIntervalMs ?? 2_000), '--log-level', level],
+      ['mint', 'start', '--data', mintData, '--api', `127.0.0.1:${mintApi}`, '--listen', `/ip4/127.0.0.1/tcp/${mintP2p}`, '--epoch-interval-ms', String(this.opts.epochIntervalMs ?? 2_000), '--evict-after-ms', String(this.opts.evictAfterMs ?? 30_000), '--log-level', level],
       join(dir, 'mint.log'),
       false,
     );

@@ -14,6 +14,7 @@ import {
 } from './objects.ts';
 import { AccountStateCodec, DigestCodec, type AccountState, type Digest } from './handoff-codec.ts';
 import { finalSignature } from './batch-signature.ts';
+import { readReachability, writeReachability, type ReachabilityReport } from './reachability.ts';
 
 export type Message =
   // gateway -> custodians(from): please lock (from, seq) to this transfer
@@ -53,7 +54,9 @@ export type Message =
   | { readonly type: 'repudiation'; readonly repudiation: Repudiation }
   | { readonly type: 'epoch'; readonly record: EpochRecord }
   // node -> mint or node: send me the epoch records from `from` on (answered with 'epoch' messages, protocol.md §7, Catch-up)
-  | { readonly type: 'epoch-request'; readonly from: number };
+  | { readonly type: 'epoch-request'; readonly from: number }
+  // member -> mint: alive, and these members were out of reach (protocol.md §7, Failure detection)
+  | { readonly type: 'reachability'; readonly report: ReachabilityReport };
 
 export type MessageType = Message['type'];
 
@@ -81,6 +84,7 @@ export const MessageTag = {
   repudiation: 23,
   epoch: 24,
   'epoch-request': 25,
+  reachability: 26,
 } as const satisfies Record<MessageType, number>;
 
 const typeByTag = new Map<number, MessageType>(Object.entries(MessageTag).map(([t, n]) => [n, t as MessageType]));
@@ -152,6 +156,7 @@ export function writeMessage(w: Writer, m: Message): void {
     case 'repudiation': return writeRepudiation(w, m.repudiation);
     case 'epoch': return writeEpoch(w, m.record);
     case 'epoch-request': w.u64n(m.from); return;
+    case 'reachability': return writeReachability(w, m.report);
   }
 }
 
@@ -189,6 +194,7 @@ export function readMessage(r: Reader): Message {
     case 'repudiation': return { type, repudiation: readRepudiation(r) };
     case 'epoch': return { type, record: readEpoch(r) };
     case 'epoch-request': return { type, from: r.u64n() };
+    case 'reachability': return { type, report: readReachability(r) };
     case undefined: throw new Rejection(Reason.MALFORMED, `unknown message tag ${tag}`);
   }
 }

@@ -41,10 +41,19 @@ export type MintOptions = {
    * 0: off (a driver that resubmits itself, as the simulator's wallet model does).
    */
   readonly redriveMs: number;
+  /**
+   * A member that has sent no reachability report for this long, and that minReporters
+   * others report unreachable, is evicted at the next epoch (protocol.md §7, Failure
+   * detection). Infinity: never.
+   */
+  readonly evictAfterMs: number;
+  readonly minReporters: number;
+  /** Evictions for silence per epoch (default max(1, k - q): every group keeps q old custodians to hand off from). */
+  readonly maxEvictionsPerEpoch: number;
 };
 
 /** maxJoinsPerEpoch here is only a placeholder: the machine derives it from the genesis q unless given. */
-export const DEFAULT_MINT_OPTIONS: MintOptions = { epochIntervalMs: 5_000, maxJoinsPerEpoch: 1, redriveMs: 0 };
+export const DEFAULT_MINT_OPTIONS: MintOptions = { epochIntervalMs: 5_000, maxJoinsPerEpoch: 1, redriveMs: 0, evictAfterMs: Infinity, minReporters: 1, maxEvictionsPerEpoch: 1 };
 
 export type MintInit = {
   readonly genesis: Genesis;

@@ -24,6 +24,8 @@ import { ReputationBook } from './reputation.ts';
 import { Redrive } from './redrive.ts';
 import { checkBundle } from '../../protocol/certificate.ts';
 import { transferId, type Bundle } from '../../protocol/objects.ts';
+import { Liveness } from './liveness.ts';
+import { ReachabilityCodec, type ReachabilityReport } from '../../protocol/reachability.ts';
 
 const BROADCAST: Address = { broadcast: true };
 /** Epoch records one catch-up answer carries, and answers per second (node/core/catch-up.ts asks). */
@@ -44,6 +46,10 @@ export class MintMachine implements MintMachineApi {
   private readonly admission: Admission;
   private readonly chain: EpochChain;
   private readonly redrive = new Redrive();
+  private readonly liveness: Liveness;
+  /** Liveness judges members from the first tick on, and at most once a second. */
+  private livenessFrom: number | null = null;
+  private nextLivenessScan = 0;
   /** Number of the last log entry written. */
   private logSeq = 0;
 
@@ -53,7 +59,8 @@ export class MintMachine implements MintMachineApi {
     this.genesis = g;
     this.network = g.network;
     const given = Object.fromEntries(Object.entries(init.options ?? {}).filter(([, v]) => v !== undefined)) as Partial<MintOptions>;
-    this.options = { ...DEFAULT_MINT_OPTIONS, maxJoinsPerEpoch: joinCapFor(g.epoch0.q), ...given };
+    this.options = { ...DEFAULT_MINT_OPTIONS, maxJoinsPerEpoch: joinCapFor(g.epoch0.q), maxEvictionsPerEpoch: Math.max(1, g.epoch0.k - g.epoch0.q), ...given };
+    this.liveness = new Liveness(this.options);
     this.signer = init.signer;
     this.scheme = init.scheme;
     this.clock = init.clock;
@@ -180,6 +187,7 @@ export class MintMachine implements MintMachineApi {
       if (msg.type === 'notice') this.onNotice(out, msg.notice);
       else if (msg.type === 'join') this.onJoin(out, msg.join, 'node' in from ? from.node : undefined);
       else if (msg.type === 'epoch-request' && 'node' in from) this.onEpochRequest(out, from.node, msg.from);
+      else if (msg.type === 'reachability' && 'node' in from) this.onReachability(from.node, msg.report);
     } catch (e) {
       // Bad input never crashes the mint: a malformed object is simply not acted on. What was
       // already recorded stays in `out`, so the persisted log always matches the state.
@@ -285,6 +293,17 @@ export class MintMachine implements MintMachineApi {
     const last = Math.min(this.chain.current.epoch, start + EPOCHS_PER_ANSWER - 1);
     for (let n = start; n <= last; n++) out.send.push({ to: { node }, msg: { type: 'epoch', record: this.chain.get(n)! } });
   }
+  /** Cheapest first: the sender is the reporter and a member, not too soon again; then the signature. */
+  private onReachability(sender: string, report: ReachabilityReport): void {
+    if (!this.liveness.enabled || sender !== toHex(report.reporter)) return;
+    const ring = this.chain.currentRing();
+    if (!ring.isMember(report.reporter)) return;
+    const now = this.clock.now();
+    if (!this.liveness.wants(sender, now)) return;
+    if (!verify(ReachabilityCodec, this.network, this.scheme, report.reporter, report)) return;
+    this.liveness.onReport(sender, report.unreachable, now, (hex) => ring.isMember(fromHex(hex)));
+  }
+
   private answerWindow = -Infinity;
   private answers = 0;
 
@@ -309,11 +328,23 @@ export class MintMachine implements MintMachineApi {
     const now = this.clock.now();
     if (this.options.redriveMs > 0) this.redriveDue(out, now);
     const cur = this.chain.current;
+    if (this.liveness.enabled && this.livenessFrom === null) {
+      this.livenessFrom = now;
+      this.liveness.onMembers(cur.members.map(toHex), now);
+    }
     if (now - cur.issuedAt < this.options.epochIntervalMs) return out;
+    let dead: string[] = [];
+    if (this.liveness.enabled && now >= this.nextLivenessScan) {
+      this.nextLivenessScan = now + 1_000;
+      dead = this.liveness.dead(cur.members.map(toHex), now);
+      // Never below k members: a ring smaller than a custody group cannot certify anything.
+      if (cur.members.length - dead.length < cur.k) dead = dead.slice(0, Math.max(0, cur.members.length - cur.k));
+    }
     // Nobody to admit or evict: no new epoch, and no scan of every member (100,000 in a large simulation).
-    if (this.admission.pending().length === 0 && !this.book.anyEvictable()) return out;
+    if (this.admission.pending().length === 0 && dead.length === 0 && !this.book.anyEvictable()) return out;
     const members = cur.members.map(toHex);
-    const evicted = members.filter((m) => this.book.shouldEvict(m));
+    const deadSet = new Set(dead);
+    const evicted = members.filter((m) => this.book.shouldEvict(m) || deadSet.has(m));
     const memberSet = new Set(members);
     const admitted = this.admission.pending().filter((m) => !memberSet.has(m) && !this.book.shouldEvict(m));
     if (evicted.length === 0 && admitted.length === 0) return out;
@@ -330,8 +361,10 @@ export class MintMachine implements MintMachineApi {
     }
     out.events.push({ type: 'epoch', record });
     for (const m of evicted) {
-      out.events.push({ type: 'evicted', node: fromHex(m), why: this.book.isBanned(m) ? 'proven equivocation' : 'reputation below the eviction line' });
+      const why = this.book.isBanned(m) ? 'proven equivocation' : this.book.shouldEvict(m) ? 'reputation below the eviction line' : `no reachability report for ${this.options.evictAfterMs} ms and reported unreachable`;
+      out.events.push({ type: 'evicted', node: fromHex(m), why });
     }
+    if (this.liveness.enabled) this.liveness.onMembers(next, now);
     for (const event of this.book.decay(record.epoch, now)) {
       this.record(out, { kind: 'reputation', event });
       out.events.push({ type: 'reputation', event });

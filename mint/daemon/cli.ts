@@ -85,12 +85,13 @@ export function registerMint(program: Command): void {
     .option('--api <host:port>', `HTTP API address (default ${MINT_DEFAULTS.api})`)
     .option('--listen <multiaddr...>', `libp2p listen addresses (default ${MINT_DEFAULTS.listen.join(' ')})`)
     .option('--epoch-interval-ms <ms>', 'least time between epochs')
+    .option('--evict-after-ms <ms>', `evict a member silent this long and reported unreachable; 0: never (default ${MINT_DEFAULTS.evictAfterMs})`)
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace')
-    .action(async (o: { data: string; api?: string; listen?: string[]; epochIntervalMs?: string; logLevel?: string }) => {
+    .action(async (o: { data: string; api?: string; listen?: string[]; epochIntervalMs?: string; evictAfterMs?: string; logLevel?: string }) => {
       const cfg = resolveConfig(MINT_DEFAULTS, {
         file: readConfigFile(o.data),
         env: process.env,
-        flags: { api: o.api, listen: o.listen, epochIntervalMs: o.epochIntervalMs, logLevel: o.logLevel },
+        flags: { api: o.api, listen: o.listen, epochIntervalMs: o.epochIntervalMs, evictAfterMs: o.evictAfterMs, logLevel: o.logLevel },
       });
       const log = makeLogger(cfg.logLevel, 'ringmint-mint');
       const daemon = new MintDaemon(o.data, log);

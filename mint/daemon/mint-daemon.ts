@@ -36,6 +36,8 @@ export type MintConfig = {
   logLevel: string;
   /** Epochs are made at most this often (and only when membership changed). */
   epochIntervalMs: number;
+  /** A member silent this long (no reachability report) and reported unreachable is evicted; 0: never. */
+  evictAfterMs: number;
 };
 
 export const MINT_DEFAULTS: MintConfig = {
@@ -43,6 +45,7 @@ export const MINT_DEFAULTS: MintConfig = {
   listen: ['/ip4/127.0.0.1/tcp/7601'],
   logLevel: 'info',
   epochIntervalMs: 5_000,
+  evictAfterMs: 60_000,
 };
 
 /** The last few epochs are re-published this often, so a node that missed the gossip catches up. */
@@ -107,7 +110,7 @@ export class MintDaemon {
       scheme: ed25519,
       clock: { now: () => Date.now() },
       restore,
-      options: { epochIntervalMs: cfg.epochIntervalMs, redriveMs: RESUBMIT_AFTER_MS },
+      options: { epochIntervalMs: cfg.epochIntervalMs, redriveMs: RESUBMIT_AFTER_MS, evictAfterMs: cfg.evictAfterMs > 0 ? cfg.evictAfterMs : Infinity },
     });
     this.metrics.epoch.set(this.machine.currentEpoch().epoch);
 
@@ -261,7 +264,7 @@ export class MintDaemon {
         this.redrives++;
         this.log.debug({ seq: ev.transfer.seq, attempt: ev.attempt }, 'issuance re-driven');
       } else if (ev.type === 'admitted') this.log.info({ node: toHex(ev.node) }, 'node admitted for the next epoch');
-      else if (ev.type === 'evicted') this.log.warn({ node: toHex(ev.node), why: ev.why }, 'node evicted');
+      else if (ev.type === 'evicted') this.log.warn({ node: toHex(ev.node), why: ev.why }, 'node evicted at the next epoch');
     }
   }
 

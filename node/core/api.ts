@@ -158,6 +158,8 @@ export interface NodeMachineApi {
   syncing?(): number;
   /** Optional: watches and take-overs so far (metrics, protocol.md §5a). */
   completionStats?(): CompletionStats;
+  /** The newest epoch this node knows exists; above currentEpoch() while it catches up. */
+  knownEpochHead?(): number;
 }
 
 /**

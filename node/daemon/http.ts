@@ -41,12 +41,21 @@ export type NodeApiDeps = {
   askAccount(account: Bytes): Promise<{ asked: number; answers: ReplicaView[] }>;
   findBundle(transferId: Bytes): Promise<Bundle | null>;
   epoch(n: number): EpochRecord | undefined;
+  /** Where this node stands in the ring (member, catching up, outside and joining, evicted and re-joining). */
+  membership?(): MembershipView;
   /** Optional: histories of `account` by custodian (this node's replica included); enables GET /accounts/:address/history. */
   askHistory?(account: Bytes): Promise<{ asked: number; answers: AccountHistory[] }>;
   /** GET /readyz (node/daemon/health.ts); absent, the node counts as ready once it serves. */
   ready?(): Readiness;
   /** Operator routes behind the node's token (GET /admin/backup); absent, none. */
   admin?: NodeAdmin;
+};
+
+export type MembershipView = {
+  readonly state: 'member' | 'catching-up' | 'joining' | 'evicted';
+  /** The newest epoch this node knows exists. */
+  readonly knownEpoch: number;
+  readonly note: string;
 };
 
 const hex32 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 32 bytes of lowercase hex');
@@ -94,6 +103,7 @@ export function buildNodeHttp(d: NodeApiDeps): FastifyInstance {
       // Which native Ed25519 library this process loaded (libsodium, or node:crypto where its addon is missing).
       ed25519: nativeBackend,
       uptimeSeconds: Math.round((Date.now() - d.startedAt) / 1000),
+      ...(d.membership ? { membership: d.membership() } : {}),
     };
   });
 

@@ -33,7 +33,7 @@ test('wire tags are pinned (a retired number is never reused)', () => {
   assert.equal(MessageTag, {
     'vote-request': 1, vote: 2, reject: 3, conflict: 4, certified: 5, 'credit-request': 6, receipt: 7, store: 8, stored: 9,
     lookup: 10, 'lookup-reply': 11, 'account-pull': 12, 'account-state': 13, digest: 14, submit: 15, done: 16,
-    notice: 20, join: 21, alert: 22, repudiation: 23, epoch: 24, 'epoch-request': 25,
+    notice: 20, join: 21, alert: 22, repudiation: 23, epoch: 24, 'epoch-request': 25, reachability: 26,
   });
 });
 

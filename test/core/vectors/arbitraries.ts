@@ -116,6 +116,7 @@ export const messageArbs: { [T in MessageType]: fc.Arbitrary<Extract<Message, { 
   repudiation: repudiationArb.map((repudiation) => ({ type: 'repudiation' as const, repudiation })),
   epoch: epochArb.map((record) => ({ type: 'epoch' as const, record })),
   'epoch-request': u64n.map((from) => ({ type: 'epoch-request' as const, from })),
+  reachability: rec({ reporter: b32, epoch: u64n, at: u64n, unreachable: fc.array(b32, { maxLength: 4 }), sig: b64 }).map((report) => ({ type: 'reachability' as const, report })),
 };
 
 export const messageArb: fc.Arbitrary<Message> = fc.oneof(...(Object.values(messageArbs) as fc.Arbitrary<Message>[]));
