@@ -47,7 +47,9 @@ export type Message =
   // gateway -> custodians: these transfers are finished (stored, rejected or conflict); no take-over needed
   | { readonly type: 'done'; readonly transferIds: readonly Bytes[] }
   // node -> mint
-  | { readonly type: 'notice'; readonly notice: Notice }
+  // `proof`: a certificate of a transfer from or to the offending account, which shows the
+  // double spender stood to lose something (protocol.md §6, Rewards); without it a valid notice earns nothing
+  | { readonly type: 'notice'; readonly notice: Notice; readonly proof?: Certificate }
   | { readonly type: 'join'; readonly join: JoinRequest }
   // mint -> every node (gossip)
   | { readonly type: 'alert'; readonly alert: Alert }
@@ -150,7 +152,11 @@ export function writeMessage(w: Writer, m: Message): void {
     case 'digest': return DigestCodec.write(w, m.digest);
     case 'submit': return writeTransfer(w, m.transfer);
     case 'done': return writeDone(w, m.transferIds);
-    case 'notice': return writeNotice(w, m.notice);
+    case 'notice':
+      writeNotice(w, m.notice);
+      w.bool(m.proof !== undefined);
+      if (m.proof !== undefined) writeCertificate(w, m.proof);
+      return;
     case 'join': return writeJoin(w, m.join);
     case 'alert': return writeAlert(w, m.alert);
     case 'repudiation': return writeRepudiation(w, m.repudiation);
@@ -188,7 +194,10 @@ export function readMessage(r: Reader): Message {
     case 'digest': return { type, digest: DigestCodec.read(r) };
     case 'submit': return { type, transfer: readTransfer(r) };
     case 'done': return { type, transferIds: readDone(r) };
-    case 'notice': return { type, notice: readNotice(r) };
+    case 'notice': {
+      const notice = readNotice(r);
+      return r.bool() ? { type, notice, proof: readCertificate(r) } : { type, notice };
+    }
     case 'join': return { type, join: readJoin(r) };
     case 'alert': return { type, alert: readAlert(r) };
     case 'repudiation': return { type, repudiation: readRepudiation(r) };

@@ -10,7 +10,7 @@ import type { Genesis } from '../../protocol/genesis.ts';
 import type { Message } from '../../protocol/messages.ts';
 import {
   AlertCodec, Limits, NoticeCodec, RepudiationCodec, sign, verify,
-  type Alert, type EpochRecord, type JoinRequest, type Notice, type Transfer,
+  type Alert, type Certificate, type EpochRecord, type Evidence, type JoinRequest, type Notice, type Transfer,
 } from '../../protocol/objects.ts';
 import { emptyOutput, type Address, type Clock, type Output } from '../../protocol/ports.ts';
 import type { SignatureScheme, Signer } from '../../protocol/signature.ts';
@@ -22,7 +22,7 @@ import { entryRecord, readLog, type LogEntry } from './mint-log.ts';
 import { NoticeDesk, checkEvidence, equivocator, noticeHashIn, offenceKey, type NoticeLine } from './notices.ts';
 import { ReputationBook } from './reputation.ts';
 import { Redrive } from './redrive.ts';
-import { checkBundle } from '../../protocol/certificate.ts';
+import { checkBundle, checkCertificate } from '../../protocol/certificate.ts';
 import { transferId, type Bundle } from '../../protocol/objects.ts';
 import { Liveness } from './liveness.ts';
 import { ReachabilityCodec, type ReachabilityReport } from '../../protocol/reachability.ts';
@@ -184,7 +184,7 @@ export class MintMachine implements MintMachineApi {
     const out = emptyOutput<MintEvent>();
     try {
       // Notices are signed; a join must also come from the key it names (admission.ts).
-      if (msg.type === 'notice') this.onNotice(out, msg.notice);
+      if (msg.type === 'notice') this.onNotice(out, msg.notice, msg.proof);
       else if (msg.type === 'join') this.onJoin(out, msg.join, 'node' in from ? from.node : undefined);
       else if (msg.type === 'epoch-request' && 'node' in from) this.onEpochRequest(out, from.node, msg.from);
       else if (msg.type === 'reachability' && 'node' in from) this.onReachability(from.node, msg.report);
@@ -197,7 +197,27 @@ export class MintMachine implements MintMachineApi {
     return out;
   }
 
-  private onNotice(out: Output<MintEvent>, notice: Notice): Output<MintEvent> {
+  /**
+   * Whether a notice may earn its reporter anything (protocol.md §6, Rewards): an
+   * equivocator is a member and loses its place; a double spender must be shown to have
+   * had something to lose, by a certificate of a transfer from or to its account.
+   * Throwaway keys that never held funds have none: farming them earns nothing.
+   */
+  private rewardable(evidence: Evidence, proof: Certificate | undefined, reporter: string, epoch: number): boolean {
+    if (!this.book.mayReward(reporter, epoch)) return false;
+    if (evidence.kind === 'equivocation') return true;
+    if (proof === undefined) return false;
+    const account = evidence.t1.from;
+    if (!equal(proof.transfer.from, account) && !equal(proof.transfer.to, account)) return false;
+    try {
+      checkCertificate(proof, { network: this.network, verifier: this.scheme, ringOf: (n) => this.chain.ring(n) });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private onNotice(out: Output<MintEvent>, notice: Notice, proof?: Certificate): Output<MintEvent> {
     const reporter = toHex(notice.reporter);
     const at = this.clock.now();
     // Graylisted: dropped unread, so a discredited node costs the mint no verification.
@@ -232,14 +252,14 @@ export class MintMachine implements MintMachineApi {
       this.record(out, { kind: 'notice', notice, at, verdict: 'duplicate' });
       // The reporter may have missed the gossip: hand it the alert directly.
       out.send.push({ to: { node: reporter }, msg: { type: 'alert', alert: existing } });
-      if (firstTime) this.reputationChange(out, this.book.change(notice.reporter, 'duplicate-notice', epoch, at));
+      if (firstTime && this.rewardable(notice.evidence, proof, reporter, epoch)) this.reputationChange(out, this.book.change(notice.reporter, 'duplicate-notice', epoch, at));
       return out;
     }
     const alert: Alert = sign(AlertCodec, this.network, this.signer, { notice, alertSeq: this.desk.nextAlertSeq() });
     this.record(out, { kind: 'notice', notice, at, verdict: 'alert', alert });
     out.send.push({ to: BROADCAST, msg: { type: 'alert', alert } });
     out.events.push({ type: 'alert', alert, evidence: notice.evidence });
-    this.reputationChange(out, this.book.change(notice.reporter, 'valid-notice', epoch, at));
+    if (this.rewardable(notice.evidence, proof, reporter, epoch)) this.reputationChange(out, this.book.change(notice.reporter, 'valid-notice', epoch, at));
     const culprit = equivocator(notice.evidence);
     if (culprit) this.reputationChange(out, this.book.change(culprit, 'equivocation', epoch, at));
     return out;

@@ -24,6 +24,13 @@ export const BANNED_SCORE = -1_000_000;
  */
 export const DECAY_FLOOR = 1e-6;
 
+/**
+ * Notices rewarded per reporter per epoch (protocol.md §6, Rewards): even evidence that cost
+ * its double spender something earns a reporter at most this much a epoch, so farming
+ * with funded throwaway accounts is bounded by what it burns.
+ */
+export const MAX_REWARDS_PER_EPOCH = 3;
+
 const REASON_CODE = { 'valid-notice': 1, 'duplicate-notice': 2, 'invalid-notice': 3, equivocation: 4, decay: 5 } as const satisfies Record<ReputationReason, number>;
 const REASON_BY_CODE = new Map<number, ReputationReason>(Object.entries(REASON_CODE).map(([r, c]) => [c, r as ReputationReason]));
 
@@ -86,6 +93,9 @@ export class ReputationBook {
   private readonly scores = new Map<string, number>();
   private readonly banned = new Set<string>();
   private readonly log: ReputationEvent[] = [];
+  /** Rewarded notices per reporter in `rewardEpoch` (only that epoch is kept: the cap is per epoch). */
+  private readonly rewards = new Map<string, number>();
+  private rewardEpoch = -1;
 
   constructor(network: string, signer: Signer, params: ReputationParams) {
     this.network = network;
@@ -151,9 +161,21 @@ export class ReputationBook {
     return sign(ReputationCodec, this.network, this.signer, { seq, node: Uint8Array.from(node), delta: next - old, score: next, reason, epoch, at });
   }
 
+  /** Whether `node` may still be rewarded for a notice in `epoch` (MAX_REWARDS_PER_EPOCH). */
+  mayReward(node: string, epoch: number): boolean {
+    return epoch !== this.rewardEpoch || (this.rewards.get(node) ?? 0) < MAX_REWARDS_PER_EPOCH;
+  }
+
   /** Live and on restore: the event's score is taken as is, so replay gives identical doubles. */
   apply(e: ReputationEvent): void {
     const key = toHex(e.node);
+    if (e.delta > 0 && (e.reason === 'valid-notice' || e.reason === 'duplicate-notice')) {
+      if (e.epoch !== this.rewardEpoch) {
+        this.rewardEpoch = e.epoch;
+        this.rewards.clear();
+      }
+      this.rewards.set(key, (this.rewards.get(key) ?? 0) + 1);
+    }
     this.scores.set(key, e.score);
     if (e.reason === 'equivocation') this.banned.add(key);
     this.log.push(e);

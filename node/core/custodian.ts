@@ -186,13 +186,15 @@ export class Custodian {
   }
 
   /** Sends one double-spend notice per (from, seq) from this node. */
-  report(a: Transfer, b: Transfer): void {
+  report(a: Transfer, b: Transfer, proof?: Certificate): void {
     const key = `${toHex(a.from)}/${a.seq}`;
     if (this.noticed.has(key)) return;
     this.noticed.add(key);
     const ctx = this.ctx;
     const notice = sign(NoticeCodec, ctx.network, ctx.signer, { evidence: doubleSpendEvidence(a, b), reporter: ctx.id });
-    ctx.sendMint({ type: 'notice', notice });
+    // A certificate from the account shows the mint it had funds at stake (protocol.md §6, Rewards).
+    const cert = proof ?? this.accounts.get(hexOf(a.from))?.cert ?? undefined;
+    ctx.sendMint(cert ? { type: 'notice', notice, proof: cert } : { type: 'notice', notice });
     ctx.emit({ type: 'notice-sent', notice });
   }
 
@@ -242,7 +244,7 @@ export class Custodian {
     const a = this.account(hex);
     let locked = this.history.lockAt(a, hex, t.seq);
     if (locked !== undefined && !equal(transferId(locked), id)) {
-      this.report(t, locked);
+      this.report(t, locked, cert);
       a.debited += t.amount - locked.amount;
       this.history.setLock(a, t);
       if (a.seq === t.seq) {

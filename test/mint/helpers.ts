@@ -9,6 +9,8 @@ import {
   type Evidence, type JoinRequest, type Notice, type Transfer, type Vote,
 } from '../../protocol/objects.ts';
 import { MemoryStore, type Output } from '../../protocol/ports.ts';
+import { Ring } from '../../protocol/ring.ts';
+import type { Certificate } from '../../protocol/objects.ts';
 import type { SignatureScheme, Signer } from '../../protocol/signature.ts';
 import type { MintEvent, MintOptions } from '../../mint/core/api.ts';
 import type { AdmissionPolicy } from '../../protocol/genesis.ts';
@@ -119,8 +121,22 @@ export function equivocation(voter: Signer, account: Signer, seq: number, epoch 
   return equivocationEvidence(vote(voter, a, epoch), vote(voter, b, epoch));
 }
 
-export function sendNotice(net: Net, n: Notice): Output<MintEvent> {
-  return net.run(net.mint.receive({ node: Buffer.from(n.reporter).toString('hex') }, { type: 'notice', notice: n }));
+/**
+ * Sends a notice as its reporter. A double spend goes with a proof that the account held
+ * funds (an issuance to it, certified in epoch 0), as a custodian holding the account
+ * would send it; `proof: null` sends none (a throwaway key's double spend).
+ */
+export function sendNotice(net: Net, n: Notice, proof?: Certificate | null): Output<MintEvent> {
+  const p = proof === undefined && n.evidence.kind === 'double-spend' ? fundingProof(net, n.evidence.t1.from) : (proof ?? undefined);
+  return net.run(net.mint.receive({ node: Buffer.from(n.reporter).toString('hex') }, p ? { type: 'notice', notice: n, proof: p } : { type: 'notice', notice: n }));
+}
+
+/** A certificate of an issuance to `account`, with q votes of the mint account's epoch-0 custodians. */
+export function fundingProof(net: Net, account: Bytes, amount = 1_000n): Certificate {
+  const t = transfer(net.mintKey, account, 1, amount, 'funding');
+  const ring = new Ring(net.genesis.epoch0);
+  const voters = ring.custodians(net.mintKey.publicKey).map((c) => net.nodes.find((s) => Buffer.from(s.publicKey).equals(Buffer.from(c)))!);
+  return { transfer: t, votes: voters.slice(0, ring.q).map((s) => vote(s, t, 0)) };
 }
 
 export function scoreOf(net: Net, s: Signer): number {
