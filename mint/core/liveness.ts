@@ -10,6 +10,8 @@ import { hexOf, type Bytes } from '../../protocol/bytes.ts';
 export const MAX_REPORTERS_PER_MEMBER = 16;
 /** One report per reporter per this long is judged; the rest are dropped unread. */
 export const MIN_REPORT_INTERVAL_MS = 1_000;
+/** A member not heard from at all since the mint started is given this many windows. */
+export const STARTUP_GRACE = 3;
 
 export type LivenessOptions = {
   /** Infinity: never evict for silence. */
@@ -22,6 +24,9 @@ export class Liveness {
   private readonly opts: LivenessOptions;
   /** Members only: when each was last heard from (or when it became subject to judgement). */
   private readonly lastHeard = new Map<string, number>();
+  /** Members not heard from since this mint started: judged with STARTUP_GRACE times the window. */
+  private readonly neverHeard = new Set<string>();
+  private started = false;
   /** Members reported unreachable: by whom, when. */
   private readonly reportedBy = new Map<string, Map<string, number>>();
 
@@ -42,6 +47,7 @@ export class Liveness {
   /** A verified report from a member. */
   onReport(reporter: string, unreachable: readonly Bytes[], now: number, isMember: (hex: string) => boolean): void {
     this.lastHeard.set(reporter, now);
+    this.neverHeard.delete(reporter);
     for (const u of unreachable) {
       const hex = hexOf(u);
       if (hex === reporter || !isMember(hex)) continue;
@@ -57,7 +63,14 @@ export class Liveness {
     const set = new Set(members);
     for (const m of this.lastHeard.keys()) if (!set.has(m)) this.lastHeard.delete(m);
     for (const m of this.reportedBy.keys()) if (!set.has(m)) this.reportedBy.delete(m);
-    for (const m of members) if (!this.lastHeard.has(m)) this.lastHeard.set(m, now);
+    for (const m of this.neverHeard) if (!set.has(m)) this.neverHeard.delete(m);
+    for (const m of members) {
+      if (this.lastHeard.has(m)) continue;
+      this.lastHeard.set(m, now);
+      // The members at this mint's start: a ring starting together is not thinned by its slowest starters.
+      if (!this.started) this.neverHeard.add(m);
+    }
+    this.started = true;
   }
 
   /** Members silent past evictAfterMs and reported unreachable by enough others, at most the cap, oldest silence first. */
@@ -68,6 +81,7 @@ export class Liveness {
     for (const m of members) {
       const last = this.lastHeard.get(m) ?? now;
       if (last > since) continue;
+      if (this.neverHeard.has(m) && last > now - STARTUP_GRACE * this.opts.evictAfterMs) continue;
       let reporters = 0;
       for (const t of this.reportedBy.get(m)?.values() ?? []) if (t > since) reporters++;
       if (reporters >= this.opts.minReporters) out.push({ m, last });

@@ -57,7 +57,7 @@ export function registerMint(program: Command): void {
     .option('--decimals <n>', 'decimals of the coin', '6')
     .option('--symbol <s>', 'coin symbol', 'RMT')
     .option('--supply-cap <coins>', 'most coins that may ever be issued (default: no cap)')
-    .option('--admission <policy>', 'open|allowlist', 'open')
+    .option('--admission <policy>', 'allowlist (production) | open (devnets: capped joins per epoch)', 'allowlist')
     .requiredOption('--nodes <file>', 'node ids (hex or PeerId) of epoch 0, one a line')
     .option('--json', 'print one JSON line')
     .action((o: { data: string; network: string; k: string; q: string; decimals: string; symbol: string; supplyCap?: string; admission: string; nodes: string; json?: boolean }) => {

@@ -35,6 +35,8 @@ function live(net: Net, silent: Signer[], ms: number, blame = true) {
 function setup(n = 7) {
   const net = makeNet({ scheme: fastScheme, members: n, k: 4, q: 3, options: { evictAfterMs: EVICT, epochIntervalMs: 1_000 } });
   net.run(net.mint.tick()); // the first tick starts every member's clock
+  net.clock.t += 1_000;
+  for (const n of net.nodes) report(net, n); // every member was heard once (see the startup grace test)
   return net;
 }
 
@@ -56,6 +58,16 @@ test('not before evictAfterMs, and not without a report naming it', () => {
   const net2 = setup();
   live(net2, [net2.nodes[2]!], EVICT + 5_000, false);
   assert.is(members(net2).length, 7, 'silent but reported by nobody');
+});
+
+test('a member never heard from since the mint started gets three windows', () => {
+  const net = makeNet({ scheme: fastScheme, members: 7, k: 4, q: 3, options: { evictAfterMs: EVICT, epochIntervalMs: 1_000 } });
+  net.run(net.mint.tick());
+  const late = net.nodes[2]!;
+  live(net, [late], 2 * EVICT);
+  assert.ok(members(net).includes(toHex(late.publicKey)), 'a slow starter is not evicted after one window');
+  live(net, [late], EVICT + 2_000);
+  assert.not.ok(members(net).includes(toHex(late.publicKey)), 'but is after three');
 });
 
 test('a live member reported unreachable by everyone stays', () => {
