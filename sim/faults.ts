@@ -2,6 +2,7 @@
 // durable store, or disk loss) and churn (joins through the mint, departures).
 import type { WorldView as World } from './world-view.ts';
 import type { Host } from './host.ts';
+import { scheduleMembership } from './membership.ts';
 
 export function scheduleFaults(w: World): void {
   const p = w.params;
@@ -17,6 +18,7 @@ export function scheduleFaults(w: World): void {
       if (c.restartAfter > 0) w.call((c.at + c.restartAfter) * 1000, () => { for (const h of victims) w.restart(h); });
     });
   }
+  scheduleMembership(w);
   const churn = p.faults.churn;
   for (let i = 0; i < churn.joins; i++) w.call((churn.start + i * churn.every) * 1000, () => w.join());
   for (let i = 0; i < churn.leaves; i++) {

@@ -68,6 +68,8 @@ const schema = z.object({
     crashes: z.array(z.object({ at: nonNeg, count: z.number().int().min(1), restartAfter: nonNeg, diskLoss: z.boolean() }).strict()),
     /** Churn: `joins` new nodes ask the mint to join, one every `every` s from `start` s; `leaves` nodes leave (crash for good) likewise. */
     churn: z.object({ joins: count, leaves: count, start: nonNeg, every: num.positive() }).strict(),
+    /** At `at` s one peer (node 0) sends `joins` join requests, each naming a fresh key of its own making. */
+    sybilFlood: z.object({ at: nonNeg, joins: count }).strict(),
   }).strict(),
   adversaries: z.object({
     /** Accounts that each make one double-spend attempt at a random time of the transfer window. */
@@ -79,9 +81,17 @@ const schema = z.object({
     accuseEveryMs: num.positive(),
     /** Nodes that drop everything they would send. */
     silent: count,
+    /** Each false accuser first reports this many double spends it made itself with throwaway keys (reputation farming). */
+    selfReports: count,
   }).strict(),
   node: z.object({ retryMs: num.positive(), maxRetries: z.number().int().min(0), antiEntropyMs: num.positive() }).strict(),
-  mint: z.object({ epochIntervalMs: num.positive(), maxJoinsPerEpoch: z.number().int().min(1) }).strict(),
+  mint: z.object({
+    epochIntervalMs: num.positive(),
+    maxJoinsPerEpoch: z.number().int().min(1),
+    /** Failure detection: live members report every reportEveryMs; one silent this long and reported unreachable is evicted (0: off). */
+    evictAfterMs: nonNeg,
+    reportEveryMs: num.positive(),
+  }).strict(),
   /** Final-state checks look at up to this many accounts and bundles (sampled evenly) in big runs. */
   checkSample: z.number().int().min(1),
 }).strict();
@@ -114,10 +124,10 @@ export const DEFAULT_PARAMS: SimParams = {
     reorderMs: 0,
     partitions: [],
   },
-  faults: { crashes: [], churn: { joins: 0, leaves: 0, start: 0, every: 1 } },
-  adversaries: { doubleSpenders: 0, equivocators: 0, falseAccusers: 0, accuseEveryMs: 2_000, silent: 0 },
+  faults: { crashes: [], churn: { joins: 0, leaves: 0, start: 0, every: 1 }, sybilFlood: { at: 0, joins: 0 } },
+  adversaries: { doubleSpenders: 0, equivocators: 0, falseAccusers: 0, accuseEveryMs: 2_000, silent: 0, selfReports: 0 },
   node: { retryMs: 1_000, maxRetries: 30, antiEntropyMs: 30_000 },
-  mint: { epochIntervalMs: 5_000, maxJoinsPerEpoch: 64 },
+  mint: { epochIntervalMs: 5_000, maxJoinsPerEpoch: 64, evictAfterMs: 0, reportEveryMs: 2_000 },
   checkSample: 20_000,
 };
 

@@ -2,6 +2,7 @@
 // events, route messages and crash or restart hosts. World implements it; they
 // import only this, so the world can own them without an import circle.
 import type { Genesis } from '../protocol/genesis.ts';
+import type { SignatureScheme } from '../protocol/signature.ts';
 import type { Message } from '../protocol/messages.ts';
 import type { Address } from '../protocol/ports.ts';
 import type { Host } from './host.ts';
@@ -20,6 +21,7 @@ export interface WorldView {
   readonly net: Network;
   readonly hosts: Host[];
   readonly genesis: Genesis;
+  readonly scheme: SignatureScheme;
   readonly workload: Workload;
   readonly state: RunState;
   /** Calls `f` at virtual time `at` ms. */

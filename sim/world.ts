@@ -122,7 +122,7 @@ export class World implements WorldView {
     }
     this.mint = machines.mint({
       genesis: this.genesis, signer: mintSigner, scheme: this.scheme, clock: this.sched,
-      options: { epochIntervalMs: params.mint.epochIntervalMs, maxJoinsPerEpoch: params.mint.maxJoinsPerEpoch },
+      options: { epochIntervalMs: params.mint.epochIntervalMs, maxJoinsPerEpoch: params.mint.maxJoinsPerEpoch, evictAfterMs: params.mint.evictAfterMs > 0 ? params.mint.evictAfterMs : Infinity },
     });
     this.workload = new Workload(params, NETWORK_ID, this.scheme, this.rng.fork('workload'), {
       now: () => this.sched.time,
@@ -328,7 +328,8 @@ export class World implements WorldView {
     this.obs.onMintEvent(ev, now, (hex) => this.hostByHex.get(hex));
     this.checker.onMintEvent(ev, now, (hex) => {
       const i = this.hostByHex.get(hex);
-      return i !== undefined && this.hosts[i]!.honest;
+      // A node that is down when evicted for silence is not punished for misbehaving (failure detection, protocol.md §7).
+      return i !== undefined && this.hosts[i]!.honest && !(ev.type === 'evicted' && !this.hosts[i]!.up);
     });
   }
 
