@@ -307,10 +307,11 @@ export class MintMachine implements MintMachineApi {
       this.answerWindow = now;
       this.answers = 0;
     }
-    if (this.answers >= EPOCH_ANSWERS_PER_SECOND) return;
-    this.answers++;
     const start = Math.max(1, from);
     const last = Math.min(this.chain.current.epoch, start + EPOCHS_PER_ANSWER - 1);
+    // An up-to-date node's poll costs nothing and counts against no one.
+    if (start > last || this.answers >= EPOCH_ANSWERS_PER_SECOND) return;
+    this.answers++;
     for (let n = start; n <= last; n++) out.send.push({ to: { node }, msg: { type: 'epoch', record: this.chain.get(n)! } });
   }
   /** Cheapest first: the sender is the reporter and a member, not too soon again; then the signature. */

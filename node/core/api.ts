@@ -160,6 +160,8 @@ export interface NodeMachineApi {
   completionStats?(): CompletionStats;
   /** The newest epoch this node knows exists; above currentEpoch() while it catches up. */
   knownEpochHead?(): number;
+  /** Epoch record n, when this node holds it. */
+  epochRecord?(n: number): EpochRecord | undefined;
 }
 
 /**

@@ -114,9 +114,9 @@ export class CatchUp {
       this.answerWindow = now;
       this.answers = 0;
     }
-    if (this.answers >= EPOCH_ANSWERS_PER_SECOND) return;
-    this.answers++;
     const start = Math.max(1, from);
+    if (start > ctx.epoch || this.answers >= EPOCH_ANSWERS_PER_SECOND) return;
+    this.answers++;
     for (let n = start; n < start + EPOCHS_PER_ANSWER && n <= ctx.epoch; n++) ctx.sendHex(peer, { type: 'epoch', record: ctx.recordOf(n)! });
   }
 }

@@ -176,6 +176,10 @@ export class NodeMachine implements RestorableNodeMachine {
     this.catchUp.settle();
   }
 
+  epochRecord(n: number): EpochRecord | undefined {
+    return this.ctx.recordOf(n);
+  }
+
   /** The newest epoch this node knows exists (its own, or a later one it is fetching). */
   knownEpochHead(): number {
     return this.catchUp.head;
