@@ -219,6 +219,15 @@ export class Custodian {
     this.adoptCertified(hex, cert);
   }
 
+  private freshHere(cert: Certificate): boolean {
+    try {
+      checkCertificate(cert, this.ctx.freshCheck);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   /** Drops pins at or below `seq` (that seq is now locked here), durably. */
   unpin(a: Account, seq: number, hex: string): void {
     const left: Transfer[] = [];
@@ -245,6 +254,9 @@ export class Custodian {
     let locked = this.history.lockAt(a, hex, t.seq);
     if (locked !== undefined && !equal(transferId(locked), id)) {
       this.report(t, locked, cert);
+      // Replacing a lock needs a certificate fresh here (protocol.md §7, Vote freshness): one
+      // formed by a stale group and handed on in an account state must not undo a lock.
+      if (!this.freshHere(cert)) return;
       a.debited += t.amount - locked.amount;
       this.history.setLock(a, t);
       if (a.seq === t.seq) {
