@@ -212,7 +212,8 @@ export class MintMachine implements MintMachineApi {
     try {
       checkCertificate(proof, { network: this.network, verifier: this.scheme, ringOf: (n) => this.chain.ring(n) });
       return true;
-    } catch {
+    } catch (e) {
+      if (!(e instanceof Rejection)) throw e;
       return false;
     }
   }

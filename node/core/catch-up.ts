@@ -4,6 +4,7 @@
 // chain. While it knows of a later epoch than its newest it is `behind`: it votes for
 // nothing and accepts no new certificate (node-context.ts isFresh). It answers its
 // peers' requests from the records it holds, at a bounded rate.
+import { Rejection } from '../../protocol/errors.ts';
 import type { EpochRecord } from '../../protocol/objects.ts';
 import { validateEpoch } from '../../protocol/ring.ts';
 import { hexOf, type NodeContext } from './node-context.ts';
@@ -50,7 +51,8 @@ export class CatchUp {
     const ctx = this.ctx;
     try {
       validateEpoch(record, ctx.genesis.mintKey, ctx.scheme);
-    } catch {
+    } catch (e) {
+      if (!(e instanceof Rejection)) throw e;
       return false; // a forged record must not mark this node behind (it would stop voting)
     }
     if (record.network !== ctx.network) return false;

@@ -223,7 +223,8 @@ export class Custodian {
     try {
       checkCertificate(cert, this.ctx.freshCheck);
       return true;
-    } catch {
+    } catch (e) {
+      if (!(e instanceof Rejection)) throw e;
       return false;
     }
   }

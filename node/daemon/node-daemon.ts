@@ -37,6 +37,7 @@ import { registerCompletionMetrics } from './completion-metrics.ts';
 import { upgradeStore } from './store-upgrade.ts';
 import { ReplicaReads } from './replica-reads.ts';
 import { startJoining } from './joiner.ts';
+import { Membership } from './membership.ts';
 import { buildNodeHttp } from './http.ts';
 import { nodeReadiness } from './health.ts';
 import { backupChunks, BACKUP_FORMAT, BACKUP_VERSION } from './backup.ts';
@@ -166,6 +167,8 @@ export class NodeDaemon {
     this.driver.start();
     this.shutdown.add(() => this.driver.stop());
 
+    const membership = new Membership({ network: genesis.network, signer: ed25519.signer(key.secretKey), machine, libp2p: this.p2p.node, send, log: this.log });
+
     // HTTP API.
     this.http = buildNodeHttp({
       network: genesis.network,
@@ -183,6 +186,7 @@ export class NodeDaemon {
       epoch: (n) => this.epochs.get(n),
       ready: () => nodeReadiness({ machine: this.machine, connectedNodes: () => this.p2p.connectedNodes() }),
       admin: { token, backup: () => backupChunks({ format: BACKUP_FORMAT, version: BACKUP_VERSION, network: genesis.network, nodeId: toHex(signer.publicKey), createdAt: new Date().toISOString(), genesis: json }, this.store.snapshot()) },
+      membership: () => membership.view(),
     });
     this.shutdown.add(() => this.http.close());
     // Callers waiting on ?wait= are answered with what is known now, so closing HTTP does not wait out their timeouts.
@@ -192,6 +196,8 @@ export class NodeDaemon {
 
     // Joining, once everything that answers the ring is up.
     this.shutdown.add(startJoining({ network: genesis.network, signer: ed25519.signer(key.secretKey), machine, addrs: () => this.p2p.addrs(), send, log: this.log }));
+    // Catch-up polls, reachability reports, and the word when this node was evicted (protocol.md §7).
+    this.shutdown.add(membership.start());
     this.log.info({ api: this.apiUrl, peerId: this.p2p.peerId.toString(), nodeId: toHex(signer.publicKey), addrs: this.p2p.addrs(), epoch: machine.currentEpoch().epoch, ed25519: nativeBackend }, 'node started');
   }
 
@@ -238,11 +244,14 @@ export class NodeDaemon {
         case 'notice-sent':
           this.metrics.notices.inc();
           break;
-        case 'epoch':
-          this.epochs.remember(this.machine.currentEpoch());
+        case 'epoch': {
+          // A catch-up applies many epochs in one step: each is kept for GET /epochs/:n.
+          const record = this.machine.epochRecord?.(ev.epoch) ?? this.machine.currentEpoch();
+          this.epochs.remember(record);
           this.metrics.epoch.set(ev.epoch);
-          this.log.info({ epoch: ev.epoch, members: this.machine.currentEpoch().members.length }, 'new epoch');
+          this.log.info({ epoch: ev.epoch, members: record.members.length }, 'new epoch');
           break;
+        }
         default:
           break;
       }
