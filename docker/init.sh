@@ -10,5 +10,5 @@ while [ "$i" -lt "$NODES" ]; do
   node /app/cli/ringmint.ts node init --data "/data/node-$i" --json | sed -n 's/.*"nodeId":"\([0-9a-f]*\)".*/\1/p' >> /data/nodes.txt
   i=$((i + 1))
 done
-node /app/cli/ringmint.ts mint init --data /data/mint --network "${NETWORK:-ringmint-docker}" --nodes /data/nodes.txt
+node /app/cli/ringmint.ts mint init --data /data/mint --network "${NETWORK:-ringmint-docker}" --admission open --nodes /data/nodes.txt
 cp /data/mint/genesis.json /data/genesis.json
