@@ -121,6 +121,49 @@ test('a node that sees a later epoch than the next is behind: it refuses to vote
   assert.is(answer(h.ask(c, { type: 'vote-request', transfer: t }).send).type, 'vote');
 });
 
+test('a node that missed 100 epochs fetches them all from the mint, in batches, and votes again only then', () => {
+  const { h, alice, bob, custodians } = setup();
+  const c = custodians[0]!;
+  h.holdIf = (_from, to, msg) => msg.type === 'epoch' && to === c;
+  let last = h.epochs[0]!;
+  for (let i = 0; i < 100; i++) last = h.newEpoch(all(h));
+  h.settle(2);
+  h.holdIf = undefined;
+  h.held.length = 0;
+  assert.is(h.nodes.get(c)!.currentEpoch().epoch, 0);
+  // One record of the newest epoch reaches it (the mint republishes its last ones).
+  h.ask(c, { type: 'epoch', record: last }, { mint: true });
+  const t = h.transfer(alice, bob.publicKey, 10n, 1);
+  const r = answer(h.ask(c, { type: 'vote-request', transfer: t }).send);
+  assert.is(r.type === 'reject' && r.code, Reason.STALE_EPOCH, 'no vote while 99 epochs are missing');
+  for (let i = 0; i < 20 && h.nodes.get(c)!.currentEpoch().epoch < 100; i++) {
+    h.run();
+    h.tick(1_000);
+  }
+  assert.is(h.nodes.get(c)!.currentEpoch().epoch, 100, 'every record fetched and checked as a chain');
+  assert.is(answer(h.ask(c, { type: 'vote-request', transfer: t }).send).type, 'vote');
+});
+
+test('a gateway whose certificate went stale before its credits re-certifies the same transfer and finishes', () => {
+  const { h, alice, bob } = setup();
+  const gateway = h.nodeHex(0);
+  h.holdIf = (_from, _to, msg) => msg.type === 'credit-request';
+  const t = h.transfer(alice, bob.publicKey, 10n, 1);
+  h.submit(gateway, t);
+  h.run();
+  assert.is(h.nodes.get(gateway)!.transfer(transferId(t))!.status, 'final');
+  h.newEpoch(all(h));
+  h.newEpoch(all(h));
+  h.run();
+  h.holdIf = undefined;
+  h.release(() => true, true); // the credit requests of epoch 0 are lost
+  h.settle(10, 1_000);
+  const v = h.nodes.get(gateway)!.transfer(transferId(t))!;
+  assert.is(v.status, 'stored');
+  assert.ok(v.certificate!.votes.every((x) => x.epoch === 2), 'the stored certificate names the epoch it was refreshed in');
+  assert.is(h.nodes.get(h.custodiansOf(bob.publicKey)[0]!)!.account(bob.publicKey)!.balance, 10n);
+});
+
 test('a forged future epoch does not stop a node from voting', () => {
   const { h, alice, bob, custodians } = setup();
   const c = custodians[0]!;
