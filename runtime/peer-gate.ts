@@ -35,11 +35,17 @@ const NODE_TO_NODE = new Set<number>([
   MessageTag['credit-request'], MessageTag.receipt, MessageTag.store, MessageTag.stored, MessageTag.lookup,
   MessageTag['lookup-reply'], MessageTag['account-pull'], MessageTag['account-state'], MessageTag.digest,
   MessageTag.done,
+  // Catch-up from a peer (protocol.md §7, Catch-up): the records are mint-signed and checked as a chain.
+  MessageTag['epoch-request'], MessageTag.epoch,
 ]);
 /** Every tag a message may have; a frame with another first byte is left to the decoder (malformed). */
 const KNOWN = new Set<number>(Object.values(MessageTag));
-/** The one request the mint takes from a peer that is not a member: asking to be admitted. */
-const NON_MEMBER_TO_MINT = MessageTag.join;
+/**
+ * The requests the mint takes from a peer that is not a member, within the join budget:
+ * asking to be admitted, and asking for the epochs it missed (an evicted node must
+ * catch up to learn it is outside).
+ */
+const NON_MEMBER_TO_MINT = new Set<number>([MessageTag.join, MessageTag['epoch-request']]);
 
 /** The epochs a host accepts: the current one, and the one before it when known. */
 export type EpochSource = {
@@ -88,7 +94,7 @@ export class PeerGate {
     if (peerHex === this.mintHex) return this.role === 'node' ? OK_MEMBER : WRONG_TYPE;
     const member = this.isMember(peerHex);
     if (this.role === 'mint') {
-      if (tag === NON_MEMBER_TO_MINT) return member ? OK_MEMBER : OK_OTHER;
+      if (NON_MEMBER_TO_MINT.has(tag)) return member ? OK_MEMBER : OK_OTHER;
       return member ? OK_MEMBER : NON_MEMBER;
     }
     if (!member) return NON_MEMBER;

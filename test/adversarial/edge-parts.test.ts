@@ -27,8 +27,8 @@ const stranger = toHex(generateKeyPair().publicKey);
 test('the gate: a node takes node-to-node messages from members, everything from the mint, nothing from others', () => {
   const g = new PeerGate('node', mint.publicKey, fixedEpoch(() => [Uint8Array.from(Buffer.from(member, 'hex'))]));
   const mintHex = toHex(mint.publicKey);
-  for (const t of ['vote-request', 'vote', 'store', 'stored', 'lookup', 'account-pull', 'digest'] as const) assert.ok(g.check(member, MessageTag[t]).ok, t);
-  for (const t of ['submit', 'join', 'notice', 'epoch', 'alert', 'repudiation'] as const) {
+  for (const t of ['vote-request', 'vote', 'store', 'stored', 'lookup', 'account-pull', 'digest', 'epoch-request', 'epoch'] as const) assert.ok(g.check(member, MessageTag[t]).ok, t);
+  for (const t of ['submit', 'join', 'notice', 'alert', 'repudiation', 'reachability'] as const) {
     const v = g.check(member, MessageTag[t]);
     assert.ok(!v.ok && v.reason === 'wrong-type', t);
     assert.ok(g.check(mintHex, MessageTag[t]).ok, `${t} from the mint`);
@@ -48,6 +48,8 @@ test('the gate: the mint takes joins from anyone, the rest from members only; th
   let cur = e0;
   const g = new PeerGate('mint', mint.publicKey, { current: () => cur, byNumber: (n) => (n === 0 ? e0 : n === 1 ? e1 : undefined) });
   assert.equal(g.check(stranger, MessageTag.join), { ok: true, member: false });
+  assert.equal(g.check(stranger, MessageTag['epoch-request']), { ok: true, member: false }, 'an evicted node catches up from the mint');
+  assert.ok(!g.check(stranger, MessageTag.reachability).ok);
   assert.ok(!g.check(stranger, MessageTag.notice).ok);
   assert.ok(g.check(toHex(a), MessageTag.notice).ok);
   assert.ok(!g.check(toHex(b), MessageTag.notice).ok);
