@@ -28,7 +28,7 @@ test('sybil-flood: 600 joins from one peer admit none of its keys; at most the c
 });
 
 test('long-absence: a node down while 10+ epochs pass comes back at the current epoch', () => {
-  const r = runSmall('long-absence');
+  const r = runSmall('long-absence', { transfers: 1000 });
   const w = r.world;
   assert.equal(failures(r), []);
   const crash = w.params.faults.crashes[0]!;
