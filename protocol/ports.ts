@@ -86,3 +86,35 @@ export class MemoryStore implements RecordSource, RecordReader {
     return this.map.size;
   }
 }
+
+/**
+ * The one way a machine emits what a step produced. A step begins a fresh Output;
+ * every part of the machine writes into the current one (sends, durable records,
+ * events); the step returns it to its driver. Node and mint machines both use it.
+ */
+export class StepOutput<E> {
+  private current: Output<E> = emptyOutput<E>();
+
+  /** A fresh output for a new step; the last one belongs to its driver now. */
+  begin(): Output<E> {
+    this.current = emptyOutput<E>();
+    return this.current;
+  }
+
+  /** The current step's output. */
+  get out(): Output<E> {
+    return this.current;
+  }
+
+  send(to: Address, msg: Message): void {
+    this.current.send.push({ to, msg });
+  }
+
+  persist(key: string, value: Bytes | null): void {
+    this.current.persist.push({ key, value });
+  }
+
+  event(e: E): void {
+    this.current.events.push(e);
+  }
+}

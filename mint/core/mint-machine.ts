@@ -12,7 +12,7 @@ import {
   AlertCodec, Limits, NoticeCodec, RepudiationCodec, sign, verify,
   type Alert, type Certificate, type EpochRecord, type Evidence, type JoinRequest, type Notice, type Transfer,
 } from '../../protocol/objects.ts';
-import { emptyOutput, type Address, type Clock, type Output } from '../../protocol/ports.ts';
+import { StepOutput, type Address, type Clock, type Output } from '../../protocol/ports.ts';
 import type { SignatureScheme, Signer } from '../../protocol/signature.ts';
 import { DEFAULT_MINT_OPTIONS, type MintEvent, type MintInit, type MintMachineApi, type MintOptions, type ReputationEvent } from './api.ts';
 import { Admission, joinCapFor } from './admission.ts';
@@ -37,6 +37,8 @@ export class MintMachine implements MintMachineApi {
   readonly genesis: Genesis;
   readonly network: string;
   readonly options: MintOptions;
+  /** The current step's output (protocol/ports.ts StepOutput): each public step begins one, every part writes into it. */
+  private readonly step = new StepOutput<MintEvent>();
   private readonly signer: Signer;
   private readonly scheme: SignatureScheme;
   private readonly clock: Clock;
@@ -84,7 +86,8 @@ export class MintMachine implements MintMachineApi {
   // ------------------------------------------------------------ log
 
   /** Writes an entry to this step's persist batch and applies it: one path for live and restore. */
-  private record(out: Output<MintEvent>, entry: LogEntry): void {
+  private record(entry: LogEntry): void {
+    const out = this.step.out;
     // Encode first: an entry that cannot be encoded must change neither the log nor the state.
     const rec = entryRecord(this.logSeq + 1, entry);
     assert(rec.value !== null && rec.value.length > 0, `mint log entry ${this.logSeq + 1} (${entry.kind}) encoded to nothing`);
@@ -106,9 +109,10 @@ export class MintMachine implements MintMachineApi {
     }
   }
 
-  private reputationChange(out: Output<MintEvent>, event: ReputationEvent | undefined): void {
+  private reputationChange(event: ReputationEvent | undefined): void {
+    const out = this.step.out;
     if (!event) return;
-    this.record(out, { kind: 'reputation', event });
+    this.record({ kind: 'reputation', event });
     out.events.push({ type: 'reputation', event });
   }
 
@@ -116,9 +120,9 @@ export class MintMachine implements MintMachineApi {
 
   issue(to: Bytes, amount: bigint, memo: Bytes = EMPTY_MEMO): { transfer: Transfer; output: Output<MintEvent> } {
     const transfer = this.issuer.next(to, amount, memo);
-    const out = emptyOutput<MintEvent>();
+    const out = this.step.begin();
     // The seq is durable before the transfer leaves: a restarted mint never signs a second transfer for it.
-    this.record(out, { kind: 'issued', transfer });
+    this.record({ kind: 'issued', transfer });
     out.send.push({ to: { node: gatewayFor(this.chain.current, transfer.seq) }, msg: { type: 'submit', transfer } });
     out.events.push({ type: 'issued', transfer });
     if (this.options.redriveMs > 0) this.redrive.issued(transfer.seq, this.clock.now(), this.options.redriveMs);
@@ -131,7 +135,7 @@ export class MintMachine implements MintMachineApi {
    * does not check, or names no issuance of ours, changes nothing.
    */
   settle(bundle: Bundle): Output<MintEvent> {
-    const out = emptyOutput<MintEvent>();
+    const out = this.step.begin();
     const t = bundle.certificate.transfer;
     const mine = this.issuer.at(t.seq);
     if (mine === undefined || !equal(t.from, this.genesis.mintKey) || !equal(transferId(mine), transferId(t))) return out;
@@ -159,7 +163,8 @@ export class MintMachine implements MintMachineApi {
   }
 
   /** Re-drives the pending issuances whose time has come, each to its next gateway. */
-  private redriveDue(out: Output<MintEvent>, now: number): void {
+  private redriveDue(now: number): void {
+    const out = this.step.out;
     for (const { seq, attempt } of this.redrive.due(now, this.issuer.lastSeq, this.options.redriveMs)) {
       const transfer = this.issuer.at(seq)!;
       out.send.push({ to: { node: gatewayFor(this.chain.current, seq, attempt) }, msg: { type: 'submit', transfer } });
@@ -172,7 +177,7 @@ export class MintMachine implements MintMachineApi {
    * member): for a driver whose gateway did not answer. Idempotent by transfer id.
    */
   resubmit(seq: number, attempt = 1): Output<MintEvent> {
-    const out = emptyOutput<MintEvent>();
+    const out = this.step.begin();
     const transfer = this.issuer.at(seq);
     if (transfer) out.send.push({ to: { node: gatewayFor(this.chain.current, seq, attempt) }, msg: { type: 'submit', transfer } });
     return out;
@@ -181,12 +186,12 @@ export class MintMachine implements MintMachineApi {
   // ------------------------------------------------------------ messages
 
   receive(from: Address, msg: Message): Output<MintEvent> {
-    const out = emptyOutput<MintEvent>();
+    const out = this.step.begin();
     try {
       // Notices are signed; a join must also come from the key it names (admission.ts).
-      if (msg.type === 'notice') this.onNotice(out, msg.notice, msg.proof);
-      else if (msg.type === 'join') this.onJoin(out, msg.join, 'node' in from ? from.node : undefined);
-      else if (msg.type === 'epoch-request' && 'node' in from) this.onEpochRequest(out, from.node, msg.from);
+      if (msg.type === 'notice') this.onNotice(msg.notice, msg.proof);
+      else if (msg.type === 'join') this.onJoin(msg.join, 'node' in from ? from.node : undefined);
+      else if (msg.type === 'epoch-request' && 'node' in from) this.onEpochRequest(from.node, msg.from);
       else if (msg.type === 'reachability' && 'node' in from) this.onReachability(from.node, msg.report);
     } catch (e) {
       // Bad input never crashes the mint: a malformed object is simply not acted on. What was
@@ -218,7 +223,8 @@ export class MintMachine implements MintMachineApi {
     }
   }
 
-  private onNotice(out: Output<MintEvent>, notice: Notice, proof?: Certificate): Output<MintEvent> {
+  private onNotice(notice: Notice, proof?: Certificate): Output<MintEvent> {
+    const out = this.step.out;
     const reporter = toHex(notice.reporter);
     const at = this.clock.now();
     // Graylisted: dropped unread, so a discredited node costs the mint no verification.
@@ -231,7 +237,7 @@ export class MintMachine implements MintMachineApi {
     if (!verify(NoticeCodec, this.network, this.scheme, notice.reporter, notice)) return out;
     const hash = noticeHashIn(this.network, notice);
     const prior = this.desk.judged(toHex(hash));
-    if (prior) return this.answerAgain(out, prior);
+    if (prior) return this.answerAgain(prior);
 
     const check = checkEvidence(this.network, this.scheme, (n) => this.chain.ring(n), notice.evidence);
     const epoch = this.chain.current.epoch;
@@ -241,33 +247,34 @@ export class MintMachine implements MintMachineApi {
         reason: check.why.slice(0, Limits.REASON_BYTES / 4),
         reporter: notice.reporter,
       });
-      this.record(out, { kind: 'notice', notice, at, verdict: 'repudiated', repudiation });
+      this.record({ kind: 'notice', notice, at, verdict: 'repudiated', repudiation });
       out.send.push({ to: BROADCAST, msg: { type: 'repudiation', repudiation } });
       out.events.push({ type: 'repudiation', repudiation });
-      this.reputationChange(out, this.book.change(notice.reporter, 'invalid-notice', epoch, at));
+      this.reputationChange(this.book.change(notice.reporter, 'invalid-notice', epoch, at));
       return out;
     }
     const existing = this.desk.alertFor(check.key);
     if (existing) {
       const firstTime = !this.desk.wasCredited(notice.reporter, check.key);
-      this.record(out, { kind: 'notice', notice, at, verdict: 'duplicate' });
+      this.record({ kind: 'notice', notice, at, verdict: 'duplicate' });
       // The reporter may have missed the gossip: hand it the alert directly.
       out.send.push({ to: { node: reporter }, msg: { type: 'alert', alert: existing } });
-      if (firstTime && this.rewardable(notice.evidence, proof, reporter, epoch)) this.reputationChange(out, this.book.change(notice.reporter, 'duplicate-notice', epoch, at));
+      if (firstTime && this.rewardable(notice.evidence, proof, reporter, epoch)) this.reputationChange(this.book.change(notice.reporter, 'duplicate-notice', epoch, at));
       return out;
     }
     const alert: Alert = sign(AlertCodec, this.network, this.signer, { notice, alertSeq: this.desk.nextAlertSeq() });
-    this.record(out, { kind: 'notice', notice, at, verdict: 'alert', alert });
+    this.record({ kind: 'notice', notice, at, verdict: 'alert', alert });
     out.send.push({ to: BROADCAST, msg: { type: 'alert', alert } });
     out.events.push({ type: 'alert', alert, evidence: notice.evidence });
-    if (this.rewardable(notice.evidence, proof, reporter, epoch)) this.reputationChange(out, this.book.change(notice.reporter, 'valid-notice', epoch, at));
+    if (this.rewardable(notice.evidence, proof, reporter, epoch)) this.reputationChange(this.book.change(notice.reporter, 'valid-notice', epoch, at));
     const culprit = equivocator(notice.evidence);
-    if (culprit) this.reputationChange(out, this.book.change(culprit, 'equivocation', epoch, at));
+    if (culprit) this.reputationChange(this.book.change(culprit, 'equivocation', epoch, at));
     return out;
   }
 
   /** A notice already judged (a retry): the same answer again, to the reporter only, changing nothing. */
-  private answerAgain(out: Output<MintEvent>, prior: Extract<LogEntry, { kind: 'notice' }>): Output<MintEvent> {
+  private answerAgain(prior: Extract<LogEntry, { kind: 'notice' }>): Output<MintEvent> {
+    const out = this.step.out;
     const to: Address = { node: toHex(prior.notice.reporter) };
     if (prior.verdict === 'repudiated') out.send.push({ to, msg: { type: 'repudiation', repudiation: prior.repudiation } });
     else {
@@ -277,7 +284,8 @@ export class MintMachine implements MintMachineApi {
     return out;
   }
 
-  private onJoin(out: Output<MintEvent>, join: JoinRequest, source: string | undefined): Output<MintEvent> {
+  private onJoin(join: JoinRequest, source: string | undefined): Output<MintEvent> {
+    const out = this.step.out;
     const ring = this.chain.currentRing();
     const decision = this.admission.decideJoin(
       this.network,
@@ -290,7 +298,7 @@ export class MintMachine implements MintMachineApi {
     );
     if (decision.kind === 'refuse') return out;
     if (decision.kind === 'admit') {
-      this.record(out, { kind: 'admitted', node: join.node });
+      this.record({ kind: 'admitted', node: join.node });
       out.events.push({ type: 'admitted', node: join.node });
     }
     // A joining (or restarted) node learns the ring from the mint directly; it may not be on gossip yet.
@@ -302,7 +310,8 @@ export class MintMachine implements MintMachineApi {
    * A node catching up (protocol.md §7, Catch-up): the records from `from` on, a bounded
    * batch per request and a bounded number of answers per second, all senders together.
    */
-  private onEpochRequest(out: Output<MintEvent>, node: string, from: number): void {
+  private onEpochRequest(node: string, from: number): void {
+    const out = this.step.out;
     const now = this.clock.now();
     if (now - this.answerWindow >= 1_000) {
       this.answerWindow = now;
@@ -331,13 +340,13 @@ export class MintMachine implements MintMachineApi {
 
   /** Operator admission (any policy); throws Rejection(BANNED) for a node the mint would evict. */
   admit(node: Bytes): Output<MintEvent> {
-    const out = emptyOutput<MintEvent>();
+    const out = this.step.begin();
     if (node.length !== 32) throw new Rejection(Reason.BAD_REQUEST, 'a node id is 32 bytes');
     const id = toHex(node);
     if (this.book.isBanned(id)) throw new Rejection(Reason.BANNED, 'node is banned for equivocation');
     if (this.book.shouldEvict(id)) throw new Rejection(Reason.BANNED, 'node reputation is below the eviction line');
     if (this.chain.currentRing().isMember(node) || this.admission.isPending(id)) return out;
-    this.record(out, { kind: 'admitted', node: Uint8Array.from(node) });
+    this.record({ kind: 'admitted', node: Uint8Array.from(node) });
     out.events.push({ type: 'admitted', node });
     out.send.push({ to: { node: id }, msg: { type: 'epoch', record: this.chain.current } });
     return out;
@@ -346,9 +355,9 @@ export class MintMachine implements MintMachineApi {
   // ------------------------------------------------------------ epochs
 
   tick(): Output<MintEvent> {
-    const out = emptyOutput<MintEvent>();
+    const out = this.step.begin();
     const now = this.clock.now();
-    if (this.options.redriveMs > 0) this.redriveDue(out, now);
+    if (this.options.redriveMs > 0) this.redriveDue(now);
     const cur = this.chain.current;
     if (this.liveness.enabled && this.livenessFrom === null) {
       this.livenessFrom = now;
@@ -374,7 +383,7 @@ export class MintMachine implements MintMachineApi {
     const next = [...members.filter((m) => !gone.has(m)), ...admitted];
     if (next.length === 0) return out; // an epoch needs members: keep the last ones rather than halt the ring
     const record = this.chain.next(this.signer, next, now);
-    this.record(out, { kind: 'epoch', record });
+    this.record({ kind: 'epoch', record });
     out.send.push({ to: BROADCAST, msg: { type: 'epoch', record } });
     for (const m of admitted) {
       out.send.push({ to: { node: m }, msg: { type: 'epoch', record } });
@@ -388,7 +397,7 @@ export class MintMachine implements MintMachineApi {
     }
     if (this.liveness.enabled) this.liveness.onMembers(next, now);
     for (const event of this.book.decay(record.epoch, now)) {
-      this.record(out, { kind: 'reputation', event });
+      this.record({ kind: 'reputation', event });
       out.events.push({ type: 'reputation', event });
     }
     return out;

@@ -1,6 +1,6 @@
 // What the parts of a node machine (custodian, gateway, storage, handoff,
 // anti-entropy) share: identity, ports, the known epochs and the step's Output.
-// One step = one call on NodeMachine; every part writes into `out`.
+// One step = one call on NodeMachine; every part writes into the step's output (`step`, protocol/ports.ts StepOutput).
 import { hexOf, toHex, type Bytes } from '../../protocol/bytes.ts';
 import { Reason, Rejection } from '../../protocol/errors.ts';
 import type { Genesis } from '../../protocol/genesis.ts';
@@ -8,7 +8,7 @@ import type { Message } from '../../protocol/messages.ts';
 import { epochHash, encodeWith, writeEpoch, type EpochRecord } from '../../protocol/objects.ts';
 import type { NodeEvent, NodeOptions } from './api.ts';
 import type { CheckContext } from '../../protocol/certificate.ts';
-import type { Clock, Output, Random, RecordReader } from '../../protocol/ports.ts';
+import { StepOutput, type Clock, type Output, type Random, type RecordReader } from '../../protocol/ports.ts';
 import { Ring, validateEpoch } from '../../protocol/ring.ts';
 import type { SignatureScheme, Signer } from '../../protocol/signature.ts';
 import { isRecordKey, Keys } from './record-keys.ts';
@@ -76,7 +76,10 @@ export class NodeContext {
    */
   readonly reader: RecordReader | null;
   /** The current step's output; NodeMachine swaps in a fresh one per step. */
-  out: Output<NodeEvent> = { send: [], persist: [], events: [] };
+  readonly step = new StepOutput<NodeEvent>();
+  get out(): Output<NodeEvent> {
+    return this.step.out;
+  }
   /** Known epoch records by number, contiguous from 0 to current. */
   private readonly records: EpochRecord[] = [];
   /** Nodes whose votes are void (proven equivocators). */
@@ -165,17 +168,17 @@ export class NodeContext {
   }
 
   sendTo(node: Bytes, msg: Message): void {
-    this.out.send.push({ to: { node: hexOf(node) }, msg });
+    this.step.send({ node: hexOf(node) }, msg);
   }
   sendHex(node: string, msg: Message): void {
-    this.out.send.push({ to: { node }, msg });
+    this.step.send({ node }, msg);
   }
   sendMint(msg: Message): void {
-    this.out.send.push({ to: { mint: true }, msg });
+    this.step.send({ mint: true }, msg);
   }
   persist(key: string, value: Bytes | null): void {
     assert(isRecordKey(key), `persist of a key outside the record table: ${key}`);
-    if (this.durable) this.out.persist.push({ key, value });
+    if (this.durable) this.step.persist(key, value);
   }
   /**
    * A record as this node last wrote it: this step's own writes first (the driver has
@@ -191,7 +194,7 @@ export class NodeContext {
     return this.reader!.get(key);
   }
   emit(e: NodeEvent): void {
-    this.out.events.push(e);
+    this.step.event(e);
   }
   now(): number {
     return this.clock.now();

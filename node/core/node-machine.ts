@@ -60,9 +60,7 @@ export class NodeMachine implements RestorableNodeMachine {
   // ------------------------------------------------------------ steps
 
   private begin(): Output<NodeEvent> {
-    const out: Output<NodeEvent> = { send: [], persist: [], events: [] };
-    this.ctx.out = out;
-    return out;
+    return this.ctx.step.begin();
   }
 
   submit(transfer: Transfer): Output<NodeEvent> {
@@ -281,9 +279,9 @@ export class NodeMachine implements RestorableNodeMachine {
       case 'bundle': this.storage.restore(f[0]!, value); return;
       case 'bundleOrder': this.storage.restoreOrder(parseInt(f[0]!, 16), value); return;
       case 'alert':
-        ctx.out = { send: [], persist: [], events: [] };
+        ctx.step.begin();
         this.onAlert(decodeWith(ctx.network, value, readAlert), false);
-        ctx.out = { send: [], persist: [], events: [] };
+        ctx.step.begin();
         return;
     }
   }
@@ -296,7 +294,7 @@ export class NodeMachine implements RestorableNodeMachine {
     // Watches are not records: a head lock never heard certified is watched again (its
     // gateway may have died with this node), as if its vote had just been given.
     for (const a of this.custodian.accounts.values()) if (a.head !== null && a.seq > a.certifiedSeq) this.completion.observe(a.head, undefined, null);
-    this.ctx.out = { send: [], persist: [], events: [] };
+    this.ctx.step.begin();
     if (this.restoredAny) this.catchUp.restarted();
   }
 
