@@ -12,7 +12,8 @@ import { sharedRing } from '../node/core/node-context.ts';
 import type { Host } from './host.ts';
 import type { Workload, TxRecord } from './workload.ts';
 
-export const INVARIANTS = ['I1', 'I2', 'I3', 'I4', 'I5', 'I6', 'I7', 'I8'] as const;
+/** I1-I9 of protocol.md §9; R1: resource bounds (bounds.ts). */
+export const INVARIANTS = ['I1', 'I2', 'I3', 'I4', 'I5', 'I6', 'I7', 'I8', 'I9', 'R1'] as const;
 export type Invariant = (typeof INVARIANTS)[number];
 
 type Snapshot = { accounts: { account: Bytes; seq: number; head: string | null; balance: bigint }[]; bundles: Bytes[] };
@@ -27,6 +28,8 @@ export class Checker {
   /** Transfer id hex -> host indexes that credited it (I4). */
   private readonly creditedBy = new Map<string, number[]>();
   private readonly certifiedIds = new Set<string>();
+  /** Transfer id hex -> [virtual ms first certified, the transfer] (I9). */
+  private readonly certifiedWhen = new Map<string, { at: number; transfer: import('../protocol/objects.ts').Transfer }>();
   private readonly snapshots = new Map<number, Snapshot>();
   private readonly mintHex: string;
   private readonly workload: Workload;
@@ -67,6 +70,7 @@ export class Checker {
         const idHex = hexOf(transferId(t));
         if (this.certifiedIds.has(idHex)) return;
         this.certifiedIds.add(idHex);
+        this.certifiedWhen.set(idHex, { at: now, transfer: t });
         const fromHex = hexOf(t.from);
         const key = `${fromHex}/${t.seq}`;
         const prev = this.certifiedAt.get(key);
@@ -152,6 +156,8 @@ export class Checker {
     for (const s of snap.accounts) {
       const v = m.account(s.account);
       const head = v?.head ? toHex(v.head) : null;
+      // An empty account (nothing locked, nothing credited) and an unknown one answer alike.
+      if (!v && s.seq === 0 && s.balance === 0n && s.head === null) continue;
       if (!v || v.seq !== s.seq || head !== s.head || v.balance !== s.balance) {
         this.fail('I5', `node ${host.index} after restart: account ${toHex(s.account).slice(0, 16)} was seq ${s.seq} balance ${s.balance}, now ${v ? `seq ${v.seq} balance ${v.balance}` : 'unknown'}`, now);
         return;
@@ -264,11 +270,76 @@ export class Checker {
           const h = byHex.get(toHex(n));
           if (!h || !h.up || !h.honest || h.amnesiac || !h.machine) continue;
           liveSlots++;
-          if (h.machine.bundle(id)) holders++;
+          const b = h.machine.bundle(id);
+          if (!b) continue;
+          // A bundle held under this id must be this transfer's (a forged or misfiled one is not a copy).
+          if (!equal(transferId(b.certificate.transfer), id)) {
+            this.fail('I8', `node ${h.index} holds a bundle under ${rec.idHex.slice(0, 16)} for another transfer`, now);
+            break;
+          }
+          holders++;
         }
         if (ring.k - liveSlots > ring.k - q) continue; // more than f failed in this group
         if (holders < q) {
           this.fail('I8', `bundle ${rec.idHex.slice(0, 16)} held by ${holders} live storage replicas, q = ${q}`, now);
+          break;
+        }
+      }
+    }
+  }
+
+  /**
+   * I9 (liveness): every transfer certified at c is credited and its bundle held by q
+   * live storage replicas (where no more than k - q of them failed) by max(c, last fault
+   * or healing) + bound; every live honest node up that long holds the mint's epoch.
+   * Checked at the end of the run over what is due by then (a sample in big runs).
+   */
+  liveness(hosts: readonly Host[], mint: MintMachineApi, lastFaultAt: number, boundMs: number, sample: number, now: number): void {
+    if (boundMs <= 0) return;
+    const ring = sharedRing(mint.currentEpoch());
+    const byHex = new Map(hosts.map((h) => [h.idHex, h]));
+    const due: string[] = [];
+    for (const [idHex, c] of this.certifiedWhen) if (Math.max(c.at, lastFaultAt) + boundMs <= now) due.push(idHex);
+    const step = due.length <= sample ? 1 : Math.ceil(due.length / sample);
+    let stranded = 0;
+    let first = '';
+    // More than k - q failed in a group (down, lost its disk, or not honest) is outside what the protocol promises.
+    const sound = (h: Host | undefined): h is Host => h !== undefined && h.up && h.honest && !h.amnesiac && h.machine !== null;
+    const tooManyFailed = (nodes: readonly Bytes[]): boolean => {
+      let failed = 0;
+      for (const n of nodes) if (!sound(byHex.get(hexOf(n)))) failed++;
+      return failed > ring.k - ring.q;
+    };
+    for (let i = 0; i < due.length; i += step) {
+      const idHex = due[i]!;
+      const c = this.certifiedWhen.get(idHex)!;
+      const id = transferId(c.transfer);
+      const storage = ring.storage(id);
+      if (tooManyFailed(storage) || tooManyFailed(ring.custodians(c.transfer.to))) continue;
+      const credited = this.creditedBy.has(idHex);
+      let liveSlots = 0;
+      let holders = 0;
+      for (const n of storage) {
+        const h = byHex.get(hexOf(n));
+        if (!sound(h)) continue;
+        liveSlots++;
+        if (h.machine!.bundle(id)) holders++;
+      }
+      if (credited && holders >= ring.q) continue;
+      stranded++;
+      if (first === '') {
+        const rec = this.workload.byId.get(idHex);
+        first = `${rec?.kind ?? 'transfer'} ${idHex.slice(0, 16)} certified at ${Math.round(c.at)} ms: ${credited ? 'credited' : 'never credited'}, stored at ${holders} of ${liveSlots} live storage replicas (q = ${ring.q}) at ${Math.round(now)} ms`;
+      }
+    }
+    if (stranded > 0) this.fail('I9', `${stranded} certified transfer(s) not credited and stored ${boundMs / 1000} s after the last fault healed; first: ${first}`, now);
+    const cur = mint.currentEpoch();
+    if (cur.epoch > 0 && Math.max(cur.issuedAt, lastFaultAt) + boundMs <= now) {
+      for (const h of hosts) {
+        if (!h.up || !h.honest || !h.machine || h.startedAt + boundMs > now) continue;
+        const e = h.machine.currentEpoch().epoch;
+        if (e < cur.epoch) {
+          this.fail('I9', `node ${h.index} holds epoch ${e}, the mint made epoch ${cur.epoch} at ${cur.issuedAt} ms`, now);
           break;
         }
       }

@@ -11,6 +11,8 @@ import { summaryJson } from './summary.ts';
 import { runSweep } from './sweep.ts';
 import { startProgress } from './progress.ts';
 import { reexecForLargeRun } from './gc-tuning.ts';
+import { fuzzWorld } from './fuzz-world.ts';
+import { registerFuzz } from './fuzz-cli.ts';
 
 const scenarioDir = join(dirname(fileURLToPath(import.meta.url)), 'scenarios');
 
@@ -20,6 +22,9 @@ export function scenarioNames(): string[] {
 
 /** A shipped scenario's name, or a path to a scenario file. */
 export function loadScenario(nameOrPath: string | undefined): unknown {
+  // fuzz:SEED: the world `sim fuzz` draws for that seed (fuzz-world.ts).
+  const fz = nameOrPath === undefined ? null : /^fuzz:(\d+)$/.exec(nameOrPath);
+  if (fz) return fuzzWorld(Number(fz[1]));
   if (nameOrPath === undefined) return { name: 'baseline', ...(JSON.parse(readFileSync(join(scenarioDir, 'baseline.json'), 'utf8')) as object) };
   const shipped = join(scenarioDir, `${nameOrPath}.json`);
   const path = existsSync(shipped) ? shipped : nameOrPath;
@@ -98,6 +103,8 @@ export function registerSim(program: Command): void {
     if (flags.json) process.stdout.write(summaryJson(s).replace(/\n\s*/g, '') + '\n');
     if (failed.length > 0) process.exitCode = 1;
   });
+
+  registerFuzz(sim);
 
   addRunFlags(
     sim.command('sweep [scenario]')

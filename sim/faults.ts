@@ -8,8 +8,14 @@ export function scheduleFaults(w: World): void {
   const p = w.params;
   const rng = w.rng.fork('faults');
   for (const part of p.network.partitions) {
-    w.call(part.at * 1000, () => w.net.partition(w.hosts.length, part.groups));
-    w.call(Math.max(part.heal, part.at) * 1000, () => w.net.heal());
+    w.call(part.at * 1000, () => {
+      w.net.partition(w.hosts.length, part.groups);
+      w.lastFaultAt = w.sched.time;
+    });
+    w.call(Math.max(part.heal, part.at) * 1000, () => {
+      w.net.heal();
+      w.lastFaultAt = w.sched.time;
+    });
   }
   for (const c of p.faults.crashes) {
     w.call(c.at * 1000, () => {

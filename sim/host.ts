@@ -6,7 +6,8 @@ import { SimStore, type BundleInterner } from './store.ts';
 import type { NodeMachineApi } from '../node/core/api.ts';
 import type { Signer } from '../protocol/signature.ts';
 
-export type Role = 'honest' | 'silent' | 'equivocator' | 'false-accuser';
+/** byzantine: a member that also sends arbitrary well-formed messages; outsider: a key in no epoch, with no machine. */
+export type Role = 'honest' | 'silent' | 'equivocator' | 'false-accuser' | 'byzantine' | 'outsider';
 
 export class Host {
   readonly index: number;

@@ -50,6 +50,12 @@ const schema = z.object({
     fundingTimeoutSeconds: num.positive(),
     /** A wallet resubmits a still-pending transfer, as is, after this long. */
     resubmitMs: num.positive(),
+    /**
+     * 'stored': the wallet CLI's behaviour (workload.ts): its later commands resubmit every
+     * transfer not yet stored. 'final': nothing resubmits a transfer once it was final, so
+     * the network alone must finish it: liveness (I9) is tested with 'final'.
+     */
+    resubmitUntil: z.enum(['stored', 'final']),
   }).strict(),
   network: z.object({
     latency,
@@ -70,6 +76,15 @@ const schema = z.object({
     churn: z.object({ joins: count, leaves: count, start: nonNeg, every: num.positive() }).strict(),
     /** At `at` s one peer (node 0) sends `joins` join requests, each naming a fresh key of its own making. */
     sybilFlood: z.object({ at: nonNeg, joins: count }).strict(),
+    /**
+     * Crashes at a step kind: from `at` s on, the `nth` honest node step of kind `on` (a
+     * message type received, 'submit', 'tick', or 'ev:' + an event type the step emits,
+     * e.g. 'ev:certified') crashes its node, after its records are durable and before
+     * (beforeSend) or after its sends leave; it restarts `restartAfter` s later (0: never).
+     */
+    stepCrashes: z.array(z.object({
+      at: nonNeg, on: z.string().min(1), nth: z.number().int().min(1), beforeSend: z.boolean(), restartAfter: nonNeg, diskLoss: z.boolean(),
+    }).strict()),
   }).strict(),
   adversaries: z.object({
     /** Accounts that each make one double-spend attempt at a random time of the transfer window. */
@@ -83,8 +98,24 @@ const schema = z.object({
     silent: count,
     /** Each false accuser first reports this many double spends it made itself with throwaway keys (reputation farming). */
     selfReports: count,
+    /**
+     * Byzantine members (byzantine.ts): they run the node machine and also send well-formed
+     * messages of every type with arbitrary fields, forged or replayed signatures, wrong
+     * epochs, spoofed replies and floods, one burst every byzantineEveryMs.
+     */
+    byzantine: count,
+    /** Byzantine non-members: keys outside every epoch, the same repertoire. */
+    outsiders: count,
+    byzantineEveryMs: num.positive(),
+    /** Messages per burst. */
+    byzantineBurst: z.number().int().min(1),
+    /** Only these message types (empty: all of them); a regression scenario names the one it tests. */
+    byzantineKinds: z.array(z.string()),
+    /** The nodes a burst aims at: this many victims (0: any member). */
+    byzantineVictims: count,
   }).strict(),
-  node: z.object({ retryMs: num.positive(), maxRetries: z.number().int().min(0), antiEntropyMs: num.positive() }).strict(),
+  /** antiEntropyMs 'auto': the daemon's 30 s up to 1,000 nodes, longer in bigger rings (see autoAntiEntropyMs). */
+  node: z.object({ retryMs: num.positive(), maxRetries: z.number().int().min(0), antiEntropyMs: z.union([num.positive(), z.literal('auto')]) }).strict(),
   mint: z.object({
     epochIntervalMs: num.positive(),
     maxJoinsPerEpoch: z.number().int().min(1),
@@ -94,12 +125,38 @@ const schema = z.object({
   }).strict(),
   /** Final-state checks look at up to this many accounts and bundles (sampled evenly) in big runs. */
   checkSample: z.number().int().min(1),
+  checks: z.object({
+    /** I9: every certified transfer is credited and stored within this long after the last fault heals (or after it was certified); 0: off. */
+    livenessSeconds: nonNeg,
+    /** R1 (resource bounds): what a node may hold beyond what honest work explains (see bounds.ts); 0: off. */
+    resourceSlack: count,
+  }).strict(),
 }).strict();
 
-export type SimParams = z.infer<typeof schema>;
+type Parsed = z.infer<typeof schema>;
+/** Resolved parameters: every 'auto' replaced by its value. */
+export type SimParams = Omit<Parsed, 'node'> & { node: Omit<Parsed['node'], 'antiEntropyMs'> & { antiEntropyMs: number } };
+
+/** The daemon's anti-entropy period (node/core DEFAULT_NODE_OPTIONS). */
+const DAEMON_ANTI_ENTROPY_MS = 30_000;
+/** Rings up to this size run anti-entropy at the daemon's period. */
+const AUTO_ANTI_ENTROPY_NODES = 1_000;
+
+/**
+ * The anti-entropy period an 'auto' run uses. Each round a node sends a digest to every
+ * co-replica of what it holds (a few hundred messages in a 10,000-node ring), so a run
+ * spends nodes x rounds on it whatever its transfers: at the daemon's 30 s, a
+ * 10,000-node ring sends ~10^4 digests per virtual second while 200 transfers/s need
+ * ~5,000 messages. Past 1,000 nodes the period grows with the ring (300 s at 10,000
+ * nodes), so the digest traffic per virtual second stays that of a 1,000-node ring and a
+ * run's cost follows its transfers. Set node.antiEntropyMs to study anti-entropy itself.
+ */
+export function autoAntiEntropyMs(nodes: number): number {
+  return Math.round(DAEMON_ANTI_ENTROPY_MS * Math.max(1, nodes / AUTO_ANTI_ENTROPY_NODES));
+}
 export type LatencyModel = SimParams['network']['latency'];
 
-export const DEFAULT_PARAMS: SimParams = {
+export const DEFAULT_PARAMS: Parsed = {
   name: 'custom',
   seed: 1,
   nodes: 32,
@@ -114,7 +171,7 @@ export const DEFAULT_PARAMS: SimParams = {
   settleSeconds: 65,
   maxVirtualSeconds: 0,
   measureBytes: true,
-  workload: { senders: 'uniform', recipients: 'uniform', zipfS: 1.1, initialBalance: 1_000_000, maxAmount: 1000, fundingTimeoutSeconds: 600, resubmitMs: 5_000 },
+  workload: { senders: 'uniform', recipients: 'uniform', zipfS: 1.1, initialBalance: 1_000_000, maxAmount: 1000, fundingTimeoutSeconds: 600, resubmitMs: 5_000, resubmitUntil: 'stored' },
   network: {
     latency: { model: 'uniform', min: 5, max: 50 },
     mintLatency: { model: 'constant', ms: 20 },
@@ -124,11 +181,15 @@ export const DEFAULT_PARAMS: SimParams = {
     reorderMs: 0,
     partitions: [],
   },
-  faults: { crashes: [], churn: { joins: 0, leaves: 0, start: 0, every: 1 }, sybilFlood: { at: 0, joins: 0 } },
-  adversaries: { doubleSpenders: 0, equivocators: 0, falseAccusers: 0, accuseEveryMs: 2_000, silent: 0, selfReports: 0 },
-  node: { retryMs: 1_000, maxRetries: 30, antiEntropyMs: 30_000 },
+  faults: { crashes: [], churn: { joins: 0, leaves: 0, start: 0, every: 1 }, sybilFlood: { at: 0, joins: 0 }, stepCrashes: [] },
+  adversaries: {
+    doubleSpenders: 0, equivocators: 0, falseAccusers: 0, accuseEveryMs: 2_000, silent: 0, selfReports: 0,
+    byzantine: 0, outsiders: 0, byzantineEveryMs: 500, byzantineBurst: 8, byzantineKinds: [], byzantineVictims: 0,
+  },
+  node: { retryMs: 1_000, maxRetries: 30, antiEntropyMs: 'auto' },
   mint: { epochIntervalMs: 5_000, maxJoinsPerEpoch: 64, evictAfterMs: 0, reportEveryMs: 2_000 },
   checkSample: 20_000,
+  checks: { livenessSeconds: 60, resourceSlack: 1024 },
 };
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -181,9 +242,10 @@ export function resolveParams(scenario: unknown, overrides: Record<string, unkno
     const where = issue.path.join('.') || '(scenario)';
     throw new Rejection(Reason.BAD_REQUEST, `scenario knob ${where}: ${issue.message}`);
   }
-  const p = r.data;
+  const parsed = r.data;
+  const p: SimParams = { ...parsed, node: { ...parsed.node, antiEntropyMs: parsed.node.antiEntropyMs === 'auto' ? autoAntiEntropyMs(parsed.nodes) : parsed.node.antiEntropyMs } };
   if (2 * p.q <= p.k || p.q > p.k) throw new Rejection(Reason.BAD_REQUEST, `k=${p.k} q=${p.q}: need q <= k and 2q > k (protocol.md §3)`);
-  const honest = p.nodes - p.adversaries.equivocators - p.adversaries.falseAccusers - p.adversaries.silent;
+  const honest = p.nodes - p.adversaries.equivocators - p.adversaries.falseAccusers - p.adversaries.silent - p.adversaries.byzantine;
   if (honest < 1) throw new Rejection(Reason.BAD_REQUEST, 'scenario needs at least one honest node');
   if (p.adversaries.doubleSpenders > p.accounts / 2) throw new Rejection(Reason.BAD_REQUEST, 'at most half the accounts may double-spend');
   return p;

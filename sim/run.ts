@@ -11,6 +11,7 @@ import type { RunResult } from './run-result.ts';
 export type { RunResult };
 import { tuneGcForSimulation } from './gc-tuning.ts';
 import { resetTuning } from '../node/core/process-tuning.ts';
+import { checkBounds } from './bounds.ts';
 
 
 export type RunOptions = {
@@ -32,6 +33,9 @@ export function runSimulation(params: SimParams, opts: RunOptions): RunResult {
   try {
     w.run();
     w.checker.finish(w.hosts, w.mint, w.quiet, params.checkSample, w.sched.time);
+    w.checker.liveness(w.hosts, w.mint, w.lastFaultAt, params.checks.livenessSeconds * 1000, params.checkSample, w.sched.time);
+    const bound = checkBounds(w.hosts, { accounts: w.workload.wallets.length + 1, transfers: w.workload.byId.size }, params.checks.resourceSlack);
+    if (bound !== null) w.checker.fail('R1', bound, w.sched.time);
   } finally {
     // The next run (a sweep, a fuzz seed) starts from the default settings and empty caches.
     resetTuning();

@@ -192,6 +192,8 @@ export class Workload {
     const now = this.port.now();
     for (const rec of w.open) {
       if (isTerminal(rec.status)) continue;
+      // resubmitUntil 'final': no repair by later commands, the network alone must finish it (I9).
+      if (this.params.workload.resubmitUntil === 'final' && rec.status !== 'pending') continue;
       const d = decide(entryOf(rec), { kind: 'start' }, now, this.policy);
       if (d.action !== 'resubmit') continue;
       this.resubmits++;

@@ -26,6 +26,8 @@ import { Observations } from './observations.ts';
 import type { SimParams } from './params.ts';
 import { Adversaries } from './adversary.ts';
 import { scheduleFaults } from './faults.ts';
+import { Byzantine } from './byzantine.ts';
+import { StepCrashes } from './step-crash.ts';
 import type { RunState, WorldView } from './world-view.ts';
 
 export type { RunState };
@@ -66,6 +68,14 @@ export class World implements WorldView {
   /** Series, latencies, the double-spend timeline, reputation and membership, for the outputs. */
   readonly obs: Observations;
   readonly adversaries: Adversaries;
+  readonly byzantine: Byzantine;
+  readonly stepCrashes: StepCrashes;
+  /** Virtual ms of the last fault or its healing (crash, restart, partition, heal, churn): I9 counts from here. */
+  lastFaultAt = 0;
+  /** Hosts up now (kept by start and crash: the per-second gauge reads it, no scan of every host). */
+  private upCount = 0;
+  /** The step kind being processed (a message type, 'submit', 'tick'), for step crashes. */
+  private stepKind = '';
   readonly errors: string[] = [];
   errorCount = 0;
   messages = 0;
@@ -85,7 +95,8 @@ export class World implements WorldView {
   constructor(params: SimParams, machines: Machines) {
     this.params = params;
     this.machines = machines;
-    this.durable = params.faults.crashes.some((c) => c.restartAfter > 0 && !c.diskLoss);
+    this.durable = params.faults.crashes.some((c) => c.restartAfter > 0 && !c.diskLoss) ||
+      params.faults.stepCrashes.some((c) => c.restartAfter > 0 && !c.diskLoss);
     // The run keeps nearly every signed object to its end: payloads can share slabs (and run.ts resets after it).
     applyTuning(SIMULATOR_TUNING);
     this.rng = new Prng(String(params.seed));
@@ -97,6 +108,7 @@ export class World implements WorldView {
     for (let i = 0; i < a.equivocators; i++) roles.push('equivocator');
     for (let i = 0; i < a.falseAccusers; i++) roles.push('false-accuser');
     for (let i = 0; i < a.silent; i++) roles.push('silent');
+    for (let i = 0; i < a.byzantine; i++) roles.push('byzantine');
     while (roles.length < params.nodes) roles.push('honest');
     // Roles land on random indexes so region and partition placement do not line up with them.
     const shuffle = this.rng.fork('roles');
@@ -120,6 +132,11 @@ export class World implements WorldView {
       h.idHex = hex;
       h.addr = { node: hex };
     }
+    // Non-members: keys in no epoch, hosts with no machine that only send (byzantine.ts).
+    for (let i = 0; i < a.outsiders; i++) {
+      const o = this.addHost(this.scheme.signer(this.rng.fork(`outsider-${i}`).bytes(32)), 'outsider');
+      o.left = true;
+    }
     this.mint = machines.mint({
       genesis: this.genesis, signer: mintSigner, scheme: this.scheme, clock: this.sched,
       options: { epochIntervalMs: params.mint.epochIntervalMs, maxJoinsPerEpoch: params.mint.maxJoinsPerEpoch, evictAfterMs: params.mint.evictAfterMs > 0 ? params.mint.evictAfterMs : Infinity },
@@ -136,11 +153,14 @@ export class World implements WorldView {
     this.checker = new Checker(this.genesis.mintKey, this.workload);
     this.obs = new Observations(this.workload);
     this.adversaries = new Adversaries(this);
-    for (const h of this.hosts) this.start(h);
+    this.byzantine = new Byzantine(this);
+    this.stepCrashes = new StepCrashes(this);
+    for (const h of this.hosts) if (h.role !== 'outsider') this.start(h);
     this.sched.at(0, MINT_TICK, 0, 0, null);
     this.sched.at(0, FUND, 0, 0, null);
     this.sched.at(1000, SECOND, 0, 0, null);
     this.adversaries.schedule();
+    this.byzantine.schedule();
     scheduleFaults(this);
   }
 
@@ -169,6 +189,7 @@ export class World implements WorldView {
       },
     });
     h.up = true;
+    this.upCount++;
     h.startedAt = this.sched.time;
     // Timers of different nodes are spread over the period (the grid's phase; see scheduleTick).
     h.tickPhase = this.sched.time + this.nodeRng.next() * this.params.tickMs;
@@ -209,9 +230,11 @@ export class World implements WorldView {
   /** Crash: memory is gone, the store stays (or goes too, with diskLoss). */
   crash(h: Host, diskLoss: boolean): void {
     if (!h.up) return;
+    this.lastFaultAt = this.sched.time;
     this.checker.snapshot(h, 200);
     h.machine = null;
     h.up = false;
+    this.upCount--;
     h.gen++;
     h.crashes++;
     if (diskLoss) {
@@ -222,6 +245,7 @@ export class World implements WorldView {
 
   restart(h: Host): void {
     if (h.up || h.left) return;
+    this.lastFaultAt = this.sched.time;
     this.start(h);
     this.checker.verifyRestart(h, this.sched.time);
   }
@@ -230,6 +254,7 @@ export class World implements WorldView {
   join(): Host {
     const signer = this.scheme.signer(this.rng.fork(`join-${this.hosts.length}`).bytes(32));
     const h = this.addHost(signer, 'honest');
+    this.lastFaultAt = this.sched.time;
     this.start(h);
     this.route(h.index, MINT_ADDR, joinRequest(NETWORK_ID, signer, [`/sim/${h.index}`], Math.floor(this.sched.time)));
     return h;
@@ -237,6 +262,7 @@ export class World implements WorldView {
 
   private deliverNow(h: Host, from: Address, msg: Message): void {
     if (!h.machine) return;
+    this.stepKind = msg.type;
     this.processNode(h, this.step(() => h.machine!.receive(from, msg)));
   }
 
@@ -270,6 +296,7 @@ export class World implements WorldView {
     for (let tries = 0; tries < 8 && (g === avoid || this.hosts[g]!.left); tries++) g = this.rng.int(this.hosts.length);
     const n = this.net.delays(WALLET, g, true, this.delayBuf);
     if (n > 0) this.sched.after(this.delayBuf[0]!, SUBMIT, g, 0, t);
+    if (this.byzantine.active) this.byzantine.onSubmit(t, g);
     if (this.params.adversaries.doubleSpenders > 0) this.noteReach(t, -1);
     return g;
   }
@@ -279,6 +306,7 @@ export class World implements WorldView {
     if (out.persist.length > 0) h.store.apply(out.persist);
     const now = this.sched.time;
     for (const ev of out.events) this.onNodeEvent(h, ev, now);
+    if (this.stepCrashes.armed && h.honest && this.stepCrashes.strike(h, this.stepKind, out)) return;
     if (out.send.length > 0) {
       const sends = h.role === 'honest' ? out.send : this.adversaries.filter(h, out.send);
       for (const s of sends) this.route(h.index, s.to, s.msg);
@@ -344,6 +372,7 @@ export class World implements WorldView {
       this.obs.series.add('bytes', now, size);
     }
     if (from >= 0) this.hosts[from]!.messagesOut++;
+    if (this.byzantine.active) this.byzantine.observe(msg, from, to);
     if ('node' in to) {
       const i = this.hostByHex.get(to.node);
       if (i === undefined) return;
@@ -398,6 +427,7 @@ export class World implements WorldView {
           h.messagesIn++;
           if (dsWatch && msg.type === 'vote-request' && h.honest) this.noteReach(msg.transfer, h.index);
           const from = s.b === MINT ? MINT_ADDR : hosts[s.b]!.addr;
+          this.stepKind = msg.type;
           this.processNode(h, this.receive(h.machine!, from, msg));
           break;
         }
@@ -407,6 +437,7 @@ export class World implements WorldView {
           h.tickAt = Infinity;
           h.lastTickAt = s.time;
           const m = h.machine!;
+          this.stepKind = 'tick';
           this.processNode(h, this.step(() => m.tick()));
           break;
         }
@@ -426,6 +457,7 @@ export class World implements WorldView {
           if (!h.up) break;
           const t = s.item as Transfer;
           const m = h.machine!;
+          this.stepKind = 'submit';
           this.processNode(h, this.step(() => m.submit(t)));
           break;
         }
@@ -468,9 +500,7 @@ export class World implements WorldView {
   private second(): void {
     const s = this.sched;
     const sec = Math.floor(s.time / 1000) - 1;
-    let up = 0;
-    for (const h of this.hosts) if (h.up) up++;
-    this.obs.series.set('nodesUp', sec, up);
+    this.obs.series.set('nodesUp', sec, this.upCount);
     this.obs.series.set('inFlight', sec, this.workload.inFlight);
     this.obs.series.set('events', sec, s.executed);
     const p = this.params;

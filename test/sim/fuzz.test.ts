@@ -1,0 +1,68 @@
+// The fuzzer in `npm test`: a fixed set of 50 seeds (random worlds with faults, churn
+// and Byzantine peers; sim/fuzz-world.ts), each judged by every invariant the current
+// node code meets in it (KNOWN lists the others).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { runSeed, shrink, worldOf } from '../../sim/fuzz-seed.ts';
+import { runFuzz } from '../../sim/fuzz.ts';
+import { INVARIANTS } from '../../sim/checker.ts';
+
+const SEEDS = Array.from({ length: 50 }, (_, i) => i + 1);
+
+/**
+ * What the node code does not meet yet, seed by seed (the fuzzer's findings on it): every
+ * other invariant is checked on every seed. When a fix lands, a listed failure may go
+ * away (tighten the list) and a seed's world may take another path.
+ *   I9, I4: a gateway that crashes between certifying and storing strands the transfer
+ *           (seed 3: at the step that formed the certificate, before its sends left).
+ *   I1, I7: an account-state's credits and frozen flag are merged on a co-custodian's
+ *           word: a Byzantine member credits from nothing and freezes honest accounts.
+ *   R1:     vote requests and submits of transfers from fresh, empty accounts each leave
+ *           an account at the custodian.
+ */
+const KNOWN: Record<number, string[]> = {
+  3: ['I9'], 5: ['I9'], 6: ['I9', 'I4'], 13: ['I9'], 15: ['I9'], 19: ['I9'], 20: ['I9'], 26: ['I9'], 27: ['I9'],
+  31: ['I1'], 32: ['I1', 'I7'], 33: ['I9'], 35: ['R1'], 36: ['I9'], 40: ['I9'], 41: ['I9'], 43: ['R1'], 47: ['I9'],
+};
+
+test('50 fixed seeds: every invariant holds in every world, but for the known failures', () => {
+  const bad: string[] = [];
+  for (const seed of SEEDS) {
+    const check = INVARIANTS.filter((i) => !(KNOWN[seed] ?? []).includes(i));
+    const r = runSeed(seed, {}, check);
+    for (const f of r.failures) bad.push(`seed ${seed} ${f.invariant}: ${f.detail}`);
+    assert.ok(r.events > 0, `seed ${seed} ran`);
+  }
+  assert.equal(bad, []);
+});
+
+test('the fuzzer finds the gateway-crash stranding (seed 3, I9; expected until take-over completion lands)', () => {
+  const r = runSeed(3, {}, ['I9']);
+  assert.ok(r.failures.some((f) => f.invariant === 'I9'), 'seed 3 no longer fails I9: remove it from KNOWN and this test');
+});
+
+test('a seed replays exactly', () => {
+  const a = runSeed(7);
+  const b = runSeed(7);
+  assert.is(a.events, b.events);
+  assert.equal(a.failures, b.failures);
+  assert.equal(worldOf(7), worldOf(7));
+});
+
+test('a failing seed shrinks to a smaller world that fails the same way', () => {
+  const s = shrink(3, 'I9', 12);
+  const w = s.world as { nodes: number; transfers: number };
+  const full = worldOf(3) as { nodes: number; transfers: number };
+  assert.ok(w.nodes + w.transfers < full.nodes + full.transfers, 'smaller');
+  assert.ok(runSeed(3, s.over, ['I9']).failures.length > 0, 'still fails');
+});
+
+test('worker threads run seeds and report like one thread', async () => {
+  const one = await runFuzz({ seeds: 3, minutes: 0, from: 10, jobs: 1, check: INVARIANTS, shrinkRuns: 0 });
+  const two = await runFuzz({ seeds: 3, minutes: 0, from: 10, jobs: 2, check: INVARIANTS, shrinkRuns: 0 });
+  assert.is(two.seeds, 3);
+  assert.is(two.events, one.events);
+  assert.equal(two.failuresByInvariant, one.failuresByInvariant);
+});
+
+test.run();
