@@ -36,10 +36,7 @@ test('a partition delays transfers until it heals', () => {
 
 test('crashes take nodes down; restarts answer as before (I5); disk loss is survived', () => {
   const r = runSmall('baseline', { ...base, faults: { crashes: [{ at: 2, count: 3, restartAfter: 3, diskLoss: false }, { at: 4, count: 1, restartAfter: 2, diskLoss: true }] } });
-  // Expected until take-over completion is in the node code: a crash here strands a
-  // certified funding transfer (credited, stored nowhere) that no later command of its
-  // wallet repairs, and I9 says so. Remove the filter with the fix.
-  assert.equal(failures(r).filter((f) => !f.startsWith('I9 ')), []);
+  assert.equal(failures(r), []);
   const up = r.timeseries.split('\n').slice(1, -1).map((l) => Number(l.split(',')[14]));
   assert.ok(Math.min(...up) < 32);
 });
