@@ -167,8 +167,7 @@ export class Byzantine {
 
   /** A fresh account's key: a valid signature over an account that holds nothing. */
   private freshSigner(): Signer {
-    const s = (this.w as unknown as { scheme: { signer(k: Bytes): Signer } }).scheme;
-    return s.signer(this.bytes32());
+    return this.w.scheme.signer(this.bytes32());
   }
 
   /** A transfer: from a fresh, empty account (valid signature), forged (a real account, the attacker's signature), or replayed. */

@@ -24,7 +24,6 @@ export interface WorldView {
   readonly scheme: SignatureScheme;
   readonly workload: Workload;
   readonly state: RunState;
-  readonly scheme: import('../protocol/signature.ts').SignatureScheme;
   /** Virtual ms of the last fault or its healing. */
   lastFaultAt: number;
   /** Calls `f` at virtual time `at` ms. */
