@@ -36,6 +36,12 @@ export function transferToJson(t: Transfer): TransferJson {
   };
 }
 
+/** A field that must be a string: String() of an object from outside may throw (its toString is the sender's). */
+function stringField(v: unknown, field: string): string {
+  if (typeof v !== 'string') throw new Rejection(Reason.BAD_REQUEST, `${field} must be a string`);
+  return v;
+}
+
 function hexField(v: unknown, bytes: number, field: string): Uint8Array {
   if (typeof v !== 'string' || v.length !== bytes * 2 || !/^[0-9a-f]*$/.test(v)) {
     throw new Rejection(Reason.BAD_REQUEST, `${field} must be ${bytes} bytes of lowercase hex`);
@@ -61,8 +67,8 @@ export function transferFromJson(j: unknown, network: string): Transfer {
   if (memo.length > Limits.MEMO_BYTES) throw new Rejection(Reason.BAD_MEMO, `memo exceeds ${Limits.MEMO_BYTES} bytes`);
   const t: Transfer = bindNetwork(
     {
-      from: decodeAddress(String(o.from)),
-      to: decodeAddress(String(o.to)),
+      from: decodeAddress(stringField(o.from, 'from')),
+      to: decodeAddress(stringField(o.to, 'to')),
       amount: parseBaseUnits(o.amount),
       seq: o.seq!,
       prev: hexField(o.prev, 32, 'prev'),

@@ -89,6 +89,11 @@ export class Ring {
     return this.memberSet.has(hexOf(node));
   }
 
+  /** isMember by the node's lowercase hex (how machines name peers). */
+  isMemberHex(nodeHex: string): boolean {
+    return this.memberSet.has(nodeHex);
+  }
+
   /** The first m distinct members at or after position(key), clockwise. */
   successors(key: Bytes, m: number): Bytes[] {
     const p = toHex(position(key));

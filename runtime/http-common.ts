@@ -1,6 +1,6 @@
-// What the node's and the mint's HTTP APIs share: fastify with a 64 KiB body limit,
-// errors as 4xx/503 JSON {error, message} with reason codes, bearer-token checks and
-// the /metrics route.
+// What the node's and the mint's HTTP APIs share: fastify with a 64 KiB body limit and
+// server timeouts, per-client limits (http-limits.ts), errors as 4xx/503 JSON {error,
+// message} with reason codes, bearer-token checks and the /metrics route.
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -11,6 +11,9 @@ import type { Registry } from 'prom-client';
 import { ZodError } from 'zod';
 import { Reason, Rejection, type ReasonCode } from '../protocol/errors.ts';
 import type { DaemonMetrics } from './metrics.ts';
+import {
+  CONNECTION_TIMEOUT_MS, HEADERS_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS, REQUEST_TIMEOUT_MS, TIMEOUT_CHECK_MS, RateLimited, installRateLimit, type HttpLimitConfig,
+} from './http-limits.ts';
 
 /** protocol.md §2 / docs/api.md: request bodies are at most 64 KiB. */
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -60,9 +63,20 @@ export function registeredRoutes(app: FastifyInstance): readonly string[] {
   return routesOf.get(app) ?? [];
 }
 
-export function createHttp(log: Logger, metrics: DaemonMetrics | null): FastifyInstance {
+/**
+ * Fastify with the body limit, the server timeouts (runtime/http-limits.ts) and, when
+ * `limits` are given, the per-client request rate.
+ */
+export function createHttp(log: Logger, metrics: DaemonMetrics | null, limits?: HttpLimitConfig): FastifyInstance {
   // Fastify's own request logging is off: one line per request is too much at 1000 transfers/s.
-  const app = Fastify({ bodyLimit: BODY_LIMIT_BYTES, logger: false });
+  const app = Fastify({
+    bodyLimit: BODY_LIMIT_BYTES,
+    logger: false,
+    connectionTimeout: CONNECTION_TIMEOUT_MS,
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    http: { headersTimeout: HEADERS_TIMEOUT_MS, connectionsCheckingInterval: TIMEOUT_CHECK_MS },
+  });
   const routes: string[] = [];
   app.addHook('onRoute', (r) => {
     for (const m of [r.method].flat()) if (m !== 'HEAD') routes.push(`${m} ${r.url}`);
@@ -73,8 +87,13 @@ export function createHttp(log: Logger, metrics: DaemonMetrics | null): FastifyI
     const { status, body } = errorReply(e);
     if (status >= 500) httpLog.error({ err: e, url: req.url }, 'request failed');
     else httpLog.debug({ url: req.url, error: body.error }, 'request refused');
+    if (status === 429) {
+      metrics?.httpRateLimited.inc({ route: req.routeOptions.url ?? 'unknown' });
+      void reply.header('retry-after', String(e instanceof RateLimited ? e.retryAfter : 1));
+    }
     void reply.code(status).send(body);
   });
+  if (limits) installRateLimit(app, limits);
   app.setNotFoundHandler((req, reply) => {
     void reply.code(404).send({ error: Reason.NOT_FOUND, message: `no route ${req.method} ${req.url.split('?')[0]}` });
   });
@@ -86,8 +105,9 @@ export function createHttp(log: Logger, metrics: DaemonMetrics | null): FastifyI
   return app;
 }
 
-export function metricsRoute(app: FastifyInstance, registry: Registry): void {
-  app.get('/metrics', async (_req, reply) => {
+/** GET /metrics; with a token (HttpLimitConfig.metricsToken) it asks for `Authorization: Bearer <token>`. */
+export function metricsRoute(app: FastifyInstance, registry: Registry, token = ''): void {
+  app.get('/metrics', token !== '' ? { preHandler: requireToken(token) } : {}, async (_req, reply) => {
     void reply.header('content-type', registry.contentType);
     return registry.metrics();
   });
@@ -118,3 +138,6 @@ export { WAIT_LEVELS, type WaitLevel } from '../protocol/wait-levels.ts';
 /** A caller may wait at most this long for a transfer to reach a status. */
 export const MAX_WAIT_MS = 60_000;
 export const DEFAULT_WAIT_MS = 10_000;
+/** List routes answer pages: ?limit= items (default DEFAULT_PAGE, at most MAX_PAGE) after the ?after= cursor. */
+export const DEFAULT_PAGE = 100;
+export const MAX_PAGE = 1_000;

@@ -124,6 +124,7 @@ export function createMetrics(role: 'node' | 'mint') {
     peerThrottled: new TalliedCounter(registry, 'ringmint_peer_throttled_total', 'times a peer\'s streams were paused, by budget (rate: messages or bytes a second; in-flight: messages not yet durable)', 'budget'),
     handshakesEvicted: new Counter({ name: 'ringmint_handshakes_evicted_total', help: 'pending inbound handshakes dropped to make room for a newer connection (slots full: idle or slow sockets)', registers: r }),
     httpRequests: new Counter({ name: 'ringmint_http_requests_total', help: 'HTTP requests, by route and status code', labelNames: ['route', 'code'], registers: r }),
+    httpRateLimited: new Counter({ name: 'ringmint_http_rate_limited_total', help: 'HTTP requests refused 429 for a client over its rate, by route', labelNames: ['route'], registers: r }),
   };
 }
 

@@ -5,7 +5,11 @@
 import { toHex, type Bytes } from '../protocol/bytes.ts';
 import type { AccountState } from '../protocol/handoff-codec.ts';
 import type { Message } from '../protocol/messages.ts';
-import type { Bundle } from '../protocol/objects.ts';
+import { transferId, type Bundle, type EpochRecord } from '../protocol/objects.ts';
+import { checkBundle } from '../protocol/certificate.ts';
+import { Rejection } from '../protocol/errors.ts';
+import { Ring } from '../protocol/ring.ts';
+import type { Verifier } from '../protocol/signature.ts';
 import type { Address } from '../protocol/ports.ts';
 
 /** How long an HTTP caller waits for peers' answers; slow or dead peers are left out. */
@@ -14,9 +18,46 @@ export const QUERY_TIMEOUT_MS = 2_000;
 type AccountAsk = { readonly peers: Set<string>; readonly answers: Map<string, AccountState>; readonly done: () => void };
 type LookupAsk = { readonly peers: Set<string>; found: Bundle | null; answered: number; readonly done: () => void };
 
+/**
+ * Whether a bundle answering a lookup holds: its certificate's votes and its receipts
+ * check against the known epochs. Without one only the transfer id is compared.
+ */
+export type BundleCheck = (bundle: Bundle) => boolean;
+
+/**
+ * A BundleCheck over the epoch records `epochOf` knows (the mint's own, for its
+ * issuances), with one Ring per epoch kept in a small cache.
+ */
+export function epochBundleCheck(network: string, verifier: Verifier, epochOf: (n: number) => EpochRecord | undefined): BundleCheck {
+  const rings = new Map<number, Ring>();
+  const ringOf = (n: number): Ring | undefined => {
+    let r = rings.get(n);
+    if (r !== undefined) return r;
+    const e = epochOf(n);
+    if (e === undefined) return undefined;
+    if (rings.size >= 16) rings.delete(rings.keys().next().value!);
+    rings.set(n, (r = new Ring(e)));
+    return r;
+  };
+  return (bundle) => {
+    try {
+      checkBundle(bundle, { network, verifier, ringOf });
+      return true;
+    } catch (e) {
+      if (e instanceof Rejection) return false;
+      throw e;
+    }
+  };
+}
+
 export class Queries {
   private readonly accounts = new Map<string, Set<AccountAsk>>();
   private readonly lookups = new Map<string, Set<LookupAsk>>();
+  private readonly checkBundle: BundleCheck;
+
+  constructor(checkBundle: BundleCheck = () => true) {
+    this.checkBundle = checkBundle;
+  }
 
   /** Asks `peers` (node ids, hex) for `account`; resolves with the answers by peer once all answered or on timeout. */
   askAccount(account: Bytes, epoch: number, peers: string[], send: (to: Address, msg: Message) => void, timeoutMs = QUERY_TIMEOUT_MS): Promise<Map<string, AccountState>> {
@@ -84,15 +125,19 @@ export class Queries {
       return taken;
     }
     if (msg.type === 'lookup-reply') {
-      const set = this.lookups.get(toHex(msg.transferId));
+      const key = toHex(msg.transferId);
+      const set = this.lookups.get(key);
       if (!set) return false;
+      // A bundle for another transfer, or one whose votes or receipts do not hold, counts as "not found".
+      let bundle = msg.bundle;
+      if (bundle !== null && (toHex(transferId(bundle.certificate.transfer)) !== key || !this.checkBundle(bundle))) bundle = null;
       let taken = false;
       for (const ask of [...set]) {
         if (!ask.peers.has(from.node)) continue;
         taken = true;
         ask.answered++;
-        if (msg.bundle !== null) ask.found = msg.bundle;
-        if (msg.bundle !== null || ask.answered === ask.peers.size) ask.done();
+        if (bundle !== null) ask.found = bundle;
+        if (bundle !== null || ask.answered === ask.peers.size) ask.done();
       }
       return taken;
     }

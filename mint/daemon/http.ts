@@ -10,7 +10,8 @@ import type { GenesisJson } from '../../protocol/genesis.ts';
 import { epochToHex, parseBaseUnits } from '../../protocol/json.ts';
 import { Limits, transferId as transferIdOf, type Transfer } from '../../protocol/objects.ts';
 import type { MintMachine } from '../core/mint-machine.ts';
-import { createHttp, DEFAULT_WAIT_MS, MAX_WAIT_MS, metricsRoute, requireToken, WAIT_LEVELS, type WaitLevel } from '../../runtime/http-common.ts';
+import { createHttp, DEFAULT_PAGE, DEFAULT_WAIT_MS, MAX_PAGE, MAX_WAIT_MS, metricsRoute, requireToken, WAIT_LEVELS, type WaitLevel } from '../../runtime/http-common.ts';
+import { HTTP_LIMIT_DEFAULTS, LongPolls, type HttpLimitConfig } from '../../runtime/http-limits.ts';
 import { parseNodeRef } from '../../runtime/keys.ts';
 import type { DaemonMetrics } from '../../runtime/metrics.ts';
 import { healthRoutes, readiness, type Readiness } from '../../runtime/health.ts';
@@ -27,6 +28,8 @@ export type MintApiDeps = {
   admit(node: Bytes): Promise<void>;
   /** GET /readyz (mint/daemon/health.ts); absent, the mint counts as ready once it serves. */
   ready?(): Readiness;
+  /** Per-client limits and the /metrics token (default HTTP_LIMIT_DEFAULTS). */
+  readonly limits?: HttpLimitConfig;
 };
 
 const issueBody = z.object({
@@ -35,13 +38,19 @@ const issueBody = z.object({
   memo: z.string().optional(),
 });
 const admitBody = z.union([z.object({ nodeId: z.string() }), z.object({ peerId: z.string() })]);
+const pageQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE).optional(),
+  after: z.coerce.number().int().min(0).optional(),
+});
 const waitQuery = z.object({
   wait: z.enum(WAIT_LEVELS).optional(),
   timeoutMs: z.coerce.number().int().min(0).max(MAX_WAIT_MS).optional(),
 });
 
 export function buildMintHttp(d: MintApiDeps): FastifyInstance {
-  const app = createHttp(d.log, d.metrics);
+  const limits = d.limits ?? HTTP_LIMIT_DEFAULTS;
+  const app = createHttp(d.log, d.metrics, limits);
+  const polls = new LongPolls(limits);
   const operator = { preHandler: requireToken(d.token) };
 
   app.get('/status', async () => {
@@ -70,7 +79,7 @@ export function buildMintHttp(d: MintApiDeps): FastifyInstance {
     const { transfer, gateway } = await d.issue(to, amount, memo);
     const transferId = toHex(transferIdOf(transfer));
     if (q.wait === undefined) return reply.code(202).send({ transferId, status: 'pending', gateway });
-    const stored = await d.waitStored(transfer, q.timeoutMs ?? DEFAULT_WAIT_MS);
+    const stored = await polls.hold(req.ip, () => d.waitStored(transfer, q.timeoutMs ?? DEFAULT_WAIT_MS));
     // The mint sees issuances only through their stored bundles: "stored" implies final and credited.
     return reply.code(stored ? 200 : 202).send({ transferId, status: stored ? 'stored' : 'pending', gateway, wait: q.wait satisfies WaitLevel });
   });
@@ -89,16 +98,39 @@ export function buildMintHttp(d: MintApiDeps): FastifyInstance {
     return { epoch: n, record: epochToHex(e) };
   });
 
-  app.get('/reputation', async () => ({
-    scores: [...d.machine.reputation()].map(([nodeId, score]) => ({ nodeId, score })),
-    events: d.machine.reputationEvents().map((e) => ({ seq: e.seq, nodeId: toHex(e.node), delta: e.delta, score: e.score, reason: e.reason, epoch: e.epoch, at: e.at, sig: toHex(e.sig) })),
-  }));
+  // Pages (docs/api.md, Pagination): events after the ?after= seq; scores by node id after ?afterNode=.
+  app.get<{ Querystring: Record<string, string> }>('/reputation', async (req) => {
+    const page = pageQuery.extend({ afterNode: z.string().regex(/^[0-9a-f]{0,64}$/).optional() }).parse(req.query);
+    const limit = page.limit ?? DEFAULT_PAGE;
+    const after = page.after ?? 0;
+    const all = d.machine.reputationEvents();
+    const from = all.findIndex((e) => e.seq > after);
+    const events = from < 0 ? [] : all.slice(from, from + limit);
+    const afterNode = page.afterNode ?? '';
+    const nodes = [...d.machine.reputation()].filter(([nodeId]) => nodeId > afterNode).sort(([a], [b]) => (a < b ? -1 : 1));
+    const scores = nodes.slice(0, limit);
+    return {
+      scores: scores.map(([nodeId, score]) => ({ nodeId, score })),
+      events: events.map((e) => ({ seq: e.seq, nodeId: toHex(e.node), delta: e.delta, score: e.score, reason: e.reason, epoch: e.epoch, at: e.at, sig: toHex(e.sig) })),
+      ...(from >= 0 && from + limit < all.length ? { next: events[events.length - 1]!.seq } : {}),
+      ...(nodes.length > limit ? { nextNode: scores[scores.length - 1]![0] } : {}),
+    };
+  });
 
-  app.get('/notices', async () => ({
-    notices: d.machine.notices().map((n) => ({ reporter: toHex(n.notice.reporter), kind: n.notice.evidence.kind, verdict: n.verdict, at: n.at })),
-  }));
+  // Notices in the order the mint heard them; ?after= is the index of the last one a caller has (from 1).
+  app.get<{ Querystring: Record<string, string> }>('/notices', async (req) => {
+    const page = pageQuery.parse(req.query);
+    const limit = page.limit ?? DEFAULT_PAGE;
+    const after = page.after ?? 0;
+    const all = d.machine.notices();
+    const slice = all.slice(after, after + limit);
+    return {
+      notices: slice.map((n, i) => ({ index: after + i + 1, reporter: toHex(n.notice.reporter), kind: n.notice.evidence.kind, verdict: n.verdict, at: n.at })),
+      ...(after + limit < all.length ? { next: after + limit } : {}),
+    };
+  });
 
   healthRoutes(app, 'mint', () => d.ready?.() ?? readiness([]));
-  metricsRoute(app, d.metrics.registry);
+  metricsRoute(app, d.metrics.registry, limits.metricsToken);
   return app;
 }

@@ -21,7 +21,8 @@ import { Driver } from '../../runtime/driver.ts';
 import { P2PHost } from '../../runtime/p2p.ts';
 import { countFrom, createMetrics } from '../../runtime/metrics.ts';
 import { Gauge } from 'prom-client';
-import { Queries } from '../../runtime/queries.ts';
+import { Queries, epochBundleCheck, type BundleCheck } from '../../runtime/queries.ts';
+import { HTTP_LIMIT_DEFAULTS, type HttpLimitConfig } from '../../runtime/http-limits.ts';
 import { MINT_KEY_FILE, readKeyFile } from '../../runtime/keys.ts';
 import { parseHostPort } from '../../runtime/config.ts';
 import { loadOrCreateToken } from '../../runtime/http-common.ts';
@@ -38,7 +39,7 @@ export type MintConfig = {
   epochIntervalMs: number;
   /** A member silent this long (no reachability report) and reported unreachable is evicted; 0: never. */
   evictAfterMs: number;
-};
+} & HttpLimitConfig;
 
 export const MINT_DEFAULTS: MintConfig = {
   api: '127.0.0.1:7600',
@@ -46,6 +47,7 @@ export const MINT_DEFAULTS: MintConfig = {
   logLevel: 'info',
   epochIntervalMs: 5_000,
   evictAfterMs: 60_000,
+  ...HTTP_LIMIT_DEFAULTS,
 };
 
 /** The last few epochs are re-published this often, so a node that missed the gossip catches up. */
@@ -71,7 +73,9 @@ export class MintDaemon {
   token = '';
   private store!: Store;
   private driver!: Driver<MintEvent>;
-  private readonly queries = new Queries();
+  // An issuance counts as stored only on a bundle whose votes and receipts hold against the mint's own epochs.
+  private readonly queries = new Queries((b) => (this.checkIssued ??= epochBundleCheck(this.genesis.network, ed25519, (n) => this.machine.epoch(n)))(b));
+  private checkIssued: BundleCheck | undefined;
   private readonly shutdown: Shutdown;
   private redrives = 0;
 
@@ -178,6 +182,7 @@ export class MintDaemon {
       waitStored: (t, ms) => this.waitStored(t, ms),
       admit: (node) => this.run('admit', () => this.machine.admit(node)),
       ready: () => mintReadiness({ currentEpoch: () => this.machine.currentEpoch(), connectedNodes: () => this.p2p.connectedNodes() }),
+      limits: cfg,
     });
     this.shutdown.add(() => this.http.close());
     const { host, port } = parseHostPort(cfg.api);

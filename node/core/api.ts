@@ -75,6 +75,8 @@ export type NodeOptions = {
   readonly handoffWindowMs: number;
   /** Stored transfers whose views the gateway keeps (default MAX_FINISHED_VIEWS); the simulator, which never reads them, keeps none. */
   readonly maxFinishedViews?: number;
+  /** Views that ended without a certificate (rejected, conflict, given up) the gateway keeps (default MAX_PARKED_VIEWS). */
+  readonly maxParkedViews?: number;
   /**
    * False: the machine writes no durable records (Output.persist stays empty) and skips
    * encoding them. Only for a driver that will never restart it from a store (the
@@ -146,6 +148,8 @@ export interface NodeMachineApi {
   transfer(transferId: Bytes): TransferView | undefined;
   account(account: Bytes): AccountView | undefined;
   bundle(transferId: Bytes): Bundle | undefined;
+  /** Optional: whether a bundle from outside holds against this node's epochs (its votes and receipts). */
+  checkBundle?(bundle: Bundle): boolean;
   alerts(): readonly Alert[];
   currentEpoch(): EpochRecord;
   /** Optional: ask the storage nodes for a bundle this node lacks; when it arrives, bundle() returns it. */

@@ -63,6 +63,11 @@ export class CatchUp {
     return true;
   }
 
+  /** Records held ahead of the next one (tests check the bound). */
+  get held(): number {
+    return this.future.size;
+  }
+
   /** The record that follows the newest one, if held. */
   take(n: number): EpochRecord | undefined {
     const r = this.future.get(n);

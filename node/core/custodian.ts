@@ -108,12 +108,15 @@ export class Custodian {
     if (!ring.isCustodian(ctx.id, t.from)) return this.refuse(replyTo, id, Reason.NOT_CUSTODIAN, `not a custodian of the sender in epoch ${ctx.epoch}`);
     if (equal(t.from, t.to)) return this.refuse(replyTo, id, Reason.SELF_TRANSFER, 'sender and recipient are the same account');
     const hex = hexOf(t.from);
-    let a = this.accounts.get(hex);
-    if (!this.isSynced(a, t.from, hex)) {
+    const held = this.accounts.get(hex);
+    if (!this.isSynced(held, t.from, hex)) {
       this.needSync(t.from, hex);
       return this.refuse(replyTo, id, Reason.NOT_SYNCED, 'this custodian is still pulling the account (epoch change)');
     }
-    if (!a) this.accounts.set(hex, (a = newAccount()));
+    // A key this replica holds nothing of gets an entry only once its transfer locks:
+    // a vote request is free to sign, and refused ones must leave no state behind.
+    const fresh = held === undefined;
+    const a = held ?? newAccount();
     const locked = this.history.lockAt(a, hex, t.seq);
     if (locked !== undefined) {
       if (equal(transferId(locked), id)) return this.vote(replyTo, t, id);
@@ -142,6 +145,7 @@ export class Custodian {
     } else if (a.credited - a.debited < t.amount) {
       return this.refuse(replyTo, id, Reason.INSUFFICIENT_FUNDS, `balance ${a.credited - a.debited} < ${t.amount}`);
     }
+    if (fresh) this.accounts.set(hex, a);
     this.history.setLock(a, t);
     a.seq = t.seq;
     a.head = t;

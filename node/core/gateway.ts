@@ -13,6 +13,7 @@ import {
 } from '../../protocol/objects.ts';
 import { hexOf, type NodeContext } from './node-context.ts';
 import { recentEncoding } from './storage.ts';
+import type { Ring } from '../../protocol/ring.ts';
 
 type Phase = 'voting' | 'crediting' | 'storing' | 'done';
 
@@ -82,6 +83,14 @@ const FINAL_REASONS = new Set<ReasonCode>([
  */
 export const MAX_FINISHED_VIEWS = 1 << 14;
 
+/**
+ * Views of transfers that ended without a certificate (rejected, conflict, or given up
+ * while voting) that a gateway keeps, least recently touched first out. Anyone can
+ * submit a forged or unfunded transfer for free, so these are bounded: a wallet reads
+ * its rejection within seconds, and one evicted is answered again on resubmit.
+ */
+export const MAX_PARKED_VIEWS = 1 << 12;
+
 export class Gateway {
   private readonly ctx: NodeContext;
   private readonly byId = new Map<string, Pending>();
@@ -94,6 +103,8 @@ export class Gateway {
   private readonly rivals = new Map<Pending, RivalSearch>();
   /** A transfer reached its end here (stored, rejected or conflict): completion.ts tells its custodians. */
   onFinished: (t: Transfer, id: Bytes, stored: boolean) => void = () => {};
+  /** Views that ended without a certificate, oldest first (an LRU of MAX_PARKED_VIEWS). */
+  private readonly parked = new Map<string, Pending>();
   /** Rival searches at once; past this a new conflict is not searched (its double spend is still reported). */
   static readonly MAX_RIVAL_SEARCHES = 4096;
 
@@ -132,6 +143,19 @@ export class Gateway {
     if (p.times[status] === undefined) p.times[status] = this.ctx.now();
     this.ctx.emit(reason !== undefined ? { type: 'status', transferId: p.id, status, reason } : { type: 'status', transferId: p.id, status });
     if (status === 'rejected' && reason !== undefined) this.ctx.emit({ type: 'rejected', transferId: p.id, reason, detail: detail ?? '' });
+    if (status === 'rejected' || status === 'conflict') this.park(p);
+  }
+
+  /** A view that ended without a certificate joins the bounded LRU; past its limit the oldest is forgotten. */
+  private park(p: Pending): void {
+    this.parked.delete(p.idHex);
+    this.parked.set(p.idHex, p);
+    const max = this.ctx.options.maxParkedViews ?? MAX_PARKED_VIEWS;
+    while (this.parked.size > max) {
+      const [oldHex, old] = this.parked.entries().next().value!;
+      this.parked.delete(oldHex);
+      if (this.byId.get(oldHex) === old && old.phase === 'voting' && !this.active.has(old)) this.byId.delete(oldHex);
+    }
   }
 
   /** protocol.md §5 step 1: a wallet's signed transfer. A known one is resumed, never duplicated. */
@@ -146,6 +170,7 @@ export class Gateway {
       if (equal(p.transfer.sig, t.sig) || !verify(TransferCodec, ctx.network, ctx.scheme, t.from, t)) return;
       this.byId.delete(idHex);
       this.active.delete(p);
+      this.parked.delete(idHex);
       p = undefined;
     }
     if (p) {
@@ -159,6 +184,7 @@ export class Gateway {
           delete p.detail;
         }
         p.tries = 0;
+        this.parked.delete(idHex);
         this.active.add(p);
         this.act(p);
       }
@@ -275,7 +301,9 @@ export class Gateway {
       if (p.nextTry > now) continue;
       if (p.tries >= max) {
         // Stays at its status (pending, final or credited); a resubmit resumes it.
+        // Without a certificate it costs its sender nothing: bounded with the rejected.
         this.active.delete(p);
+        if (p.phase === 'voting') this.park(p);
         continue;
       }
       this.act(p);
@@ -324,6 +352,7 @@ export class Gateway {
     // In canonical order (votes by voter), as the certificate decodes: the object this node keeps is the one its peers see.
     p.certificate = { transfer: t, votes: [...set.values()].sort((a, b) => compare(a.voter, b.voter)) };
     p.phase = 'crediting';
+    this.parked.delete(p.idHex);
     this.setStatus(p, 'final');
     ctx.emit({ type: 'certified', certificate: p.certificate });
     p.tries = 0;
@@ -361,8 +390,9 @@ export class Gateway {
     const ctx = this.ctx;
     const t = p.transfer;
     if (!equal(locked.from, t.from) || locked.seq !== t.seq || equal(transferId(locked), p.id)) return;
+    // Only a custodian of the sender holds its locks: anyone else's word is dropped.
+    if (!this.inGroup(fromHex, (r) => r.custodians(t.from))) return;
     if (!verify(TransferCodec, ctx.network, ctx.scheme, locked.from, locked)) return;
-    void fromHex;
     if (!p.conflictReported) {
       p.conflictReported = true;
       const notice = sign(NoticeCodec, ctx.network, ctx.signer, { evidence: doubleSpendEvidence(t, locked), reporter: ctx.id });
@@ -427,9 +457,11 @@ export class Gateway {
     this.act(p);
   }
 
-  onStored(id: Bytes): void {
+  /** protocol.md §5 step 5: the primary's acknowledgement; only a storage node of the bundle may give it. */
+  onStored(fromHex: string, id: Bytes): void {
     const p = this.byId.get(hexOf(id));
     if (!p || p.phase !== 'storing') return;
+    if (!this.inGroup(fromHex, (r) => r.storage(p.id))) return;
     p.phase = 'done';
     this.setStatus(p, 'stored');
     this.active.delete(p);
@@ -458,6 +490,24 @@ export class Gateway {
       this.finished.splice(0, this.finishedHead);
       this.finishedHead = 0;
     }
+  }
+
+  /**
+   * Whether `fromHex` is in the group `of` picks, in the current epoch or the one before
+   * (an answer to a request sent just before an epoch change).
+   */
+  private inGroup(fromHex: string, of: (ring: Ring) => readonly Bytes[]): boolean {
+    const ctx = this.ctx;
+    for (const n of [ctx.epoch, ctx.epoch - 1]) {
+      const ring = ctx.ringOf(n);
+      if (ring !== undefined && of(ring).some((c) => hexOf(c) === fromHex)) return true;
+    }
+    return false;
+  }
+
+  /** For tests: views held (active, finished and parked). */
+  get viewCount(): number {
+    return this.byId.size;
   }
 
   /** For tests and the simulator: conflicts whose rival certificate is still sought. */

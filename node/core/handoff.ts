@@ -43,6 +43,14 @@ type Pools = { old?: Pool; peer?: Pool };
 const MAX_TRACKED_ACCOUNTS = 1 << 16;
 /** Pulls held for a later epoch; past this they are dropped (the puller asks again on its next vote request). */
 const MAX_DEFERRED_PULLS = 1 << 14;
+/** Accounts with a pull in its retry interval; past this the oldest is forgotten (it may be pulled again sooner). */
+const MAX_OPEN_PULLS = 1 << 14;
+/**
+ * Accounts found empty (q old custodians reported nothing) and synced without an entry
+ * in the custodian's map: any key can be named in a vote request, and an entry each would
+ * grow without bound. Past this the oldest is forgotten (a vote request pulls it again).
+ */
+const MAX_EMPTY_SYNCED = 1 << 14;
 /** Pins per account: more than a few means a cheater; the first ones already block rivals. */
 const MAX_PINS = 16;
 /** A pull begun within this many retry intervals counts as in progress (readiness). */
@@ -79,6 +87,8 @@ export class Handoff {
   restored = false;
   /** Accounts re-synced since the restore; bounded by the accounts this node holds (one `r/` record each). */
   readonly resynced = new Set<string>();
+  /** Account hex -> the epoch it was found empty and synced at (see MAX_EMPTY_SYNCED). */
+  private readonly emptySynced = new Map<string, number>();
 
   constructor(ctx: NodeContext, custodian: Custodian) {
     this.ctx = ctx;
@@ -97,6 +107,11 @@ export class Handoff {
   isSynced(a: Account | undefined, account: Bytes, hex: string): boolean {
     const ctx = this.ctx;
     const cur = ctx.epoch;
+    // Found empty by the reports a synced replica needs (onState; after a restore, the co-custodians' too).
+    if (this.emptySynced.get(hex) === cur) {
+      if (a !== undefined && a.syncedEpoch < cur) a.syncedEpoch = cur;
+      return true;
+    }
     if (this.restored && !this.resynced.has(hex) && this.peersOf(account).length > 0) return false;
     if (a !== undefined && a.syncedEpoch >= cur) return true;
     for (let e = cur; ; e--) {
@@ -115,9 +130,11 @@ export class Handoff {
     const now = ctx.now();
     const p = this.pulls.get(hex);
     if (p && p.epoch === cur && now < p.at + ctx.options.retryMs) return;
+    this.pulls.delete(hex);
     this.pulls.set(hex, { epoch: cur, at: now });
     const targets = new Set<string>();
     const pools = this.pools.get(hex);
+    if (this.pulls.size > MAX_OPEN_PULLS) this.pulls.delete(this.pulls.keys().next().value!);
     const prev = ctx.ringOf(cur - 1);
     const got = pools?.old;
     if (prev) for (const c of prev.custodians(account)) if (!(got?.epoch === cur && got.finished.has(hexOf(c)))) targets.add(hexOf(c));
@@ -125,6 +142,12 @@ export class Handoff {
     if (this.restored && !this.resynced.has(hex)) for (const h of this.peersOf(account)) if (!(pools?.peer?.epoch === cur && pools.peer.finished.has(h))) targets.add(h);
     targets.delete(ctx.idHex);
     for (const h of targets) ctx.sendHex(h, { type: 'account-pull', account, epoch: cur });
+  }
+
+  /** Whether this node was a custodian of the account in every epoch before this one (so it holds all of it). */
+  private heldThrough(account: Bytes): boolean {
+    for (let e = this.ctx.epoch; e > 0; e--) if (!this.ctx.ringOf(e - 1)!.isCustodian(this.ctx.id, account)) return false;
+    return true;
   }
 
   /** The account's other custodians in the current epoch (hex). */
@@ -193,6 +216,11 @@ export class Handoff {
     for (const state of this.states(account, hex, sweepPage)) this.ctx.sendHex(toHex_, { type: 'account-state', state, epoch });
   }
 
+  /** For tests: entries of the bounded lists (open pulls, empty synced accounts, deferred pulls, report pools). */
+  sizes(): { pulls: number; emptySynced: number; deferred: number; pools: number } {
+    return { pulls: this.pulls.size, emptySynced: this.emptySynced.size, deferred: this.deferred.size, pools: this.pools.size };
+  }
+
   /** Credits reported by peers and not applied here yet, over every pool: what the reports hold in memory. */
   reportedCredits(): number {
     let n = 0;
@@ -212,12 +240,32 @@ export class Handoff {
    * transfer certified with old-epoch votes (I3). Earlier pulls wait for the epoch.
    */
   onPull(fromHex: string, account: Bytes, epoch: number): void {
-    if (epoch > this.ctx.epoch) {
+    const ctx = this.ctx;
+    if (epoch > ctx.epoch) {
       // Only the next epoch: a pull naming a far one (unknown, maybe invented) must not fill the list.
-      if (epoch === this.ctx.epoch + 1 && this.deferred.size < MAX_DEFERRED_PULLS) this.deferred.set(`${fromHex}/${toHex(account)}`, { to: fromHex, account, epoch });
+      // Its asker (maybe a member only from that epoch on) is checked when this node reaches it (onEpochChange).
+      if (epoch === ctx.epoch + 1 && this.deferred.size < MAX_DEFERRED_PULLS) this.deferred.set(`${fromHex}/${toHex(account)}`, { to: fromHex, account, epoch });
       return;
     }
-    this.sendState(fromHex, account, toHex(account), epoch);
+    this.answerPull(fromHex, account, epoch);
+  }
+
+  /**
+   * The whole state (every page) goes only to a custodian of the account, in the
+   * current epoch or the one the pull names (a puller a step behind); another member
+   * of the current ring (a gateway answering GET /accounts) gets the first page, which
+   * is all it reads; anyone else gets nothing. A 41-byte pull must not buy an
+   * account's whole history.
+   */
+  private answerPull(fromHex: string, account: Bytes, epoch: number): void {
+    const ctx = this.ctx;
+    const hex = toHex(account);
+    const named = epoch >= ctx.epoch - 1 ? ctx.ringOf(epoch) : undefined;
+    const custodian = (r: Ring | undefined) => r !== undefined && r.custodians(account).some((c) => hexOf(c) === fromHex);
+    if (custodian(ctx.ring) || custodian(named)) return this.sendState(fromHex, account, hex, epoch);
+    if (!ctx.ring.isMemberHex(fromHex)) return;
+    const first = this.states(account, hex)[0]!;
+    ctx.sendHex(fromHex, { type: 'account-state', state: { ...first, more: false }, epoch });
   }
 
   /**
@@ -242,17 +290,41 @@ export class Handoff {
       if (this.pools.size >= MAX_TRACKED_ACCOUNTS) this.pools.delete(this.pools.keys().next().value!);
       this.pools.set(hex, (pools = {}));
     }
+    // An empty report of an account this replica holds nothing of changes nothing but
+    // the count of who answered: no entry is made for it (any key can be named).
+    const bare = !this.custodian.accounts.has(hex) && isEmpty(checked);
     if (inOld) {
       if (pools.old?.epoch !== cur) pools.old = newPool(cur, prev!);
-      this.report(hex, pools.old, fromHex, checked);
+      if (bare) heard(pools.old, fromHex, checked);
+      else this.report(hex, pools.old, fromHex, checked);
     }
     if (inPeer) {
       if (pools.peer?.epoch !== cur) pools.peer = newPool(cur, ctx.ring);
-      this.report(hex, pools.peer, fromHex, checked);
+      if (bare) heard(pools.peer, fromHex, checked);
+      else this.report(hex, pools.peer, fromHex, checked);
     }
     // Synced once q old custodians have answered in full and their reports agree on a head.
     const old = pools.old;
-    const a = this.custodian.account(hex);
+    const held = this.custodian.accounts.get(hex);
+    if (held === undefined) {
+      // Every report so far was empty: synced as an empty account, in a bounded list,
+      // once the reports a synced replica needs are in (the old custodians', unless this
+      // node held the account in every epoch; after a restore, the co-custodians' too).
+      const oldDone = old !== undefined && old.epoch === cur && old.finished.size >= old.ring.q && this.agreed(old) !== null;
+      const peer = pools.peer;
+      const peers = this.peersOf(account).length;
+      const restoring = this.restored && !this.resynced.has(hex) && peers > 0;
+      const peerDone = peer !== undefined && peer.epoch === cur && peer.finished.size >= Math.min(ctx.ring.q, peers) && this.agreed(peer) !== null;
+      if ((oldDone || this.heldThrough(account)) && (!restoring || peerDone)) {
+        this.emptySynced.delete(hex);
+        this.emptySynced.set(hex, cur);
+        if (this.emptySynced.size > MAX_EMPTY_SYNCED) this.emptySynced.delete(this.emptySynced.keys().next().value!);
+        this.pools.delete(hex);
+        this.pulls.delete(hex);
+      }
+      return;
+    }
+    const a = held;
     if (old !== undefined && old.epoch === cur && a.syncedEpoch < cur && old.finished.size >= old.ring.q && this.agreed(old) !== null) {
       a.syncedEpoch = cur;
       this.snapshot(hex, a);
@@ -458,7 +530,7 @@ export class Handoff {
     for (const [key, p] of this.deferred) {
       if (p.epoch > ctx.epoch) continue;
       this.deferred.delete(key);
-      if (p.epoch === ctx.epoch) this.sendState(p.to, p.account, toHex(p.account), p.epoch);
+      if (p.epoch === ctx.epoch) this.answerPull(p.to, p.account, p.epoch);
     }
     for (const [hex, a] of this.custodian.accounts) {
       if (a.seq === 0 && this.custodian.history.creditCount(a) === 0 && !a.frozen) continue;
@@ -480,6 +552,17 @@ type Point = { readonly seq: number; readonly state: AccountState | null; readon
 function chainOf(p: Point): readonly Transfer[] {
   if (p.state === null || p.state.head === null) return [];
   return [p.state.head, ...p.state.recent].slice(p.at);
+}
+
+/** A state that says nothing: no head, no credits, not frozen, all of it. */
+function isEmpty(s: AccountState): boolean {
+  return s.head === null && s.seq === 0 && s.credits.length === 0 && s.credited === 0n && s.debited === 0n && !s.frozen && !s.more;
+}
+
+/** Counts a reporter's (empty) state in a pool without merging anything. */
+function heard(pool: Pool, sender: string, s: AccountState): void {
+  pool.states.set(sender, s);
+  if (!s.more) pool.finished.add(sender);
 }
 
 function newPool(epoch: number, ring: Ring): Pool {

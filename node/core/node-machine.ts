@@ -23,6 +23,7 @@ import { AntiEntropy } from './anti-entropy.ts';
 import { Completion } from './completion.ts';
 import { MAX_CREDITS_PER_STATE } from '../../protocol/handoff-codec.ts';
 import { CatchUp } from './catch-up.ts';
+import { checkBundle } from '../../protocol/certificate.ts';
 
 export class NodeMachine implements RestorableNodeMachine {
   readonly id: Bytes;
@@ -115,7 +116,7 @@ export class NodeMachine implements RestorableNodeMachine {
       case 'reject': if (peer) this.gateway.onReject(peer, msg.transferId, msg.code, msg.detail); return;
       case 'conflict': if (peer) this.gateway.onConflict(peer, msg.transferId, msg.locked); return;
       case 'receipt': if (peer) this.gateway.onReceipt(peer, msg.receipt); return;
-      case 'stored': return this.gateway.onStored(msg.transferId);
+      case 'stored': if (peer) this.gateway.onStored(peer, msg.transferId); return;
       case 'store': return this.storage.onStore(peer, msg.bundle, msg.forward);
       case 'lookup': if (peer) this.storage.onLookup(peer, msg.transferId); return;
       case 'lookup-reply':
@@ -307,6 +308,17 @@ export class NodeMachine implements RestorableNodeMachine {
     return out;
   }
 
+  /** Whether a bundle from outside holds (votes, receipts, against this node's epochs): for answers a driver takes itself. */
+  checkBundle(b: Bundle): boolean {
+    try {
+      checkBundle(b, this.ctx.check);
+      return true;
+    } catch (e) {
+      if (e instanceof Rejection) return false;
+      throw e;
+    }
+  }
+
   transfer(id: Bytes): TransferView | undefined {
     const v = this.gateway.view(id);
     if (v) return v;
@@ -353,6 +365,14 @@ export class NodeMachine implements RestorableNodeMachine {
 
   currentEpoch(): EpochRecord {
     return this.ctx.record;
+  }
+
+  /**
+   * Sizes of what input from strangers can grow (tests flood each and check its bound):
+   * gateway views, custodian accounts, epoch records held ahead, handoff lists.
+   */
+  sizes(): { views: number; accounts: number; futureEpochs: number; pulls: number; emptySynced: number; deferred: number; pools: number } {
+    return { views: this.gateway.viewCount, accounts: this.custodian.accounts.size, futureEpochs: this.catchUp.held, ...this.handoff.sizes() };
   }
 
   /** Transfers the gateway is still working on (simulator and tests). */

@@ -15,8 +15,9 @@ import { encodeWith, transferId, transferIdHex, writeAlert, writeCertificate, ty
 import { position } from '../../protocol/ring.ts';
 import type { AccountHistory, NodeMachineApi, TransferView } from '../core/api.ts';
 import { agree, type ReplicaView } from '../core/read-quorum.ts';
-import { createHttp, statusOf, DEFAULT_WAIT_MS, MAX_WAIT_MS, metricsRoute } from '../../runtime/http-common.ts';
+import { createHttp, statusOf, DEFAULT_PAGE, DEFAULT_WAIT_MS, MAX_PAGE, MAX_WAIT_MS, metricsRoute } from '../../runtime/http-common.ts';
 import { reached, WAIT_LEVELS, type WaitLevel } from '../../protocol/wait-levels.ts';
+import { FanOut, HTTP_LIMIT_DEFAULTS, LongPolls, type HttpLimitConfig } from '../../runtime/http-limits.ts';
 import { registerHistory } from './history.ts';
 import { healthRoutes, readiness, type Readiness } from '../../runtime/health.ts';
 import { registerAdmin, type NodeAdmin } from './admin.ts';
@@ -49,6 +50,8 @@ export type NodeApiDeps = {
   ready?(): Readiness;
   /** Operator routes behind the node's token (GET /admin/backup); absent, none. */
   admin?: NodeAdmin;
+  /** Per-client limits and the /metrics token (default HTTP_LIMIT_DEFAULTS). */
+  readonly limits?: HttpLimitConfig;
 };
 
 export type MembershipView = {
@@ -60,6 +63,11 @@ export type MembershipView = {
 
 const hex32 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 32 bytes of lowercase hex');
 const transferBody = z.object({ transfer: z.record(z.string(), z.unknown()) });
+/** ?limit= and ?after= of the list routes (docs/api.md, Pagination). */
+export const pageQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE).optional(),
+  after: z.coerce.number().int().min(0).optional(),
+});
 const waitQuery = z.object({
   wait: z.enum(WAIT_LEVELS).optional(),
   timeoutMs: z.coerce.number().int().min(0).max(MAX_WAIT_MS).optional(),
@@ -87,7 +95,14 @@ function failure(v: TransferView): Rejection | null {
 }
 
 export function buildNodeHttp(d: NodeApiDeps): FastifyInstance {
-  const app = createHttp(d.log, d.metrics);
+  const limits = d.limits ?? HTTP_LIMIT_DEFAULTS;
+  const app = createHttp(d.log, d.metrics, limits);
+  const polls = new LongPolls(limits);
+  // Peer asks on behalf of HTTP callers: budgeted, shared per key, misses remembered.
+  const fanOut = new FanOut();
+  const k = () => d.machine.currentEpoch().k;
+  const findBundle = async (id: Bytes): Promise<Bundle | null> => d.machine.bundle(id) ?? (await fanOut.run(`b/${toHex(id)}`, k(), () => d.findBundle(id)));
+  const askAccount = async (account: Bytes) => (await fanOut.run(`a/${toHex(account)}`, k(), () => d.askAccount(account), false))!;
 
   app.get('/status', async () => {
     const e = d.machine.currentEpoch();
@@ -128,7 +143,7 @@ export function buildNodeHttp(d: NodeApiDeps): FastifyInstance {
 
   app.get<{ Params: { address: string } }>('/accounts/:address', async (req) => {
     const account = decodeAddress(req.params.address);
-    const { asked, answers } = await d.askAccount(account);
+    const { asked, answers } = await askAccount(account);
     const s = agree(answers);
     if (s === null) throw new Rejection(Reason.UNAVAILABLE, `none of ${asked} custodians answered`);
     return {
@@ -148,7 +163,11 @@ export function buildNodeHttp(d: NodeApiDeps): FastifyInstance {
     await d.submit(t);
     const id = transferId(t);
     let view = d.machine.transfer(id);
-    if (view && !failure(view) && q.wait) view = (await d.waitFor(id, q.wait, q.timeoutMs ?? DEFAULT_WAIT_MS)) ?? view;
+    const wait = q.wait;
+    if (view && !failure(view) && wait) {
+      const seen = view;
+      view = (await polls.hold(req.ip, () => d.waitFor(id, wait, q.timeoutMs ?? DEFAULT_WAIT_MS))) ?? seen;
+    }
     if (!view) throw new Rejection(Reason.UNAVAILABLE, 'the gateway did not take the transfer');
     const f = failure(view);
     if (f) {
@@ -163,7 +182,7 @@ export function buildNodeHttp(d: NodeApiDeps): FastifyInstance {
     const v = d.machine.transfer(id);
     if (v) return transferViewJson(v);
     // Not handled here (or the gateway restarted: its views are not kept): a stored bundle still answers.
-    const b = d.machine.bundle(id) ?? (await d.findBundle(id));
+    const b = await findBundle(id);
     if (b) return { transferId: toHex(id), status: 'stored', transfer: transferToJson(b.certificate.transfer), certificate: toHex(encodeWith(b.certificate, writeCertificate)), bundle: bundleToHex(b), times: {} };
     throw new Rejection(Reason.NOT_FOUND, 'transfer not known to this node nor stored on the ring (ask its gateway)');
   });
@@ -172,13 +191,22 @@ export function buildNodeHttp(d: NodeApiDeps): FastifyInstance {
     const id = fromHex(hex32.parse(req.params.id));
     // ?local=true: this node's own copy only (an operator counting a bundle's replicas).
     const local = req.query.local === 'true';
-    const b = d.machine.bundle(id) ?? (local ? undefined : await d.findBundle(id));
+    const b = local ? d.machine.bundle(id) : await findBundle(id);
     if (!b) throw new Rejection(Reason.NOT_FOUND, 'no stored receipt bundle for this transfer (yet)');
     return { transferId: toHex(id), bundle: bundleToHex(b) };
   });
 
-  app.get('/alerts', async () => ({
-    alerts: d.machine.alerts().map((a) => {
+  app.get<{ Querystring: Record<string, string> }>('/alerts', async (req) => {
+    const page = pageQuery.parse(req.query);
+    const limit = page.limit ?? DEFAULT_PAGE;
+    // Alerts are in alertSeq order; ?after= is the last alertSeq a caller has.
+    const all = d.machine.alerts();
+    const after = page.after ?? 0;
+    const from = all.findIndex((a) => a.alertSeq > after);
+    const slice = from < 0 ? [] : all.slice(from, from + limit);
+    const more = from >= 0 && from + limit < all.length;
+    return {
+      alerts: slice.map((a) => {
       const ev = a.notice.evidence;
       return {
         alertSeq: a.alertSeq,
@@ -187,19 +215,22 @@ export function buildNodeHttp(d: NodeApiDeps): FastifyInstance {
         ...(ev.kind === 'equivocation' ? { node: toHex(ev.v1.voter) } : {}),
         alert: toHex(encodeWith(a, writeAlert)),
       };
-    }),
-  }));
+      }),
+      ...(more ? { next: slice[slice.length - 1]!.alertSeq } : {}),
+    };
+  });
 
   if (d.askHistory) {
+    const askHistory = d.askHistory;
     registerHistory(app, {
-      askHistory: d.askHistory,
-      findBundle: async (id) => d.machine.bundle(id) ?? (await d.findBundle(id)),
+      askHistory: async (account) => (await fanOut.run(`h/${toHex(account)}`, k(), () => askHistory(account), false))!,
+      findBundle,
       honest: () => d.machine.currentEpoch().k - d.machine.currentEpoch().q + 1,
     });
   }
 
   healthRoutes(app, 'node', () => d.ready?.() ?? readiness([]));
   if (d.admin) registerAdmin(app, d.admin);
-  metricsRoute(app, d.metrics.registry);
+  metricsRoute(app, d.metrics.registry, limits.metricsToken);
   return app;
 }

@@ -2,6 +2,7 @@
 // merges flags, environment and config.json onto these).
 import { Reason, Rejection } from '../../protocol/errors.ts';
 import { DEFAULT_NODE_OPTIONS } from '../core/api.ts';
+import { HTTP_LIMIT_DEFAULTS, type HttpLimitConfig } from '../../runtime/http-limits.ts';
 
 export type NodeConfig = {
   /** HTTP API, host:port (127.0.0.1 unless told otherwise). */
@@ -19,7 +20,7 @@ export type NodeConfig = {
    * to what changed since the last (every bundle stored since, every account that moved).
    */
   antiEntropyMs: number;
-};
+} & HttpLimitConfig;
 
 export const NODE_DEFAULTS: NodeConfig = {
   api: '127.0.0.1:7700',
@@ -28,6 +29,7 @@ export const NODE_DEFAULTS: NodeConfig = {
   genesis: '',
   logLevel: 'info',
   antiEntropyMs: DEFAULT_NODE_OPTIONS.antiEntropyMs,
+  ...HTTP_LIMIT_DEFAULTS,
 };
 
 /**

@@ -187,6 +187,7 @@ export class NodeDaemon {
       ready: () => nodeReadiness({ machine: this.machine, connectedNodes: () => this.p2p.connectedNodes() }),
       admin: { token, backup: () => backupChunks({ format: BACKUP_FORMAT, version: BACKUP_VERSION, network: genesis.network, nodeId: toHex(signer.publicKey), createdAt: new Date().toISOString(), genesis: json }, this.store.snapshot()) },
       membership: () => membership.view(),
+      limits: cfg,
     });
     this.shutdown.add(() => this.http.close());
     // Callers waiting on ?wait= are answered with what is known now, so closing HTTP does not wait out their timeouts.

@@ -13,7 +13,8 @@ import { stateHistory } from '../core/history.ts';
 import { lookupPlan, readPlan, replicaOfState, replicaOfView, type ReplicaView } from '../core/read-quorum.ts';
 
 export class ReplicaReads {
-  private readonly queries = new Queries();
+  // Lookup answers are checked before HTTP uses them: a peer may answer with another transfer's bundle, or a forged one.
+  private readonly queries = new Queries((b) => this.machine().checkBundle?.(b) ?? true);
   private readonly machine: () => NodeMachineApi;
   private readonly send: (to: Address, msg: Message) => void;
 
