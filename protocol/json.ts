@@ -36,9 +36,9 @@ export function transferToJson(t: Transfer): TransferJson {
   };
 }
 
-/** A field that must be a string: String() of an object from outside may throw (its toString is the sender's). */
+/** An address field: String() of an object from outside may throw (its toString is the sender's). */
 function stringField(v: unknown, field: string): string {
-  if (typeof v !== 'string') throw new Rejection(Reason.BAD_REQUEST, `${field} must be a string`);
+  if (typeof v !== 'string') throw new Rejection(Reason.MALFORMED, `${field} must be an address string`);
   return v;
 }
 
