@@ -234,8 +234,8 @@ test('a lookup answer with another transfer\'s bundle, or a forged one, is not t
 });
 
 /** Every route of both APIs, with a path parameter filled in from the fuzzer. */
-const NODE_ROUTES = ['/status', '/genesis', '/ring', '/epochs/:p', '/accounts/:p', '/accounts/:p/history', '/transfers', '/transfers/:p', '/receipts/:p', '/alerts', '/metrics'];
-const MINT_ROUTES = ['/status', '/genesis', '/issue', '/admit', '/epochs/:p', '/reputation', '/notices', '/metrics'];
+const NODE_ROUTES = ['/status', '/healthz', '/readyz', '/genesis', '/ring', '/epochs/:p', '/accounts/:p', '/accounts/:p/history', '/transfers', '/transfers/:p', '/receipts/:p', '/alerts', '/metrics'];
+const MINT_ROUTES = ['/status', '/healthz', '/readyz', '/genesis', '/issue', '/admit', '/epochs/:p', '/reputation', '/notices', '/metrics'];
 
 test('property: arbitrary JSON and bytes to every route of node and mint get only 2xx or 4xx', async () => {
   const node = nodeApp({ httpLoopbackRateLimit: 0 }).app;
