@@ -9,6 +9,8 @@ import { EpochCodec, bindNetwork, epochHash, sign, transferId, type EpochRecord,
 import { MAX_PARKED_VIEWS } from '../../node/core/gateway.ts';
 import { sortMembers } from '../../mint/core/genesis-create.ts';
 import { MAX_CREDITS_PER_STATE } from '../../protocol/handoff-codec.ts';
+import { MemoryStore } from '../../protocol/ports.ts';
+import { restoredMarkRecords } from '../../node/core/record-keys.ts';
 
 /** A transfer with a signature that does not verify, distinct per `i`. */
 function forged(h: Harness, i: number): Transfer {
@@ -192,6 +194,28 @@ test('account pulls: all pages to custodians only, one page to another member, n
   assert.is(states(stranger).length, 0, 'a stranger gets nothing');
   // A pull naming the next epoch is held, and answered only if its asker is then a custodian.
   assert.is(h.ask(c, { ...pull, epoch: 1 } as Message, { node: stranger }).send.length, 0);
+});
+
+test('a custodian restored from a backup syncs a fresh key as empty, with no entry, and then refuses it for funds', () => {
+  const h = new Harness({ nodes: 6, k: 3, q: 2 });
+  const c = h.nodeHex(0);
+  const marked = new MemoryStore();
+  marked.apply([...h.stores.get(c)!.entries('')].map(([key, value]) => ({ key, value })));
+  marked.apply(restoredMarkRecords([], 1));
+  h.stores.set(c, marked);
+  const m = h.restart(c);
+  assert.ok(m.restored);
+  const bob = h.scheme.signer(secret('bob')).publicKey;
+  let key = h.scheme.signer(secret('restored-0'));
+  for (let i = 1; !h.custodiansOf(key.publicKey).includes(c); i++) key = h.scheme.signer(secret(`restored-${i}`));
+  const t = h.transfer(key, bob, 1n, 1);
+  const accounts0 = m.sizes().accounts;
+  h.held.push({ from: { node: h.nodeHex(1) }, to: c, msg: { type: 'vote-request', transfer: t } });
+  h.release();
+  h.settle(3);
+  const out = h.ask(c, { type: 'vote-request', transfer: t });
+  assert.is((out.send[0]?.msg as Extract<Message, { type: 'reject' }> | undefined)?.code, 'INSUFFICIENT_FUNDS');
+  assert.is(m.sizes().accounts, accounts0);
 });
 
 test.run();
