@@ -140,19 +140,26 @@ export class LongPolls {
 }
 
 /**
- * What HTTP requests may ask of peers (lookups, account pulls): a node-wide budget of
- * peer asks (a token bucket: FANOUT_BURST, refilled at FANOUT_PER_SEC), one ask at a time
- * per key (concurrent requests for the same id share it), and misses remembered for
- * MISS_TTL_MS in an LRU of MAX_MISSES, so requests for ids nobody holds cost no asks.
+ * What HTTP requests may ask of peers: a node-wide budget of peer asks (a token
+ * bucket), one ask at a time per key (concurrent requests for the same id share it),
+ * and misses remembered for MISS_TTL_MS in an LRU of MAX_MISSES, so requests for ids
+ * nobody holds cost no asks. Bundle lookups (GET /transfers/:id, /receipts/:id for
+ * ids this node lacks) get FANOUT_BURST asks, refilled at FANOUT_PER_SEC; account
+ * reads (GET /accounts/..., which a client polls for many accounts at once, and whose
+ * answers always exist) get the larger READS_BURST and READS_PER_SEC.
  */
 export const FANOUT_BURST = 192;
 export const FANOUT_PER_SEC = 96;
+export const READS_BURST = 4_096;
+export const READS_PER_SEC = 2_048;
 export const MISS_TTL_MS = 1_000;
 export const MAX_MISSES = 4_096;
 
 export class FanOut {
-  private tokens = FANOUT_BURST;
+  private tokens: number;
   private at: number;
+  private readonly burst: number;
+  private readonly perSec: number;
   private readonly misses = new Map<string, number>();
   private readonly inflight = new Map<string, Promise<unknown>>();
   private readonly now: () => number;
@@ -160,7 +167,10 @@ export class FanOut {
   asked = 0;
   refused = 0;
 
-  constructor(now: () => number = () => Date.now()) {
+  constructor(burst = FANOUT_BURST, perSec = FANOUT_PER_SEC, now: () => number = () => Date.now()) {
+    this.burst = burst;
+    this.perSec = perSec;
+    this.tokens = burst;
     this.now = now;
     this.at = now();
   }
@@ -179,11 +189,11 @@ export class FanOut {
     }
     const same = this.inflight.get(key);
     if (same !== undefined) return same as Promise<T | null>;
-    this.tokens = Math.min(FANOUT_BURST, this.tokens + ((now - this.at) / 1000) * FANOUT_PER_SEC);
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.at) / 1000) * this.perSec);
     this.at = now;
     if (this.tokens < peers) {
       this.refused++;
-      throw new RateLimited('this node is asking its peers too much for HTTP callers; retry shortly', Math.max(1, Math.ceil((peers - this.tokens) / FANOUT_PER_SEC)));
+      throw new RateLimited('this node is asking its peers too much for HTTP callers; retry shortly', Math.max(1, Math.ceil((peers - this.tokens) / this.perSec)));
     }
     this.tokens -= peers;
     this.asked += peers;

@@ -17,7 +17,7 @@ import type { AccountHistory, NodeMachineApi, TransferView } from '../core/api.t
 import { agree, type ReplicaView } from '../core/read-quorum.ts';
 import { createHttp, statusOf, DEFAULT_PAGE, DEFAULT_WAIT_MS, MAX_PAGE, MAX_WAIT_MS, metricsRoute } from '../../runtime/http-common.ts';
 import { reached, WAIT_LEVELS, type WaitLevel } from '../../protocol/wait-levels.ts';
-import { FanOut, HTTP_LIMIT_DEFAULTS, LongPolls, type HttpLimitConfig } from '../../runtime/http-limits.ts';
+import { FANOUT_BURST, FANOUT_PER_SEC, FanOut, HTTP_LIMIT_DEFAULTS, LongPolls, READS_BURST, READS_PER_SEC, type HttpLimitConfig } from '../../runtime/http-limits.ts';
 import { registerHistory } from './history.ts';
 import { healthRoutes, readiness, type Readiness } from '../../runtime/health.ts';
 import { registerAdmin, type NodeAdmin } from './admin.ts';
@@ -99,10 +99,11 @@ export function buildNodeHttp(d: NodeApiDeps): FastifyInstance {
   const app = createHttp(d.log, d.metrics, limits);
   const polls = new LongPolls(limits);
   // Peer asks on behalf of HTTP callers: budgeted, shared per key, misses remembered.
-  const fanOut = new FanOut();
+  const fanOut = new FanOut(FANOUT_BURST, FANOUT_PER_SEC);
+  const reads = new FanOut(READS_BURST, READS_PER_SEC);
   const k = () => d.machine.currentEpoch().k;
   const findBundle = async (id: Bytes): Promise<Bundle | null> => d.machine.bundle(id) ?? (await fanOut.run(`b/${toHex(id)}`, k(), () => d.findBundle(id)));
-  const askAccount = async (account: Bytes) => (await fanOut.run(`a/${toHex(account)}`, k(), () => d.askAccount(account), false))!;
+  const askAccount = async (account: Bytes) => (await reads.run(`a/${toHex(account)}`, k(), () => d.askAccount(account), false))!;
 
   app.get('/status', async () => {
     const e = d.machine.currentEpoch();
@@ -223,7 +224,7 @@ export function buildNodeHttp(d: NodeApiDeps): FastifyInstance {
   if (d.askHistory) {
     const askHistory = d.askHistory;
     registerHistory(app, {
-      askHistory: async (account) => (await fanOut.run(`h/${toHex(account)}`, k(), () => askHistory(account), false))!,
+      askHistory: async (account) => (await reads.run(`h/${toHex(account)}`, k(), () => askHistory(account), false))!,
       findBundle,
       honest: () => d.machine.currentEpoch().k - d.machine.currentEpoch().q + 1,
     });

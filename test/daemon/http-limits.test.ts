@@ -186,6 +186,12 @@ test('200 GETs of random transfer ids cause a bounded number of peer lookups; re
   assert.is(fo.asked, 3);
 });
 
+test('honest bursts of account reads are not refused: 300 balances at once', async () => {
+  const { app } = nodeApp();
+  const rs = await Promise.all(Array.from({ length: 300 }, () => app.inject({ method: 'GET', url: `/accounts/${encodeAddress(generateKeyPair().publicKey)}` })));
+  assert.equal([...new Set(rs.map((r) => r.statusCode))], [200]);
+});
+
 test('pages: /alerts, /reputation and /notices take ?limit= and ?after=', async () => {
   const { app } = nodeApp();
   const first = (await app.inject({ method: 'GET', url: '/alerts' })).json() as { alerts: { alertSeq: number }[]; next?: number };
