@@ -10,6 +10,7 @@
 // custodian's notice set), by reading its fields where present: observation only, and a
 // field that is renamed or gone is skipped, never guessed.
 import type { NodeMachineApi } from '../node/core/api.ts';
+import { MAX_PARKED_VIEWS } from '../node/core/gateway.ts';
 import type { Host } from './host.ts';
 
 type Probe = { readonly name: string; readonly read: (m: NodeMachineApi) => number | undefined; readonly limit: (honest: HonestWork) => number };
@@ -34,7 +35,8 @@ export const PROBES: readonly Probe[] = [
   { name: 'credits', read: (m) => m.held?.().credits, limit: (w) => w.transfers },
   { name: 'stored bundles', read: (m) => m.held?.().bundles, limit: (w) => w.transfers },
   { name: 'reported credits', read: (m) => m.held?.().reportedCredits, limit: (w) => w.transfers },
-  { name: 'gateway views', read: (m) => field(m, 'gateway', 'byId'), limit: (w) => w.transfers },
+  // Views that ended without a certificate (rejected, forged) are an LRU of MAX_PARKED_VIEWS: the node's own bound.
+  { name: 'gateway views', read: (m) => field(m, 'gateway', 'byId'), limit: (w) => w.transfers + MAX_PARKED_VIEWS },
   { name: 'gateway active transfers', read: (m) => field(m, 'activeTransfers'), limit: (w) => w.transfers },
   { name: 'open lookups', read: (m) => field(m, 'storage', 'waiting'), limit: (w) => w.transfers },
   { name: 'pending pulls', read: (m) => field(m, 'handoff', 'pulls'), limit: (w) => w.accounts },

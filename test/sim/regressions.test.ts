@@ -29,12 +29,6 @@ const EXPECTED_TO_FAIL: Record<string, string> = {
   // Two gateway crashes (at the step that certified, before its sends; at a receipt): each alone is
   // finished by take-over completion, together they leave one transfer credited and stored nowhere.
   'gateway-crash': 'I9',
-  // A `stored` from anyone ends the gateway's storing phase: with a lost store, the bundle is stored nowhere.
-  'spoofed-stored': 'I9',
-  // Vote requests from fresh, empty accounts each leave an account behind at the custodian.
-  'zero-balance-vote-flood': 'R1',
-  // Submits with forged signatures each leave a gateway view behind.
-  'forged-submit-flood': 'R1',
   // An account-state's credits (and frozen flag) are merged on a co-custodian's word: a Byzantine one mints money.
   'forged-account-state': 'I1',
 };
