@@ -179,6 +179,7 @@ export class AntiEntropy {
 
   onDigest(fromHex: string, d: Digest): void {
     const ctx = this.ctx;
+    ctx.noteEpoch(d.epoch);
     if (d.epoch !== ctx.epoch) return; // replicas compare within one epoch; handoff covers changes
     const ring = ctx.ring;
     if (d.kind === 'accounts') {

@@ -91,12 +91,21 @@ export class CatchUp {
       this.lastRequestAt = now;
       return;
     }
-    if (this.ctx.behind && now - this.lastRequestAt >= EPOCH_REQUEST_MS) this.request(false);
+    if ((this.ctx.behind || this.hinted()) && now - this.lastRequestAt >= EPOCH_REQUEST_MS) {
+      // A hint is asked about once: a peer naming epochs that do not exist costs one request a second at most.
+      this.ctx.epochHint = 0;
+      this.request(false);
+    }
+  }
+
+  /** A peer named a later epoch than this node's newest (node-context.ts epochHint). */
+  private hinted(): boolean {
+    return this.ctx.epochHint > this.ctx.epoch;
   }
 
   nextWakeupAt(): number {
     if (this.askOnNextTick) return this.ctx.now();
-    return this.ctx.behind ? this.lastRequestAt + EPOCH_REQUEST_MS : Infinity;
+    return this.ctx.behind || this.hinted() ? this.lastRequestAt + EPOCH_REQUEST_MS : Infinity;
   }
 
   /** Mint first; every other try a member of the newest ring, so a mint that does not answer does not stall the node. */

@@ -89,6 +89,15 @@ export class Completion {
     const ctx = this.ctx;
     const idHex = hexOf(id);
     let w = this.watches.get(idHex);
+    if ((globalThis as any).process?.env?.TRACE && idHex.startsWith((globalThis as any).process.env.TRACE)) console.error('observe', ctx.now(), ctx.idHex.slice(0, 8), asker?.slice(0, 8), cert !== null, w !== undefined, w?.askers.map((a) => a.slice(0, 8)).join(','), cert && asker ? hexOf(this.keeperOf(t, id, asker)).slice(0, 8) : '');
+    if (cert !== null && w !== undefined && asker !== undefined && asker !== ctx.idHex && !w.askers.includes(asker)) {
+      // A certificate from a node that never asked for this vote (a replay, another
+      // watcher's take-over) is kept, but neither ends nor delays the watch: the keeper
+      // is chosen relative to the gateway that drove the transfer here, and a stranger's
+      // choice would end the one watch left when that gateway died.
+      if (w.cert === null) w.cert = cert;
+      return;
+    }
     // Our own take-over's `certified` (looped back) keeps our watch: its attempts stay counted.
     if (cert !== null && asker !== undefined && asker !== ctx.idHex && !ctx.isMe(this.keeperOf(t, id, asker))) {
       if (w !== undefined) this.drop(w);
@@ -137,6 +146,13 @@ export class Completion {
     const order = this.order(t, id).filter((c) => hexOf(c) !== gateway);
     const storage = new Set(this.ctx.ring.storage(id).map(hexOf));
     return order.find((c) => storage.has(hexOf(c))) ?? order[0]!;
+  }
+
+  /** Whether this node keeps a certified transfer for some gateway: for none, for each of the sender's custodians. */
+  mayKeep(t: Transfer, id: Bytes): boolean {
+    const ctx = this.ctx;
+    if (ctx.isMe(this.keeperOf(t, id, ''))) return true;
+    return ctx.ring.custodians(t.from).some((g) => ctx.isMe(this.keeperOf(t, id, hexOf(g))));
   }
 
   /** A peer says these transfers are finished; believed only from a gateway that drove them here. */

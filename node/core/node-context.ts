@@ -92,6 +92,12 @@ export class NodeContext {
    * of a gap): it votes for nothing and accepts no new certificate until it has caught up.
    */
   behind = false;
+  /**
+   * The highest epoch a peer's signed object (vote, receipt, certificate, digest) named
+   * beyond this node's newest: not mint-signed, so it does not mark the node behind; it
+   * only has catch-up ask the mint for records (catch-up.ts), once per request interval.
+   */
+  epochHint = 0;
   /** When this node learned its newest epoch, by its own clock (a restart counts as learning it anew). */
   private learnedAt: number;
 
@@ -134,7 +140,15 @@ export class NodeContext {
   }
   ringOf(n: number): Ring | undefined {
     const r = this.records[n];
-    return r ? sharedRing(r) : undefined;
+    if (r === undefined) {
+      this.noteEpoch(n);
+      return undefined;
+    }
+    return sharedRing(r);
+  }
+  /** A peer named epoch `n`: a node cut off from the mint's broadcasts learns here of the epochs it missed. */
+  noteEpoch(n: number): void {
+    if (n > this.epoch && n > this.epochHint) this.epochHint = n;
   }
   recordOf(n: number): EpochRecord | undefined {
     return this.records[n];

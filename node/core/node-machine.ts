@@ -157,6 +157,7 @@ export class NodeMachine implements RestorableNodeMachine {
 
   private onEpoch(record: EpochRecord): void {
     const ctx = this.ctx;
+    if ((globalThis as any).process?.env?.TRACE) console.error('onEpoch', ctx.idHex.slice(0, 8), record.epoch, ctx.epoch, ctx.now());
     if (record.epoch <= ctx.epoch) return;
     if (record.epoch > ctx.epoch + 1) {
       this.catchUp.onFuture(record);
@@ -293,8 +294,16 @@ export class NodeMachine implements RestorableNodeMachine {
     if (o !== null) this.custodian.restoreCreditOrder(o.hex, o.count, o.newest);
     this.creditOrder = null;
     // Watches are not records: a head lock never heard certified is watched again (its
-    // gateway may have died with this node), as if its vote had just been given.
-    for (const a of this.custodian.accounts.values()) if (a.head !== null && a.seq > a.certifiedSeq) this.completion.observe(a.head, undefined, null);
+    // gateway may have died with this node), as if its vote had just been given; so is a
+    // certified head whose keeper this node may be and whose bundle it does not hold
+    // (gateway and keeper may have died together, before the store).
+    for (const a of this.custodian.accounts.values()) {
+      if (a.head === null) continue;
+      if (a.seq > a.certifiedSeq) this.completion.observe(a.head, undefined, null);
+      else if (a.seq === a.certifiedSeq && a.headId !== null && !this.storage.has(a.headId) && this.completion.mayKeep(a.head, a.headId)) {
+        this.completion.observe(a.head, undefined, a.cert, a.headId);
+      }
+    }
     this.ctx.step.begin();
     if (this.restoredAny) this.catchUp.restarted();
   }
