@@ -89,7 +89,6 @@ export class Completion {
     const ctx = this.ctx;
     const idHex = hexOf(id);
     let w = this.watches.get(idHex);
-    if ((globalThis as any).process?.env?.TRACE && idHex.startsWith((globalThis as any).process.env.TRACE)) console.error('observe', ctx.now(), ctx.idHex.slice(0, 8), asker?.slice(0, 8), cert !== null, w !== undefined, w?.askers.map((a) => a.slice(0, 8)).join(','), cert && asker ? hexOf(this.keeperOf(t, id, asker)).slice(0, 8) : '');
     if (cert !== null && w !== undefined && asker !== undefined && asker !== ctx.idHex && !w.askers.includes(asker)) {
       // A certificate from a node that never asked for this vote (a replay, another
       // watcher's take-over) is kept, but neither ends nor delays the watch: the keeper
@@ -99,7 +98,7 @@ export class Completion {
       return;
     }
     // Our own take-over's `certified` (looped back) keeps our watch: its attempts stay counted.
-    if (cert !== null && asker !== undefined && asker !== ctx.idHex && !ctx.isMe(this.keeperOf(t, id, asker))) {
+    if (cert !== null && asker !== undefined && asker !== ctx.idHex && !ctx.isMe(this.keeperOf(t, id, asker, cert))) {
       if (w !== undefined) this.drop(w);
       return;
     }
@@ -139,20 +138,27 @@ export class Completion {
 
   /**
    * The custodian that watches a certified transfer until it is stored: the first in
-   * take-over order that is not its gateway (whose death it guards against), one of
-   * the bundle's storage nodes if any is (it sees the store itself, no `done` needed).
+   * take-over order that is not its gateway (whose death it guards against) and whose
+   * vote is in the certificate (it holds the lock and was up when the votes formed; a
+   * custodian that was down would never watch), one of the bundle's storage nodes if
+   * any is (it sees the store itself, no `done` needed).
    */
-  keeperOf(t: Transfer, id: Bytes, gateway: string): Bytes {
-    const order = this.order(t, id).filter((c) => hexOf(c) !== gateway);
+  keeperOf(t: Transfer, id: Bytes, gateway: string, cert: Certificate | null): Bytes {
+    let order = this.order(t, id).filter((c) => hexOf(c) !== gateway);
+    if (cert !== null) {
+      const voters = new Set(cert.votes.map((v) => hexOf(v.voter)));
+      const voted = order.filter((c) => voters.has(hexOf(c)));
+      if (voted.length > 0) order = voted;
+    }
     const storage = new Set(this.ctx.ring.storage(id).map(hexOf));
     return order.find((c) => storage.has(hexOf(c))) ?? order[0]!;
   }
 
   /** Whether this node keeps a certified transfer for some gateway: for none, for each of the sender's custodians. */
-  mayKeep(t: Transfer, id: Bytes): boolean {
+  mayKeep(t: Transfer, id: Bytes, cert: Certificate | null): boolean {
     const ctx = this.ctx;
-    if (ctx.isMe(this.keeperOf(t, id, ''))) return true;
-    return ctx.ring.custodians(t.from).some((g) => ctx.isMe(this.keeperOf(t, id, hexOf(g))));
+    if (ctx.isMe(this.keeperOf(t, id, '', cert))) return true;
+    return ctx.ring.custodians(t.from).some((g) => ctx.isMe(this.keeperOf(t, id, hexOf(g), cert)));
   }
 
   /** A peer says these transfers are finished; believed only from a gateway that drove them here. */
@@ -178,12 +184,12 @@ export class Completion {
    * Stored: the keeper, unless it stores the bundle itself. Rejected or conflict: every
    * custodian of the sender (those that locked it watch it).
    */
-  tellFinished(t: Transfer, id: Bytes, stored: boolean): void {
+  tellFinished(t: Transfer, id: Bytes, stored: boolean, cert: Certificate | null = null): void {
     this.finishedHere(id);
     const ctx = this.ctx;
     const peers: string[] = [];
     if (stored) {
-      const keeper = hexOf(this.keeperOf(t, id, ctx.idHex));
+      const keeper = hexOf(this.keeperOf(t, id, ctx.idHex, cert));
       if (!ctx.ring.storage(id).some((n) => hexOf(n) === keeper)) peers.push(keeper);
     } else {
       for (const c of ctx.ring.custodians(t.from)) peers.push(hexOf(c));

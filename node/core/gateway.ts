@@ -102,7 +102,7 @@ export class Gateway {
   private readonly bundles: BundleSource;
   private readonly rivals = new Map<Pending, RivalSearch>();
   /** A transfer reached its end here (stored, rejected or conflict): completion.ts tells its custodians. */
-  onFinished: (t: Transfer, id: Bytes, stored: boolean) => void = () => {};
+  onFinished: (t: Transfer, id: Bytes, stored: boolean, cert: Certificate | null) => void = () => {};
   /** Views that ended without a certificate, oldest first (an LRU of MAX_PARKED_VIEWS). */
   private readonly parked = new Map<string, Pending>();
   /** Rival searches at once; past this a new conflict is not searched (its double spend is still reported). */
@@ -380,7 +380,7 @@ export class Gateway {
     for (const [c, n] of counts) if (n > (counts.get(best) ?? 0)) best = c;
     this.setStatus(p, 'rejected', best, detail);
     this.active.delete(p);
-    this.onFinished(p.transfer, p.id, false);
+    this.onFinished(p.transfer, p.id, false, null);
   }
 
   /** A custodian holds (from, seq) locked to another transfer: a double spend attempt (protocol.md §5 step 2). */
@@ -402,7 +402,7 @@ export class Gateway {
     if (p.phase === 'voting') {
       this.setStatus(p, 'conflict', Reason.CONFLICT, 'the sender signed another transfer for this seq');
       this.active.delete(p);
-      this.onFinished(p.transfer, p.id, false);
+      this.onFinished(p.transfer, p.id, false, null);
       if (!this.rivals.has(p) && this.rivals.size < Gateway.MAX_RIVAL_SEARCHES) {
         this.rivals.set(p, { rivalId: transferId(locked), tries: 0, nextTry: ctx.now() });
       }
@@ -465,7 +465,7 @@ export class Gateway {
     p.phase = 'done';
     this.setStatus(p, 'stored');
     this.active.delete(p);
-    this.onFinished(p.transfer, p.id, true);
+    this.onFinished(p.transfer, p.id, true, p.certificate ?? null);
     // Votes and receipts live on in the bundle; the working maps are dropped.
     p.votes.clear();
     p.receipts.clear();

@@ -52,7 +52,7 @@ export class NodeMachine implements RestorableNodeMachine {
       takeOver: (t, cert) => this.gateway.takeOver(t, cert),
     }));
     this.custodian.onVoted = (t, id, asker) => completion.observe(t, asker, null, id);
-    this.gateway.onFinished = (t, id, stored) => completion.tellFinished(t, id, stored);
+    this.gateway.onFinished = (t, id, stored, cert) => completion.tellFinished(t, id, stored, cert);
     this.storage.onStored = (id) => completion.finishedHere(id);
     this.catchUp = new CatchUp(this.ctx);
     if (init.restore) this.restore(init.restore);
@@ -157,7 +157,6 @@ export class NodeMachine implements RestorableNodeMachine {
 
   private onEpoch(record: EpochRecord): void {
     const ctx = this.ctx;
-    if ((globalThis as any).process?.env?.TRACE) console.error('onEpoch', ctx.idHex.slice(0, 8), record.epoch, ctx.epoch, ctx.now());
     if (record.epoch <= ctx.epoch) return;
     if (record.epoch > ctx.epoch + 1) {
       this.catchUp.onFuture(record);
@@ -300,7 +299,7 @@ export class NodeMachine implements RestorableNodeMachine {
     for (const a of this.custodian.accounts.values()) {
       if (a.head === null) continue;
       if (a.seq > a.certifiedSeq) this.completion.observe(a.head, undefined, null);
-      else if (a.seq === a.certifiedSeq && a.headId !== null && !this.storage.has(a.headId) && this.completion.mayKeep(a.head, a.headId)) {
+      else if (a.seq === a.certifiedSeq && a.headId !== null && !this.storage.has(a.headId) && this.completion.mayKeep(a.head, a.headId, a.cert)) {
         this.completion.observe(a.head, undefined, a.cert, a.headId);
       }
     }
