@@ -13,13 +13,11 @@ const SEEDS = Array.from({ length: 50 }, (_, i) => i + 1);
  * What the node code does not meet yet, seed by seed (the fuzzer's findings on it): every
  * other invariant is checked on every seed. When a fix lands, a listed failure may go
  * away (tighten the list) and a seed's world may take another path.
- *   I9:     a transfer credited but stored nowhere after crashes (seed 26: two nodes
- *           crash at 6 s and restart 4.7 s later; six transfers credited, never stored).
  *   I1, I7: an account-state's credits (and frozen flag) are merged on a co-custodian's
  *           word: a Byzantine member credits from nothing, or freezes an honest account.
  */
 const KNOWN: Record<number, string[]> = {
-  19: ['I9'], 26: ['I9'], 31: ['I1'], 32: ['I1', 'I7'],
+  31: ['I1'], 32: ['I1', 'I7'],
 };
 
 test('50 fixed seeds: every invariant holds in every world, but for the known failures', () => {

@@ -26,9 +26,6 @@ const REGRESSIONS: Record<string, string[]> = {
  * today's code. Remove an entry once its fix is merged (its test then requires a pass).
  */
 const EXPECTED_TO_FAIL: Record<string, string> = {
-  // Two gateway crashes (at the step that certified, before its sends; at a receipt): each alone is
-  // finished by take-over completion, together they leave one transfer credited and stored nowhere.
-  'gateway-crash': 'I9',
   // An account-state's credits (and frozen flag) are merged on a co-custodian's word: a Byzantine one mints money.
   'forged-account-state': 'I1',
 };
