@@ -189,4 +189,53 @@ test('a lock that never gathers q votes is retried a bounded number of times, th
   assert.is(storedAt(h, transferId(t)), 0);
 });
 
+
+/** The custodian of alice that keeps `t` when no custodian is its gateway: first in take-over order, a storage node if any is. */
+function firstKeeper(h: Harness, t: Transfer): string {
+  const id = transferId(t);
+  const ring = new Ring(h.genesis.epoch0);
+  const from = ring.custodians(t.from).map(toHex);
+  const turn = id[0]! % from.length;
+  const order = [...from.slice(turn), ...from.slice(0, turn)];
+  const storage = ring.storage(id).map(toHex);
+  return order.find((c) => storage.includes(c)) ?? order[0]!;
+}
+
+test('a certificate replayed by a node that never asked for the vote does not end the keeper\'s watch', () => {
+  const h = new Harness({ nodes: 10, seed: 3, wire: true });
+  const alice = h.scheme.signer(secret('alice'));
+  const bob = h.scheme.signer(secret('bob'));
+  h.issue(alice.publicKey, 100n);
+  h.settle(5);
+  const t = h.transfer(alice, bob.publicKey, 40n, 1);
+  // The gateway is the custodian that would keep the transfer for any other gateway: the
+  // keeper for it is another one, which a stranger's `certified` must not talk out of its watch.
+  const gateway = firstKeeper(h, t);
+  killBefore(h, gateway, ['store']);
+  h.submit(gateway, t);
+  h.run();
+  const cert = h.nodes.get(gateway)!.transfer(transferId(t))?.certificate;
+  assert.ok(cert !== undefined, 'certified');
+  crash(h, gateway);
+  const stranger = h.outside([gateway, ...h.custodiansOf(alice.publicKey)]);
+  for (const c of h.custodiansOf(alice.publicKey)) if (c !== gateway) h.ask(c, { type: 'certified', certificate: cert! }, { node: stranger });
+  h.settle(80, 600);
+  const id = transferId(t);
+  assert.ok(storedAt(h, id) >= 3, `stored at ${storedAt(h, id)} nodes`);
+  for (const [node, n] of credits(h, id)) assert.is(n, 1, `node ${node.slice(0, 8)} credited once`);
+});
+
+test('a `stored` from a node the gateway did not send the bundle to does not end the storing phase', () => {
+  const w = world(2);
+  const { h, alice, bob, gateway } = w;
+  killBefore(h, gateway, ['store']);
+  const t = h.transfer(alice, bob.publicKey, 40n, 1);
+  h.submit(gateway, t);
+  h.run();
+  const id = transferId(t);
+  const liar = h.outside([gateway, ...new Ring(h.genesis.epoch0).storage(id).map(toHex)]);
+  h.ask(gateway, { type: 'stored', transferId: id }, { node: liar });
+  assert.is(h.nodes.get(gateway)!.transfer(id)?.status, 'credited', 'still storing');
+});
+
 test.run();

@@ -187,4 +187,21 @@ test('a node answers an epoch-request with the records it holds, a bounded batch
   void toHex;
 });
 
+test('a node that missed the epoch broadcasts learns of them from a peer naming a later epoch, and catches up', () => {
+  const { h, custodians } = setup();
+  const c = custodians[0]!;
+  // c is cut off from the mint's broadcasts: the records never reach it.
+  h.holdIf = (_from, to, msg) => to === c && msg.type === 'epoch';
+  h.newEpoch(all(h));
+  h.newEpoch(all(h));
+  h.run();
+  h.holdIf = undefined;
+  h.held.length = 0;
+  assert.is(h.nodes.get(c)!.currentEpoch().epoch, 0);
+  const peer = h.outside([c]);
+  h.ask(c, { type: 'digest', digest: { kind: 'accounts', epoch: 2, entries: [] } }, { node: peer });
+  h.settle(5, 1_100);
+  assert.is(h.nodes.get(c)!.currentEpoch().epoch, 2);
+});
+
 test.run();
