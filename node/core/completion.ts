@@ -11,6 +11,7 @@ import { MAX_DONE_IDS } from '../../protocol/messages.ts';
 import { transferId, type Bundle, type Certificate, type Transfer } from '../../protocol/objects.ts';
 import { hexOf, type NodeContext } from './node-context.ts';
 import type { CompletionStats } from './api.ts';
+import type { Account } from './account.ts';
 
 /** Transfers one node watches at once; past this new ones are not watched (counted in `dropped`). */
 export const MAX_WATCHES = 1 << 16;
@@ -20,6 +21,8 @@ const MAX_ASKERS = 4;
 export const MAX_TAKEOVERS = 3;
 /** Transfers given up on that are remembered, so another node's take-over does not start the watch again. */
 const MAX_GIVEN_UP = 4096;
+/** Certified locks per account a restarted custodian looks at again, newest first (it may keep them). */
+export const REWATCH_CERTIFIED = 4;
 /** `done` ids are batched per peer for this long (or until a message is full). */
 export const DONE_FLUSH_MS = 200;
 
@@ -98,7 +101,7 @@ export class Completion {
       return;
     }
     // Our own take-over's `certified` (looped back) keeps our watch: its attempts stay counted.
-    if (cert !== null && asker !== undefined && asker !== ctx.idHex && !ctx.isMe(this.keeperOf(t, id, asker, cert))) {
+    if (cert !== null && asker !== undefined && asker !== ctx.idHex && !this.isKeeper(t, id, asker, cert)) {
       if (w !== undefined) this.drop(w);
       return;
     }
@@ -137,28 +140,54 @@ export class Completion {
   }
 
   /**
-   * The custodian that watches a certified transfer until it is stored: the first in
-   * take-over order that is not its gateway (whose death it guards against) and whose
-   * vote is in the certificate (it holds the lock and was up when the votes formed; a
-   * custodian that was down would never watch), one of the bundle's storage nodes if
-   * any is (it sees the store itself, no `done` needed).
+   * The custodians that watch a certified transfer until it is stored (one, or two):
+   * the first in take-over order that is not its gateway (whose death it guards
+   * against), one of the bundle's storage nodes if any is (it sees the store itself, no
+   * `done` needed); and, if that one's vote is not in the certificate (it may have been
+   * down, and then watches nothing), the same choice among the custodians whose votes are.
    */
-  keeperOf(t: Transfer, id: Bytes, gateway: string, cert: Certificate | null): Bytes {
-    let order = this.order(t, id).filter((c) => hexOf(c) !== gateway);
-    if (cert !== null) {
-      const voters = new Set(cert.votes.map((v) => hexOf(v.voter)));
-      const voted = order.filter((c) => voters.has(hexOf(c)));
-      if (voted.length > 0) order = voted;
-    }
+  keepersOf(t: Transfer, id: Bytes, gateway: string, cert: Certificate | null): Bytes[] {
     const storage = new Set(this.ctx.ring.storage(id).map(hexOf));
-    return order.find((c) => storage.has(hexOf(c))) ?? order[0]!;
+    const pick = (order: readonly Bytes[]): Bytes | undefined => order.find((c) => storage.has(hexOf(c))) ?? order[0];
+    const order = this.order(t, id).filter((c) => hexOf(c) !== gateway);
+    const first = pick(order)!;
+    if (cert === null) return [first];
+    const voters = new Set(cert.votes.map((v) => hexOf(v.voter)));
+    if (voters.has(hexOf(first))) return [first];
+    const voter = pick(order.filter((c) => voters.has(hexOf(c))));
+    return voter === undefined ? [first] : [first, voter];
+  }
+
+  private isKeeper(t: Transfer, id: Bytes, gateway: string, cert: Certificate | null): boolean {
+    return this.keepersOf(t, id, gateway, cert).some((c) => this.ctx.isMe(c));
+  }
+
+  /**
+   * After a restart, one account's locks: a head never heard certified is watched again
+   * (its gateway may have died with this node), as if its vote had just been given; so
+   * is each of the newest certified locks whose bundle this node lacks and whose keeper
+   * it may be (gateway and keeper may have died together, before the store, while the
+   * account moved on).
+   */
+  restored(a: Account): void {
+    if (a.head === null) return;
+    if (a.seq > a.certifiedSeq) this.observe(a.head, undefined, null, a.headId ?? undefined);
+    const low = Math.max(a.lockBase, a.certifiedSeq - REWATCH_CERTIFIED + 1, 1);
+    for (let seq = Math.min(a.certifiedSeq, a.seq); seq >= low; seq--) {
+      const t = a.locks[seq - a.lockBase];
+      if (t === undefined) continue;
+      const id = seq === a.seq && a.headId !== null ? a.headId : transferId(t);
+      if (this.ports.hasBundle(id)) continue;
+      const cert = a.cert !== null && a.cert.transfer.seq === seq && equal(transferId(a.cert.transfer), id) ? a.cert : null;
+      if (this.mayKeep(t, id, cert)) this.observe(t, undefined, cert, id);
+    }
   }
 
   /** Whether this node keeps a certified transfer for some gateway: for none, for each of the sender's custodians. */
   mayKeep(t: Transfer, id: Bytes, cert: Certificate | null): boolean {
     const ctx = this.ctx;
-    if (ctx.isMe(this.keeperOf(t, id, '', cert))) return true;
-    return ctx.ring.custodians(t.from).some((g) => ctx.isMe(this.keeperOf(t, id, hexOf(g), cert)));
+    if (this.isKeeper(t, id, '', cert)) return true;
+    return ctx.ring.custodians(t.from).some((g) => this.isKeeper(t, id, hexOf(g), cert));
   }
 
   /** A peer says these transfers are finished; believed only from a gateway that drove them here. */
@@ -189,8 +218,10 @@ export class Completion {
     const ctx = this.ctx;
     const peers: string[] = [];
     if (stored) {
-      const keeper = hexOf(this.keeperOf(t, id, ctx.idHex, cert));
-      if (!ctx.ring.storage(id).some((n) => hexOf(n) === keeper)) peers.push(keeper);
+      for (const k of this.keepersOf(t, id, ctx.idHex, cert)) {
+        const keeper = hexOf(k);
+        if (!ctx.ring.storage(id).some((n) => hexOf(n) === keeper)) peers.push(keeper);
+      }
     } else {
       for (const c of ctx.ring.custodians(t.from)) peers.push(hexOf(c));
     }

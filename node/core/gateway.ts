@@ -461,7 +461,9 @@ export class Gateway {
   onStored(fromHex: string, id: Bytes): void {
     const p = this.byId.get(hexOf(id));
     if (!p || p.phase !== 'storing') return;
-    if (!this.inGroup(fromHex, (r) => r.storage(p.id))) return;
+    // Only a primary this gateway sent the bundle to (one per try) vouches for its store:
+    // another storage node's word could end the transfer with the bundle nowhere.
+    if (!this.inGroup(fromHex, (r) => r.storage(p.id).slice(0, p.tries))) return;
     p.phase = 'done';
     this.setStatus(p, 'stored');
     this.active.delete(p);

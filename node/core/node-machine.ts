@@ -292,17 +292,8 @@ export class NodeMachine implements RestorableNodeMachine {
     const o = this.creditOrder;
     if (o !== null) this.custodian.restoreCreditOrder(o.hex, o.count, o.newest);
     this.creditOrder = null;
-    // Watches are not records: a head lock never heard certified is watched again (its
-    // gateway may have died with this node), as if its vote had just been given; so is a
-    // certified head whose keeper this node may be and whose bundle it does not hold
-    // (gateway and keeper may have died together, before the store).
-    for (const a of this.custodian.accounts.values()) {
-      if (a.head === null) continue;
-      if (a.seq > a.certifiedSeq) this.completion.observe(a.head, undefined, null);
-      else if (a.seq === a.certifiedSeq && a.headId !== null && !this.storage.has(a.headId) && this.completion.mayKeep(a.head, a.headId, a.cert)) {
-        this.completion.observe(a.head, undefined, a.cert, a.headId);
-      }
-    }
+    // Watches are not records (protocol.md §5a, Restarts).
+    for (const a of this.custodian.accounts.values()) this.completion.restored(a);
     this.ctx.step.begin();
     if (this.restoredAny) this.catchUp.restarted();
   }

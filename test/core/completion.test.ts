@@ -225,7 +225,7 @@ test('a certificate replayed by a node that never asked for the vote does not en
   for (const [node, n] of credits(h, id)) assert.is(n, 1, `node ${node.slice(0, 8)} credited once`);
 });
 
-test('a `stored` from a node the gateway did not send the bundle to does not end the storing phase', () => {
+test('a `stored` from a node that is not a storage node of the bundle does not end the storing phase', () => {
   const w = world(2);
   const { h, alice, bob, gateway } = w;
   killBefore(h, gateway, ['store']);
