@@ -64,9 +64,14 @@ const RESYNCED = new Uint8Array([1]);
  */
 export const ANTI_ENTROPY_PAGES = 2;
 
-/** f + 1: reporters needed so that at least one is honest. */
+/**
+ * f + 1: reporters needed so that at least one is honest. f = k - q is how many of a
+ * group may lie, but at k = q it is 0, and one reporter's word would merge a lone
+ * Byzantine member's invented credits, head and freeze: one liar is always allowed
+ * for (a group of one has no second word to ask).
+ */
 function threshold(ring: Ring): number {
-  return ring.k - ring.q + 1;
+  return Math.min(ring.k, Math.max(ring.k - ring.q, 1) + 1);
 }
 
 export class Handoff {
@@ -282,7 +287,7 @@ export class Handoff {
     if (checked === null) return;
     const hex = toHex(account);
     const prev = cur > 0 ? ctx.ringOf(cur - 1) : undefined;
-    const inOld = prev !== undefined && prev.custodians(account).some((c) => hexOf(c) === fromHex);
+    const inOld = fromHex !== ctx.idHex && prev !== undefined && prev.custodians(account).some((c) => hexOf(c) === fromHex);
     const inPeer = fromHex !== ctx.idHex && ctx.ring.custodians(account).some((c) => hexOf(c) === fromHex);
     if (!inOld && !inPeer) return;
     let pools = this.pools.get(hex);

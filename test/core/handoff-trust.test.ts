@@ -31,6 +31,30 @@ test('one Byzantine old custodian cannot hand off invented credits, a fake head 
   assert.not.ok(v?.synced ?? false, 'one reporter does not sync');
 });
 
+test('with k = q, one Byzantine co-custodian\'s forged account-state neither credits nor freezes', () => {
+  // f = k - q = 0 here, yet one liar among the co-custodians must still not be enough.
+  const h = new Harness({ nodes: 6, k: 3, q: 3 });
+  const a = h.scheme.signer(secret('kq-a'));
+  const b = h.scheme.signer(secret('kq-b'));
+  h.issue(a.publicKey, 50n);
+  h.run();
+  const [target, liar] = h.custodiansOf(a.publicKey);
+  const before = h.nodes.get(target!)!.account(a.publicKey)!;
+  assert.is(before.balance, 50n);
+  const fake = h.transfer(a, b.publicKey, 1n, 1); // signed by the owner, never voted
+  const state = {
+    account: a.publicKey, frozen: true, seq: 1, head: fake, certificate: null, recent: [], debited: 1n, credited: 1_000_000n,
+    credits: [{ transferId: new Uint8Array(32).fill(9), amount: 1_000_000n }], more: false,
+  };
+  h.ask(target!, { type: 'account-state', state, epoch: 0 }, { node: liar! });
+  h.ask(target!, { type: 'account-state', state, epoch: 0 }, { node: liar! }); // said twice, still one reporter
+  const v = h.nodes.get(target!)!.account(a.publicKey)!;
+  assert.is(v.credited, 50n, 'no invented credit');
+  assert.is(v.balance, 50n, 'balance unchanged');
+  assert.is(v.seq, 0, 'no unproven head');
+  assert.not.ok(v.frozen, 'no freeze on one word');
+});
+
 test('a restarted gateway completes a resubmitted transfer it had certified before the crash', () => {
   const h = new Harness({ nodes: 8 });
   const alice = h.scheme.signer(secret('alice'));

@@ -13,11 +13,8 @@ const SEEDS = Array.from({ length: 50 }, (_, i) => i + 1);
  * What the node code does not meet yet, seed by seed (the fuzzer's findings on it): every
  * other invariant is checked on every seed. When a fix lands, a listed failure may go
  * away (tighten the list) and a seed's world may take another path.
- *   I1, I7: an account-state's credits (and frozen flag) are merged on a co-custodian's
- *           word: a Byzantine member credits from nothing, or freezes an honest account.
  */
 const KNOWN: Record<number, string[]> = {
-  31: ['I1'], 32: ['I1', 'I7'],
 };
 
 test('50 fixed seeds: every invariant holds in every world, but for the known failures', () => {

@@ -26,8 +26,6 @@ const REGRESSIONS: Record<string, string[]> = {
  * today's code. Remove an entry once its fix is merged (its test then requires a pass).
  */
 const EXPECTED_TO_FAIL: Record<string, string> = {
-  // An account-state's credits (and frozen flag) are merged on a co-custodian's word: a Byzantine one mints money.
-  'forged-account-state': 'I1',
 };
 
 /** Regression scenarios run as shipped: their sizes and drain times are what I9 and R1 need. */
