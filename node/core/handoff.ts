@@ -5,8 +5,8 @@
 //
 // One reporter may be Byzantine, so nothing a single peer says is taken on trust:
 // a credit is applied when f + 1 = k - q + 1 distinct reporters of one group list it
-// (one of them honest); a head with its debit total is adopted when f + 1 reporters
-// agree on it (a replica a few seqs behind agrees on a point of its recent locks), or
+// (one of them honest; at least 2 where k > 1, see threshold); a head with its debit
+// total is adopted when f + 1 reporters agree on it (a replica a few seqs behind agrees on a point of its recent locks), or
 // when its certificate proves it and its chain links to the head held here; a
 // certified lock replaces a conflicting one; transfers reported above the head are
 // pinned, so a rival at their seq is answered `conflict`, not voted for. Merging is
