@@ -41,11 +41,11 @@ test('a seed replays exactly', () => {
 });
 
 test('a failing seed shrinks to a smaller world that fails the same way', () => {
-  const s = shrink(31, 'I1', 12);
+  const s = shrink(170, 'I1', 12);
   const w = s.world as { nodes: number; transfers: number; accounts: number };
-  const full = worldOf(31) as { nodes: number; transfers: number; accounts: number };
+  const full = worldOf(170) as { nodes: number; transfers: number; accounts: number };
   assert.ok(w.nodes + w.transfers + w.accounts < full.nodes + full.transfers + full.accounts || Object.keys(s.over).length > 0, 'simpler');
-  assert.ok(runSeed(31, s.over, ['I1']).failures.length > 0, 'still fails');
+  assert.ok(runSeed(170, s.over, ['I1']).failures.length > 0, 'still fails');
 });
 
 test('worker threads run seeds and report like one thread', async () => {
