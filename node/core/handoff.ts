@@ -23,21 +23,7 @@ import type { Account } from './account.ts';
 import { Keys } from './record-keys.ts';
 import { hexOf, type NodeContext } from './node-context.ts';
 import type { Ring } from '../../protocol/ring.ts';
-
-/** What one group of reporters (the old custodians, or the co-custodians) said about an account in one epoch. */
-type Pool = {
-  readonly epoch: number;
-  readonly ring: Ring;
-  /** Reporter hex -> its (checked) state; pages repeat the head, so the last one stands. */
-  readonly states: Map<string, AccountState>;
-  /** Reporters whose last page arrived. */
-  readonly finished: Set<string>;
-  /** Credit `${id}/${amount}` -> reporters listing it. */
-  readonly credits: Map<string, Set<string>>;
-  readonly frozen: Set<string>;
-};
-
-type Pools = { old?: Pool; peer?: Pool };
+import { agreed, chainOf, heard, isEmpty, newPool, threshold, type Pool, type Pools } from './handoff-pool.ts';
 
 /** Accounts with reports kept at once; past this the oldest are forgotten (a pull asks again). */
 const MAX_TRACKED_ACCOUNTS = 1 << 16;
@@ -63,16 +49,6 @@ const RESYNCED = new Uint8Array([1]);
  * account with no more credits than this is sent whole, as at a handoff.
  */
 export const ANTI_ENTROPY_PAGES = 2;
-
-/**
- * f + 1: reporters needed so that at least one is honest. f = k - q is how many of a
- * group may lie, but at k = q it is 0, and one reporter's word would merge a lone
- * Byzantine member's invented credits, head and freeze: one liar is always allowed
- * for (a group of one has no second word to ask).
- */
-function threshold(ring: Ring): number {
-  return Math.min(ring.k, Math.max(ring.k - ring.q, 1) + 1);
-}
 
 export class Handoff {
   private readonly ctx: NodeContext;
@@ -315,11 +291,11 @@ export class Handoff {
       // Every report so far was empty: synced as an empty account, in a bounded list,
       // once the reports a synced replica needs are in (the old custodians', unless this
       // node held the account in every epoch; after a restore, the co-custodians' too).
-      const oldDone = old !== undefined && old.epoch === cur && old.finished.size >= old.ring.q && this.agreed(old) !== null;
+      const oldDone = old !== undefined && old.epoch === cur && old.finished.size >= old.ring.q && agreed(old) !== null;
       const peer = pools.peer;
       const peers = this.peersOf(account).length;
       const restoring = this.restored && !this.resynced.has(hex) && peers > 0;
-      const peerDone = peer !== undefined && peer.epoch === cur && peer.finished.size >= Math.min(ctx.ring.q, peers) && this.agreed(peer) !== null;
+      const peerDone = peer !== undefined && peer.epoch === cur && peer.finished.size >= Math.min(ctx.ring.q, peers) && agreed(peer) !== null;
       if ((oldDone || this.heldThrough(account)) && (!restoring || peerDone)) {
         this.emptySynced.delete(hex);
         this.emptySynced.set(hex, cur);
@@ -330,7 +306,7 @@ export class Handoff {
       return;
     }
     const a = held;
-    if (old !== undefined && old.epoch === cur && a.syncedEpoch < cur && old.finished.size >= old.ring.q && this.agreed(old) !== null) {
+    if (old !== undefined && old.epoch === cur && a.syncedEpoch < cur && old.finished.size >= old.ring.q && agreed(old) !== null) {
       a.syncedEpoch = cur;
       this.snapshot(hex, a);
       this.pulls.delete(hex);
@@ -339,7 +315,7 @@ export class Handoff {
     const peer = pools.peer;
     if (this.restored && !this.resynced.has(hex) && peer !== undefined && peer.epoch === cur) {
       const need = Math.min(ctx.ring.q, this.peersOf(account).length);
-      if (peer.finished.size >= need && this.agreed(peer) !== null) {
+      if (peer.finished.size >= need && agreed(peer) !== null) {
         this.resynced.add(hex);
         ctx.persist(Keys.resynced(hex), RESYNCED);
         if (this.isSynced(a, account, hex)) this.pulls.delete(hex);
@@ -405,26 +381,6 @@ export class Handoff {
     this.merge(hex, pool, s);
   }
 
-  /** The highest point (seq, head, debit total) that f + 1 reporters of the pool agree on. */
-  private agreed(pool: Pool): Point | null {
-    const need = threshold(pool.ring);
-    let best: Point | null = null;
-    let tied = false;
-    for (const p of points(pool).values()) {
-      if (p.from.size < need) continue;
-      if (best === null || p.seq > best.seq) {
-        best = p;
-        tied = false;
-      } else if (p.seq === best.seq) tied = true;
-    }
-    // Two agreed heads at one seq: a double spend that no certificate settled here; go lower.
-    if (tied && best !== null) {
-      const below = [...points(pool).values()].filter((p) => p.from.size >= need && p.seq < best!.seq);
-      best = below.reduce<Point | null>((m, p) => (m === null || p.seq > m.seq ? p : m), null);
-    }
-    return best;
-  }
-
   /** protocol.md §7 merge, with proofs: certified locks win, agreed heads move the head up, the rest is pinned. */
   merge(hex: string, pool: Pool, fresh: AccountState): void {
     const c = this.custodian;
@@ -439,7 +395,7 @@ export class Handoff {
       }
     }
     // The highest agreed head, with the locks below it that its reporters sent.
-    const best = this.agreed(pool);
+    const best = agreed(pool);
     if (best !== null && best.seq > a.seq) {
       a.seq = best.seq;
       const chain = chainOf(best);
@@ -551,74 +507,6 @@ export class Handoff {
 }
 
 /** A point several reporters vouch for; its chain (the lock at `seq` and those below) is cut from the first report naming it. */
-type Point = { readonly seq: number; readonly state: AccountState | null; readonly at: number; readonly debited: bigint; readonly from: Set<string> };
-
-/** The locks of a point, from its seq down. */
-function chainOf(p: Point): readonly Transfer[] {
-  if (p.state === null || p.state.head === null) return [];
-  return [p.state.head, ...p.state.recent].slice(p.at);
-}
-
-/** A state that says nothing: no head, no credits, not frozen, all of it. */
-function isEmpty(s: AccountState): boolean {
-  return s.head === null && s.seq === 0 && s.credits.length === 0 && s.credited === 0n && s.debited === 0n && !s.frozen && !s.more;
-}
-
-/** Counts a reporter's (empty) state in a pool without merging anything. */
-function heard(pool: Pool, sender: string, s: AccountState): void {
-  pool.states.set(sender, s);
-  if (!s.more) pool.finished.add(sender);
-}
-
-function newPool(epoch: number, ring: Ring): Pool {
-  return { epoch, ring, states: new Map(), finished: new Set(), credits: new Map(), frozen: new Set() };
-}
-
-/** One report's points, in chain order: the key two reporters must share, and where it sits in the report's chain (-1: the empty account). */
-type ReportPoint = { readonly key: string; readonly seq: number; readonly at: number; readonly debited: bigint };
-
-/**
- * Each report's points, worked out once: a pool's points are counted again at every
- * report that joins it, and naming a point hashes its lock (65 a report).
- */
-const reportPoints = new WeakMap<AccountState, readonly ReportPoint[]>();
-
-function pointsOf(s: AccountState): readonly ReportPoint[] {
-  const known = reportPoints.get(s);
-  if (known !== undefined) return known;
-  const out: ReportPoint[] = [];
-  const empty: ReportPoint = { key: '0', seq: 0, at: -1, debited: 0n };
-  if (s.head === null) out.push(empty);
-  else {
-    const chain = [s.head, ...s.recent];
-    let d = s.debited;
-    for (let i = 0; i < chain.length && d >= 0n; i++) {
-      const t = chain[i]!;
-      out.push({ key: `${t.seq}/${toHex(transferId(t))}/${d}`, seq: t.seq, at: i, debited: d });
-      d -= t.amount;
-    }
-    if (d === 0n && chain[chain.length - 1]!.seq === 1) out.push(empty);
-  }
-  reportPoints.set(s, out);
-  return out;
-}
-
-/**
- * Every (seq, lock, debit total) a pool's reports vouch for: a report's head, and each
- * recent lock with the total less the debits above it, so replicas a few seqs apart agree.
- */
-function points(pool: Pool): Map<string, Point> {
-  const out = new Map<string, Point>();
-  for (const [sender, s] of pool.states) {
-    for (const r of pointsOf(s)) {
-      let p = out.get(r.key);
-      if (!p) out.set(r.key, (p = { seq: r.seq, state: r.at < 0 ? null : s, at: r.at, debited: r.debited, from: new Set() }));
-      p.from.add(sender);
-    }
-  }
-  return out;
-}
-
 /** The locks just below the head, each the prev of the one above, while this replica holds them. */
 function recentLocks(c: Custodian, a: Account, hex: string): Transfer[] {
   const out: Transfer[] = [];
