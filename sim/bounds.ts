@@ -41,6 +41,8 @@ export const PROBES: readonly Probe[] = [
   { name: 'open lookups', read: (m) => field(m, 'storage', 'waiting'), limit: (w) => w.transfers },
   { name: 'pending pulls', read: (m) => field(m, 'handoff', 'pulls'), limit: (w) => w.accounts },
   { name: 'noticed double spends', read: (m) => field(m, 'custodian', 'noticed'), limit: (w) => w.accounts },
+  // A transfer starts or restarts a node's watch at most twice (its vote, its certificate); passed starts are compacted away.
+  { name: 'completion queue', read: (m) => m.completionStats?.().queued, limit: (w) => 2 * w.transfers },
   { name: 'future epochs', read: (m) => field(m, 'futureEpochs'), limit: () => 0 },
 ];
 

@@ -206,4 +206,6 @@ export type CompletionStats = {
   readonly clearedHere: number;
   /** Watches not started because MAX_WATCHES were held. */
   readonly dropped: number;
+  /** Entries of the start-order queue held (live watches' starts, and passed ones not compacted yet). */
+  readonly queued: number;
 };

@@ -295,10 +295,7 @@ export class Completion {
       w.dueAt = w.since + delay + w.rank * (delay / 2);
       this.armed.add(w);
     }
-    if (this.head > 1024 && this.head * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.head);
-      this.head = 0;
-    }
+    this.compact();
     for (const w of this.armed) if (w.dueAt <= now) this.due(w, now);
   }
 
@@ -340,6 +337,22 @@ export class Completion {
     ctx.emit({ type: 'takeover', transferId: w.id, phase });
   }
 
+  /**
+   * Drops the queue's passed entries (each holds its watch, transfer and certificate)
+   * once they are half of it: a node with few watches in flight, whose ticks are rare,
+   * must not keep every watch it ever started.
+   */
+  private compact(): void {
+    if (this.head === 0) return;
+    if (this.head === this.queue.length) {
+      this.queue = [];
+      this.head = 0;
+    } else if (this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+  }
+
   /** The earliest time tick() has work: a batch of `done` to send, a first check or a take-over. */
   nextWakeupAt(): number {
     while (this.head < this.queue.length) {
@@ -347,6 +360,7 @@ export class Completion {
       if (e.w.live && e.at === e.w.since && e.w.dueAt === Infinity) break;
       this.head++;
     }
+    this.compact();
     let at = this.flushAt;
     if (this.head < this.queue.length) at = Math.min(at, this.queue[this.head]!.at + this.delay);
     for (const w of this.armed) if (w.dueAt < at) at = w.dueAt;
@@ -355,7 +369,7 @@ export class Completion {
 
   get counts(): CompletionStats {
     const s = this.stats;
-    return { watching: this.watches.size, takeovers: { ...s.takeovers }, abandoned: s.abandoned, clearedByDone: s.clearedByDone, clearedHere: s.clearedHere, dropped: s.dropped };
+    return { watching: this.watches.size, takeovers: { ...s.takeovers }, abandoned: s.abandoned, clearedByDone: s.clearedByDone, clearedHere: s.clearedHere, dropped: s.dropped, queued: this.queue.length };
   }
 }
 
