@@ -29,7 +29,12 @@ export type Pools = { old?: Pool; peer?: Pool };
  * for (a group of one has no second word to ask).
  */
 export function threshold(ring: Ring): number {
-  return Math.min(ring.k, Math.max(ring.k - ring.q, 1) + 1);
+  return honestReporters(ring.k, ring.q);
+}
+
+/** threshold() for a group of k custodians with quorum q (also what a history read asks for). */
+export function honestReporters(k: number, q: number): number {
+  return Math.min(k, Math.max(k - q, 1) + 1);
 }
 
 /** The highest point (seq, head, debit total) that f + 1 reporters of the pool agree on. */

@@ -18,7 +18,7 @@ export type HistoryDeps = {
   askHistory(account: Bytes): Promise<{ asked: number; answers: AccountHistory[] }>;
   /** The stored bundle of a transfer (here or on its storage nodes), for a credit's sender. */
   findBundle(transferId: Bytes): Promise<Bundle | null>;
-  /** f + 1 = k - q + 1 at the current epoch: answers needed so that one is honest. */
+  /** f + 1 at the current epoch (node/core honestReporters: k - q + 1, and 2 at k = q): answers needed so that one is honest. */
   honest(): number;
 };
 

@@ -19,6 +19,7 @@ import { createHttp, statusOf, DEFAULT_PAGE, DEFAULT_WAIT_MS, MAX_PAGE, MAX_WAIT
 import { reached, WAIT_LEVELS, type WaitLevel } from '../../protocol/wait-levels.ts';
 import { FANOUT_BURST, FANOUT_PER_SEC, FanOut, HTTP_LIMIT_DEFAULTS, LongPolls, READS_BURST, READS_PER_SEC, type HttpLimitConfig } from '../../runtime/http-limits.ts';
 import { registerHistory } from './history.ts';
+import { honestReporters } from '../core/handoff-pool.ts';
 import { healthRoutes, readiness, type Readiness } from '../../runtime/health.ts';
 import { registerAdmin, type NodeAdmin } from './admin.ts';
 import { peerIdOfNode } from '../../runtime/keys.ts';
@@ -226,7 +227,10 @@ export function buildNodeHttp(d: NodeApiDeps): FastifyInstance {
     registerHistory(app, {
       askHistory: async (account) => (await reads.run(`h/${toHex(account)}`, k(), () => askHistory(account), false))!,
       findBundle,
-      honest: () => d.machine.currentEpoch().k - d.machine.currentEpoch().q + 1,
+      honest: () => {
+        const e = d.machine.currentEpoch();
+        return honestReporters(e.k, e.q);
+      },
     });
   }
 

@@ -1,5 +1,5 @@
 // GET /accounts/:address/history against a stand-in machine: answers of several
-// custodians are merged (an entry shows when k - q + 1 list it), debits carry their
+// custodians are merged (an entry shows when f + 1 list it: k - q + 1, and 2 at k = q), debits carry their
 // status, credits their sender when the bundle is stored; no answer is 503.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -45,8 +45,11 @@ const machine = {
   account: () => undefined,
   bundle: (id) => (toHex(id) === toHex(transferId(incoming)) ? ({ certificate: { transfer: incoming, votes: [] }, receipts: [] } as unknown as Bundle) : undefined),
   alerts: () => [],
-  currentEpoch: () => ({ network, epoch: 0, members: [me.publicKey], k: 4, q: 3, prev: ZERO32, issuedAt: 0, sig: new Uint8Array(64) }),
+  currentEpoch: () => ({ network, epoch: 0, members: [me.publicKey], k: group.k, q: group.q, prev: ZERO32, issuedAt: 0, sig: new Uint8Array(64) }),
 } satisfies NodeMachineApi;
+
+/** The current epoch's k and q (a test may set k = q). */
+let group = { k: 4, q: 3 };
 
 const deps: NodeApiDeps = {
   network,
@@ -83,6 +86,18 @@ test('merged history: agreed credits with their sender, debits with status, a lo
     ],
     custodians: { asked: 4, answered: 3 },
   });
+});
+
+test('at k = q a lone liar is still left out: an entry needs two custodians (f counts as at least 1)', async () => {
+  group = { k: 3, q: 3 };
+  try {
+    answers = [honest(true), liar];
+    const r = await get(`/accounts/${encodeAddress(me.publicKey)}/history`);
+    assert.is(r.status, 200);
+    assert.equal(r.body.credits.map((c: { transferId: string }) => c.transferId), [toHex(transferId(incoming))]);
+  } finally {
+    group = { k: 4, q: 3 };
+  }
 });
 
 test('no custodian answer is 503 UNAVAILABLE; a bad address is 4xx', async () => {
