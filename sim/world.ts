@@ -28,6 +28,7 @@ import { Adversaries } from './adversary.ts';
 import { scheduleFaults } from './faults.ts';
 import { Byzantine } from './byzantine.ts';
 import { StepCrashes } from './step-crash.ts';
+import { Course } from './course.ts';
 import type { RunState, WorldView } from './world-view.ts';
 
 export type { RunState };
@@ -80,16 +81,11 @@ export class World implements WorldView {
   errorCount = 0;
   messages = 0;
   bytes = 0;
-  state: RunState = 'funding';
-  fundedAt = -1;
-  lastArrivalAt = 0;
-  quiet = false;
-  /** End of the settling run after the workload went quiet (anti-entropy time). */
-  settleUntil = 0;
+  /** Funding, the transfer window, the drain and the settling run (course.ts). */
+  readonly course: Course;
   private readonly machines: Machines;
   private readonly delayBuf: number[] = [0, 0];
   private readonly nodeRng: Prng;
-  private issuedCount = 0;
   onSecond: ((w: World) => void) | null = null;
 
   constructor(params: SimParams, machines: Machines) {
@@ -155,6 +151,7 @@ export class World implements WorldView {
     this.adversaries = new Adversaries(this);
     this.byzantine = new Byzantine(this);
     this.stepCrashes = new StepCrashes(this);
+    this.course = new Course(this);
     for (const h of this.hosts) if (h.role !== 'outsider') this.start(h);
     this.sched.at(0, MINT_TICK, 0, 0, null);
     this.sched.at(0, FUND, 0, 0, null);
@@ -266,7 +263,7 @@ export class World implements WorldView {
     this.processNode(h, this.step(() => h.machine!.receive(from, msg)));
   }
 
-  private step<E>(f: () => Output<E>): Output<E> {
+  step<E>(f: () => Output<E>): Output<E> {
     try {
       return f();
     } catch (e) {
@@ -323,26 +320,8 @@ export class World implements WorldView {
   }
 
   private noteStatus(rec: TxRecord, now: number): void {
-    if (rec.kind === 'issue' || rec.kind === 'fund') {
-      // The mint's chain: the next issuance follows once this one is locked by q custodians.
-      if (rec.kind === 'issue' && rec.finalAt === now) this.sched.after(0, FUND, 0, 0, null);
-      if (rec.status === 'credited' || rec.status === 'stored') this.maybeFunded();
-      return;
-    }
-    this.obs.onTransferStatus(rec, now);
-  }
-
-  private maybeFunded(): void {
-    if (this.state === 'funding' && this.workload.funded >= this.params.accounts) this.beginTransfers();
-  }
-
-  private beginTransfers(): void {
-    if (this.state !== 'funding') return;
-    this.state = 'transfers';
-    this.fundedAt = this.sched.time;
-    if (this.params.transfers > 0) this.sched.after(this.workload.nextIntervalMs, ARRIVAL, 0, 0, null);
-    else this.state = 'draining';
-    this.adversaries.onTransfersBegin();
+    if (rec.kind === 'issue' || rec.kind === 'fund') this.course.onFundingStatus(rec, now);
+    else this.obs.onTransferStatus(rec, now);
   }
 
   processMint(out: Output<MintEvent>): void {
@@ -418,7 +397,8 @@ export class World implements WorldView {
     const hosts = this.hosts;
     const tickMs = this.params.tickMs;
     const dsWatch = this.params.adversaries.doubleSpenders > 0;
-    while (this.state !== 'done' && s.pop(hardStop)) {
+    const course = this.course;
+    while (course.state !== 'done' && s.pop(hardStop)) {
       switch (s.kind) {
         case DELIVER: {
           const h = hosts[s.a]!;
@@ -462,63 +442,39 @@ export class World implements WorldView {
           break;
         }
         case ARRIVAL:
-          this.workload.arrival();
-          this.lastArrivalAt = s.time;
-          if (this.workload.arrivals < this.params.transfers) s.after(this.workload.nextIntervalMs, ARRIVAL, 0, 0, null);
-          else this.state = 'draining';
+          course.arrival();
           break;
         case WALLET_CHECK:
           this.workload.check(s.item as TxRecord);
           break;
         case FUND:
-          this.fundOne();
+          course.fundOne();
           break;
         case SECOND:
-          this.second();
+          course.second();
           break;
         case CALL:
           (s.item as () => void)();
           break;
       }
     }
-    if (this.state !== 'done') this.state = 'done';
+    course.state = 'done';
   }
 
-  /** Issues the next root account's funds (see Workload.roots). */
-  private fundOne(): void {
-    if (this.issuedCount >= this.workload.roots) return;
-    const i = this.issuedCount++;
-    const w = this.workload.wallets[i]!;
-    const r = this.step(() => {
-      const { transfer, output } = this.mint.issue(w.id, this.workload.rootAmount(i));
-      this.workload.trackIssue(transfer, i);
-      return output;
-    });
-    this.processMint(r);
+  get state(): RunState {
+    return this.course.state;
   }
 
-  private second(): void {
-    const s = this.sched;
-    const sec = Math.floor(s.time / 1000) - 1;
-    this.obs.series.set('nodesUp', sec, this.upCount);
-    this.obs.series.set('inFlight', sec, this.workload.inFlight);
-    this.obs.series.set('events', sec, s.executed);
-    const p = this.params;
-    const w = this.workload;
-    // Funding gives up waiting after the time it should take plus the drain time.
-    if (this.state === 'funding' && s.time > p.workload.fundingTimeoutSeconds * 1000) this.beginTransfers();
-    if (this.state === 'draining') {
-      let queued = 0;
-      for (const x of w.wallets) queued += x.queue.length + (x.dsPending ? 1 : 0);
-      const quiet = w.inFlight === 0 && queued === 0 && !this.net.partitioned && this.adversaries.idle;
-      if (quiet && !this.quiet) {
-        this.quiet = true;
-        this.settleUntil = s.time + p.settleSeconds * 1000;
-      }
-      if (this.quiet && s.time >= this.settleUntil) this.state = 'done';
-      if (!this.quiet && s.time - this.lastArrivalAt > p.drainSeconds * 1000) this.state = 'done';
-    }
-    this.onSecond?.(this);
-    if (this.state !== 'done') s.after(1000, SECOND, 0, 0, null);
+  get fundedAt(): number {
+    return this.course.fundedAt;
+  }
+
+  get quiet(): boolean {
+    return this.course.quiet;
+  }
+
+  /** Hosts up now. */
+  get nodesUp(): number {
+    return this.upCount;
   }
 }
