@@ -27,8 +27,31 @@ const namedHash = new Memo<Bytes>('namedHash');
 
 type Entry = { readonly key: Bytes; readonly hash: Bytes };
 
+/** An account's hash and the state it was taken of (accounts change far less often than digests name them). */
+type StateHash = { seq: number; headId: Bytes | null; credited: bigint; frozen: boolean; hash: Bytes };
+const stateHash = new Memo<StateHash>('stateHash');
+let absentHash: Bytes | undefined;
+
 /** What two replicas of an account must agree on. */
 export function accountHash(a: Account | undefined): Bytes {
+  if (a === undefined) return (absentHash ??= hashOf(undefined));
+  // Every round names each account to k - 1 peers, each of which hashes its own copy:
+  // the hash is kept until the state changes (ids are never mutated in place).
+  const m = stateHash.get(a);
+  if (m !== undefined && m.seq === a.seq && m.headId === a.headId && m.credited === a.credited && m.frozen === a.frozen) return m.hash;
+  const hash = hashOf(a);
+  if (m === undefined) stateHash.set(a, { seq: a.seq, headId: a.headId, credited: a.credited, frozen: a.frozen, hash });
+  else {
+    m.seq = a.seq;
+    m.headId = a.headId;
+    m.credited = a.credited;
+    m.frozen = a.frozen;
+    m.hash = hash;
+  }
+  return hash;
+}
+
+function hashOf(a: Account | undefined): Bytes {
   const b = new Uint8Array(8 + 32 + 8 + 1);
   const dv = new DataView(b.buffer);
   if (a) {
