@@ -3,16 +3,14 @@
 // status, credits their sender when the bundle is stored; no answer is 503.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { pino } from 'pino';
-import { buildNodeHttp, type NodeApiDeps } from '../../node/daemon/http.ts';
+import { buildNodeHttp } from '../../node/daemon/http.ts';
 import { mergeHistories } from '../../node/daemon/history.ts';
-import { createMetrics } from '../../runtime/metrics.ts';
 import { encodeAddress } from '../../protocol/address.ts';
 import { toHex, ZERO32 } from '../../protocol/bytes.ts';
 import { sign, transferId, TransferCodec, type Bundle } from '../../protocol/objects.ts';
 import { ed25519, generateKeyPair } from '../../protocol/signature.ts';
-import type { AccountHistory, NodeMachineApi } from '../../node/core/api.ts';
-import { emptyOutput } from '../../protocol/ports.ts';
+import type { AccountHistory } from '../../node/core/api.ts';
+import { stubDeps, stubMachine } from './stub-node.ts';
 
 const network = 'test-net';
 const me = generateKeyPair();
@@ -36,36 +34,12 @@ const honest = (certified2: boolean): AccountHistory => ({
 const liar: AccountHistory = { ...honest(false), credits: [...honest(false).credits, fake] };
 
 let answers: AccountHistory[] = [];
-const machine = {
-  id: me.publicKey,
-  submit: () => emptyOutput(),
-  receive: () => emptyOutput(),
-  tick: () => emptyOutput(),
-  transfer: () => undefined,
-  account: () => undefined,
-  bundle: (id) => (toHex(id) === toHex(transferId(incoming)) ? ({ certificate: { transfer: incoming, votes: [] }, receipts: [] } as unknown as Bundle) : undefined),
-  alerts: () => [],
-  currentEpoch: () => ({ network, epoch: 0, members: [me.publicKey], k: group.k, q: group.q, prev: ZERO32, issuedAt: 0, sig: new Uint8Array(64) }),
-} satisfies NodeMachineApi;
-
 /** The current epoch's k and q (a test may set k = q). */
 let group = { k: 4, q: 3 };
-
-const deps: NodeApiDeps = {
-  network,
-  genesisJson: {} as never,
-  machine,
-  peerId: 'peer',
-  startedAt: 0,
-  metrics: createMetrics('node'),
-  log: pino({ level: 'silent' }),
-  submit: async () => {},
-  waitFor: async () => undefined,
-  askAccount: async () => ({ asked: 4, answers: [] }),
-  findBundle: async () => null,
-  epoch: () => undefined,
-  askHistory: async () => ({ asked: 4, answers }),
-};
+const machine = stubMachine(network, me.publicKey, () => group, {
+  bundle: (id: Uint8Array) => (toHex(id) === toHex(transferId(incoming)) ? ({ certificate: { transfer: incoming, votes: [] }, receipts: [] } as unknown as Bundle) : undefined),
+});
+const deps = stubDeps(network, machine, { askHistory: async () => ({ asked: 4, answers }) });
 const app = buildNodeHttp(deps);
 
 async function get(url: string) {

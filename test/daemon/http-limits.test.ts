@@ -13,10 +13,11 @@ import { ClientRates, FanOut, FANOUT_BURST, HTTP_LIMIT_DEFAULTS, LongPolls, MAX_
 import { Queries, epochBundleCheck } from '../../runtime/queries.ts';
 import { encodeAddress } from '../../protocol/address.ts';
 import { toHex, ZERO32 } from '../../protocol/bytes.ts';
-import { sign, transferId, TransferCodec, AlertCodec, NoticeCodec, doubleSpendEvidence, type Alert } from '../../protocol/objects.ts';
+import { sign, transferId, TransferCodec, type Transfer, AlertCodec, NoticeCodec, doubleSpendEvidence, type Alert } from '../../protocol/objects.ts';
 import { ed25519, fastScheme, generateKeyPair } from '../../protocol/signature.ts';
-import type { NodeMachineApi, TransferView } from '../../node/core/api.ts';
+import type { TransferView } from '../../node/core/api.ts';
 import { emptyOutput } from '../../protocol/ports.ts';
+import { stubDeps, stubMachine } from './stub-node.ts';
 import { makeNet } from '../mint/helpers.ts';
 import { Harness, secret } from '../core/harness.ts';
 
@@ -35,33 +36,19 @@ const alerts: Alert[] = Array.from({ length: 250 }, (_, i) => {
   return sign(AlertCodec, network, mintSigner, { notice, alertSeq: i + 1 });
 });
 
-const machine = {
-  id: kp.publicKey,
-  submit(t) {
+const machine = stubMachine(network, kp.publicKey, () => ({ k: 3, q: 2 }), {
+  submit(t: Transfer) {
     views.set(toHex(transferId(t)), { transferId: transferId(t), times: {}, status: 'pending' } as TransferView);
     return emptyOutput();
   },
-  receive: () => emptyOutput(),
-  tick: () => emptyOutput(),
-  transfer: (id) => views.get(toHex(id)),
-  account: () => undefined,
-  bundle: () => undefined,
+  transfer: (id: Uint8Array) => views.get(toHex(id)),
   alerts: () => alerts,
-  currentEpoch: () => ({ network, epoch: 0, members: [kp.publicKey], k: 3, q: 2, prev: ZERO32, issuedAt: 0, sig: new Uint8Array(64) }),
-} satisfies NodeMachineApi;
+});
 
 type Counts = { lookups: number; waits: number };
 
 function nodeApp(limits?: Partial<HttpLimitConfig>, counts: Counts = { lookups: 0, waits: 0 }, wait = async (id: Uint8Array): Promise<TransferView | undefined> => machine.transfer(id)) {
-  const deps: NodeApiDeps = {
-    network,
-    genesisJson: {} as never,
-    machine,
-    peerId: 'peer',
-    startedAt: 0,
-    metrics: createMetrics('node'),
-    log: pino({ level: 'silent' }),
-    submit: async (t) => void machine.submit(t),
+  const deps: NodeApiDeps = stubDeps(network, machine, {
     waitFor: async (id) => {
       counts.waits++;
       return wait(id);
@@ -72,9 +59,8 @@ function nodeApp(limits?: Partial<HttpLimitConfig>, counts: Counts = { lookups: 
       counts.lookups += 3; // one lookup to each of the k = 3 storage nodes
       return null;
     },
-    epoch: () => undefined,
     limits: { ...HTTP_LIMIT_DEFAULTS, ...limits },
-  };
+  });
   return { app: buildNodeHttp(deps), deps };
 }
 

@@ -3,17 +3,17 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { pino } from 'pino';
-import { buildNodeHttp, type NodeApiDeps } from '../../node/daemon/http.ts';
+import { buildNodeHttp } from '../../node/daemon/http.ts';
 import { createHttp, errorReply, requireToken, statusOf } from '../../runtime/http-common.ts';
-import { createMetrics } from '../../runtime/metrics.ts';
 import { encodeAddress } from '../../protocol/address.ts';
 import { ZERO32 } from '../../protocol/bytes.ts';
 import { Reason, Rejection } from '../../protocol/errors.ts';
 import { transferToJson } from '../../protocol/json.ts';
-import { sign, transferId, TransferCodec } from '../../protocol/objects.ts';
+import { sign, transferId, TransferCodec, type Transfer } from '../../protocol/objects.ts';
 import { ed25519, generateKeyPair } from '../../protocol/signature.ts';
-import type { NodeMachineApi, TransferView } from '../../node/core/api.ts';
+import type { TransferView } from '../../node/core/api.ts';
 import { emptyOutput } from '../../protocol/ports.ts';
+import { stubDeps, stubMachine } from './stub-node.ts';
 import { z } from 'zod';
 
 const network = 'test-net';
@@ -30,36 +30,15 @@ const outcomes: Record<string, Partial<TransferView>> = {
 };
 const views = new Map<string, TransferView>();
 
-const machine = {
-  id: kp.publicKey,
-  submit(t) {
+const machine = stubMachine(network, kp.publicKey, () => ({ k: 1, q: 1 }), {
+  submit(t: Transfer) {
     const memo = new TextDecoder().decode(t.memo);
     views.set(transferToJson(t).id, { transferId: transferId(t), times: {}, status: 'pending', ...outcomes[memo] } as TransferView);
     return emptyOutput();
   },
-  receive: () => emptyOutput(),
-  tick: () => emptyOutput(),
-  transfer: (id) => views.get(Buffer.from(id).toString('hex')),
-  account: () => undefined,
-  bundle: () => undefined,
-  alerts: () => [],
-  currentEpoch: () => ({ network, epoch: 0, members: [kp.publicKey], k: 1, q: 1, prev: ZERO32, issuedAt: 0, sig: new Uint8Array(64) }),
-} satisfies NodeMachineApi;
-
-const deps: NodeApiDeps = {
-  network,
-  genesisJson: {} as never,
-  machine,
-  peerId: 'peer',
-  startedAt: 0,
-  metrics: createMetrics('node'),
-  log: pino({ level: 'silent' }),
-  submit: async (t) => void machine.submit(t),
-  waitFor: async (id) => machine.transfer(id),
-  askAccount: async () => ({ asked: 4, answers: [] }),
-  findBundle: async () => null,
-  epoch: () => undefined,
-};
+  transfer: (id: Uint8Array) => views.get(Buffer.from(id).toString('hex')),
+});
+const deps = stubDeps(network, machine);
 const app = buildNodeHttp(deps);
 
 async function call(method: 'GET' | 'POST', url: string, payload?: unknown, headers: Record<string, string> = {}) {
