@@ -22,6 +22,7 @@ import { entryRecord, readLog, type LogEntry } from './mint-log.ts';
 import { NoticeDesk, checkEvidence, equivocator, noticeHashIn, offenceKey, type NoticeLine } from './notices.ts';
 import { ReputationBook } from './reputation.ts';
 import { Redrive } from './redrive.ts';
+import { AlertEcho } from './alert-echo.ts';
 import { checkBundle, checkCertificate } from '../../protocol/certificate.ts';
 import { transferId, type Bundle } from '../../protocol/objects.ts';
 import { Liveness } from './liveness.ts';
@@ -48,6 +49,8 @@ export class MintMachine implements MintMachineApi {
   private readonly admission: Admission;
   private readonly chain: EpochChain;
   private readonly redrive = new Redrive();
+  /** Alerts broadcast again for nodes that missed the first gossip (alert-echo.ts). */
+  private readonly echo = new AlertEcho();
   private readonly liveness: Liveness;
   /** Liveness judges members from the first tick on, and at most once a second. */
   private livenessFrom: number | null = null;
@@ -265,6 +268,7 @@ export class MintMachine implements MintMachineApi {
     const alert: Alert = sign(AlertCodec, this.network, this.signer, { notice, alertSeq: this.desk.nextAlertSeq() });
     this.record({ kind: 'notice', notice, at, verdict: 'alert', alert });
     out.send.push({ to: BROADCAST, msg: { type: 'alert', alert } });
+    this.echo.made(alert, at);
     out.events.push({ type: 'alert', alert, evidence: notice.evidence });
     if (this.rewardable(notice.evidence, proof, reporter, epoch)) this.reputationChange(this.book.change(notice.reporter, 'valid-notice', epoch, at));
     const culprit = equivocator(notice.evidence);
@@ -358,6 +362,7 @@ export class MintMachine implements MintMachineApi {
     const out = this.step.begin();
     const now = this.clock.now();
     if (this.options.redriveMs > 0) this.redriveDue(now);
+    for (const alert of this.echo.due(now)) out.send.push({ to: BROADCAST, msg: { type: 'alert', alert } });
     const cur = this.chain.current;
     if (this.liveness.enabled && this.livenessFrom === null) {
       this.livenessFrom = now;

@@ -14,6 +14,7 @@ import {
 import { hexOf, type NodeContext } from './node-context.ts';
 import { recentEncoding } from './storage.ts';
 import type { Ring } from '../../protocol/ring.ts';
+import { threshold } from './handoff-pool.ts';
 
 type Phase = 'voting' | 'crediting' | 'storing' | 'done';
 
@@ -340,6 +341,8 @@ export class Gateway {
     if (!set) p.votes.set(v.epoch, (set = new Map()));
     set.set(voter, v);
     p.rejects.delete(voter);
+    // Rejected before f + 1 votes came in: an honest custodian holds the lock after all (see onReject).
+    if (p.status === 'rejected' && this.voters(p) >= threshold(ctx.ring)) this.resume(p);
     if (set.size < ring.q) return;
     if (p.phase === 'crediting') {
       // A refreshed certificate for a debit already final: same transfer, votes of this epoch.
@@ -376,11 +379,35 @@ export class Gateway {
       counts.set(c, (counts.get(c) ?? 0) + 1);
     }
     if (lasting <= ring.k - ring.q) return;
+    // f + 1 votes in hand: an honest custodian holds the lock, which is never released
+    // (protocol.md §5a), so a rejection would strand its debit. The refusers lag (a credit
+    // or the lock itself reaches them by anti-entropy, and then they vote): keep asking.
+    if (this.voters(p) >= threshold(ring)) return;
     let best: ReasonCode = code;
     for (const [c, n] of counts) if (n > (counts.get(best) ?? 0)) best = c;
     this.setStatus(p, 'rejected', best, detail);
     this.active.delete(p);
     this.onFinished(p.transfer, p.id, false, null);
+  }
+
+  /** A rejected transfer asked for again, from where it stands (a resubmit does the same). */
+  private resume(p: Pending): void {
+    p.rejects.clear();
+    delete p.reason;
+    delete p.detail;
+    this.setStatus(p, 'pending');
+    this.parked.delete(p.idHex);
+    p.tries = 0;
+    p.nextTry = 0; // asked again on the next tick, unless this vote completes the certificate
+    this.active.add(p);
+  }
+
+  /** Distinct custodians whose votes for the transfer are in hand, of any epoch. */
+  private voters(p: Pending): number {
+    if (p.votes.size === 1) for (const set of p.votes.values()) return set.size;
+    const all = new Set<string>();
+    for (const set of p.votes.values()) for (const v of set.keys()) all.add(v);
+    return all.size;
   }
 
   /** A custodian holds (from, seq) locked to another transfer: a double spend attempt (protocol.md §5 step 2). */

@@ -169,4 +169,18 @@ test('bad input never throws; an object no decoder could produce is a bug and re
   assert.throws(() => net.mint.receive({ mint: true }, { type: 'notice', notice: weird as never }), (e: unknown) => !(e instanceof Rejection));
 });
 
+test('an alert is broadcast again 3, 9, 21, 45 and 93 s after it is made (a node cut off from the first gossip gets it), then no more', () => {
+  const net = makeNet({ scheme: fastScheme });
+  const [r] = net.nodes;
+  const made = net.clock.t;
+  sendNotice(net, notice(r!, doubleSpend(account, 5)));
+  const at: number[] = [];
+  for (let t = made + 100; t <= made + 200_000; t += 100) {
+    net.clock.t = t;
+    const out = net.run(net.mint.tick());
+    for (const s of out.send) if (s.msg.type === 'alert' && 'broadcast' in s.to && s.msg.alert.alertSeq === 1) at.push(t - made);
+  }
+  assert.equal(at, [3_000, 9_000, 21_000, 45_000, 93_000]);
+});
+
 test.run();
