@@ -3,11 +3,31 @@
 // the per-second gauges that watch it. The world moves messages; this decides when
 // the run moves on to its next phase and when it ends.
 import { ARRIVAL, FUND, SECOND } from './event-kinds.ts';
-import type { MintEvent } from '../mint/core/api.ts';
+import type { MintEvent, MintMachineApi } from '../mint/core/api.ts';
 import type { Output } from '../protocol/ports.ts';
-import type { TxRecord } from './workload.ts';
+import type { TxRecord, Workload } from './workload.ts';
 import type { RunState } from './world-view.ts';
-import type { World } from './world.ts';
+import type { SimParams } from './params.ts';
+import type { Scheduler } from './scheduler.ts';
+import type { Network } from './network.ts';
+import type { Observations } from './observations.ts';
+
+/** What the course needs of the world (world.ts implements it; no import back). */
+export interface CourseWorld {
+  readonly params: SimParams;
+  readonly sched: Scheduler;
+  readonly workload: Workload;
+  readonly mint: MintMachineApi;
+  readonly net: Network;
+  readonly obs: Observations;
+  readonly adversaries: { readonly idle: boolean; onTransfersBegin(): void };
+  /** Hosts up now. */
+  readonly nodesUp: number;
+  step<E>(f: () => Output<E>): Output<E>;
+  processMint(out: Output<MintEvent>): void;
+  /** Once a virtual second, after the gauges: the run's observer (progress bars). */
+  secondPassed(): void;
+}
 
 export class Course {
   state: RunState = 'funding';
@@ -19,9 +39,9 @@ export class Course {
   /** End of the settling run after the workload went quiet (anti-entropy time). */
   settleUntil = 0;
   private issuedCount = 0;
-  private readonly w: World;
+  private readonly w: CourseWorld;
 
-  constructor(w: World) {
+  constructor(w: CourseWorld) {
     this.w = w;
   }
 
@@ -88,7 +108,7 @@ export class Course {
       if (this.quiet && s.time >= this.settleUntil) this.state = 'done';
       if (!this.quiet && s.time - this.lastArrivalAt > p.drainSeconds * 1000) this.state = 'done';
     }
-    w.onSecond?.(w);
+    w.secondPassed();
     if (this.state !== 'done') s.after(1000, SECOND, 0, 0, null);
   }
 }

@@ -28,7 +28,7 @@ import { Adversaries } from './adversary.ts';
 import { scheduleFaults } from './faults.ts';
 import { Byzantine } from './byzantine.ts';
 import { StepCrashes } from './step-crash.ts';
-import { Course } from './course.ts';
+import { Course, type CourseWorld } from './course.ts';
 import type { RunState, WorldView } from './world-view.ts';
 
 export type { RunState };
@@ -44,7 +44,7 @@ const MINT_ADDR: Address = { mint: true };
 const NETWORK_ID = 'sim';
 
 
-export class World implements WorldView {
+export class World implements WorldView, CourseWorld {
   readonly params: SimParams;
   readonly sched = new Scheduler();
   readonly rng: Prng;
@@ -476,5 +476,9 @@ export class World implements WorldView {
   /** Hosts up now. */
   get nodesUp(): number {
     return this.upCount;
+  }
+
+  secondPassed(): void {
+    this.onSecond?.(this);
   }
 }
