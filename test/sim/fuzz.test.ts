@@ -39,6 +39,14 @@ test('seeds found past the fixed 50 stay fixed (85, 170)', () => {
   for (const seed of [85, 170]) assert.equal(runSeed(seed).failures, [], `seed ${seed}`);
 });
 
+test('seeds found past the fixed 50 stay fixed (53, 192)', () => {
+  // 53: R1, a lone Byzantine co-custodian's states of fresh keys each made an account entry.
+  // 192: I9, a gateway dropped a certified transfer at maxRetries while its keeper restarted.
+  const bad: string[] = [];
+  for (const seed of [53, 192]) for (const f of runSeed(seed, {}, INVARIANTS).failures) bad.push(`seed ${seed} ${f.invariant}: ${f.detail}`);
+  assert.equal(bad, []);
+});
+
 test('a seed replays exactly', () => {
   const a = runSeed(7);
   const b = runSeed(7);
