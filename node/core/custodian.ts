@@ -44,6 +44,8 @@ export class Custodian {
   needSync: (account: Bytes, hex: string) => void = () => {};
   /** A vote for `t` leaves for the gateway `asker`: this replica holds its lock (completion.ts watches it). */
   onVoted: (t: Transfer, id: Bytes, asker: string) => void = () => {};
+  /** A new entry in `accounts` (handoff merges the reports it holds for it). */
+  onEntry: (hex: string) => void = () => {};
   /** Whether this replica holds `account`'s whole state at the current epoch (handoff decides). */
   isSynced: (acct: Account | undefined, account: Bytes, hex: string) => boolean = () => true;
 
@@ -60,7 +62,10 @@ export class Custodian {
 
   account(hex: string): Account {
     let a = this.accounts.get(hex);
-    if (!a) this.accounts.set(hex, (a = newAccount()));
+    if (!a) {
+      this.accounts.set(hex, (a = newAccount()));
+      this.onEntry(hex);
+    }
     return a;
   }
 

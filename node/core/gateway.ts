@@ -92,6 +92,9 @@ export const MAX_FINISHED_VIEWS = 1 << 14;
  */
 export const MAX_PARKED_VIEWS = 1 << 12;
 
+/** A certified transfer's retries past maxRetries double in interval this many times at most (16 intervals apart then). */
+export const MAX_BACKOFF_DOUBLINGS = 4;
+
 export class Gateway {
   private readonly ctx: NodeContext;
   private readonly byId = new Map<string, Pending>();
@@ -297,17 +300,23 @@ export class Gateway {
   tick(now: number): void {
     if (this.rivals.size > 0) this.searchRivals(now);
     if (this.active.size === 0) return;
-    const max = this.ctx.options.maxRetries;
+    const ctx = this.ctx;
+    const max = ctx.options.maxRetries;
     for (const p of this.active) {
       if (p.nextTry > now) continue;
-      if (p.tries >= max) {
-        // Stays at its status (pending, final or credited); a resubmit resumes it.
-        // Without a certificate it costs its sender nothing: bounded with the rejected.
+      if (p.tries >= max && p.phase === 'voting') {
+        // Stays pending; a resubmit resumes it. Without a certificate it costs its
+        // sender nothing: bounded with the rejected.
         this.active.delete(p);
-        if (p.phase === 'voting') this.park(p);
+        this.park(p);
         continue;
       }
       this.act(p);
+      // Certified (final or credited): the debit is final and the wallet was told so;
+      // the gateway keeps on, each retry past maxRetries twice as late as the last (up to
+      // MAX_BACKOFF intervals), until the fault that holds it heals. Dropped here, it was
+      // left to one keeper's soft watch (protocol.md §5a), lost if that keeper restarts.
+      if (p.tries > max) p.nextTry = now + ctx.options.retryMs * 2 ** Math.min(p.tries - max, MAX_BACKOFF_DOUBLINGS);
     }
   }
 

@@ -70,12 +70,15 @@ export class Handoff {
   readonly resynced = new Set<string>();
   /** Account hex -> the epoch it was found empty and synced at (see MAX_EMPTY_SYNCED). */
   private readonly emptySynced = new Map<string, number>();
+  /** The account whose entry merge is making (its own onEntry would merge it twice). */
+  private merging: string | null = null;
 
   constructor(ctx: NodeContext, custodian: Custodian) {
     this.ctx = ctx;
     this.custodian = custodian;
     custodian.isSynced = (a, account, hex) => this.isSynced(a, account, hex);
     custodian.needSync = (account, hex) => this.pull(account, hex);
+    custodian.onEntry = (hex) => this.onEntry(hex);
   }
 
   /**
@@ -288,7 +291,7 @@ export class Handoff {
     const old = pools.old;
     const held = this.custodian.accounts.get(hex);
     if (held === undefined) {
-      // Every report so far was empty: synced as an empty account, in a bounded list,
+      // Nothing merged yet (every report empty, or none agreed or proved): synced as an empty account, in a bounded list,
       // once the reports a synced replica needs are in (the old custodians', unless this
       // node held the account in every epoch; after a restore, the co-custodians' too).
       const oldDone = old !== undefined && old.epoch === cur && old.finished.size >= old.ring.q && agreed(old) !== null;
@@ -300,7 +303,8 @@ export class Handoff {
         this.emptySynced.delete(hex);
         this.emptySynced.set(hex, cur);
         if (this.emptySynced.size > MAX_EMPTY_SYNCED) this.emptySynced.delete(this.emptySynced.keys().next().value!);
-        this.pools.delete(hex);
+        // A report not merged for want of a second (see merge) is kept: its credits may yet agree, its locks be pinned.
+        if (!unmerged(pools)) this.pools.delete(hex);
         this.pulls.delete(hex);
       }
       return;
@@ -385,7 +389,16 @@ export class Handoff {
   merge(hex: string, pool: Pool, fresh: AccountState): void {
     const c = this.custodian;
     const ctx = this.ctx;
+    // An account this replica holds nothing of gets an entry only for what the pool
+    // proves or agrees on. A lone report's locks are not pinned into a new entry: any
+    // fresh key can be signed for, and an entry each grew without bound. With no entry
+    // (no credit) this replica votes for none of the account's transfers (the balance
+    // check); the report stays in the pool, and the first entry made later merges it
+    // (onEntry), pins included. The mint's account has no balance check: pinned as before.
+    if (!c.accounts.has(hex) && hex !== ctx.mintHex && !this.provesAny(pool)) return;
+    this.merging = hex;
     const a = c.account(hex);
+    this.merging = null;
     let changed = false;
     // A certified head at or below ours replaces a different lock there.
     for (const s of pool.states.values()) {
@@ -444,6 +457,30 @@ export class Handoff {
     if (a.pins !== undefined) c.unpin(a, a.seq, hex);
     if (changed) {
       this.snapshot(hex, a);
+    }
+  }
+
+  /** Whether the pool holds a checked certificate or an agreed head above the empty account: worth an entry. */
+  private provesAny(pool: Pool): boolean {
+    for (const s of pool.states.values()) if (s.certificate !== null) return true;
+    const best = agreed(pool);
+    return best !== null && best.seq > 0;
+  }
+
+  /**
+   * A new entry for an account (a credit, a freeze, a certified lock): merge what its
+   * pools hold, so the locks that a lone reporter listed are pinned before it can vote.
+   */
+  private onEntry(hex: string): void {
+    const pools = this.pools.get(hex);
+    if (pools === undefined || this.merging === hex) return;
+    const cur = this.ctx.epoch;
+    for (const pool of [pools.old, pools.peer]) {
+      if (pool === undefined || pool.epoch !== cur) continue;
+      for (const s of pool.states.values()) {
+        this.merge(hex, pool, s);
+        break;
+      }
     }
   }
 
@@ -506,7 +543,12 @@ export class Handoff {
   }
 }
 
-/** A point several reporters vouch for; its chain (the lock at `seq` and those below) is cut from the first report naming it. */
+/** Whether a pool of an account with no entry holds a report that says something (merge made no entry for it). */
+function unmerged(pools: Pools): boolean {
+  for (const p of [pools.old, pools.peer]) if (p !== undefined) for (const s of p.states.values()) if (!isEmpty(s)) return true;
+  return false;
+}
+
 /** The locks just below the head, each the prev of the one above, while this replica holds them. */
 function recentLocks(c: Custodian, a: Account, hex: string): Transfer[] {
   const out: Transfer[] = [];

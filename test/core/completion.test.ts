@@ -97,6 +97,34 @@ test('a gateway that dies after the credits, before the store: the transfer is s
   assert.ok(h.events.some((e) => e.event.type === 'takeover' && e.event.phase === 'crediting'), 'a watcher held the certificate and started from it');
 });
 
+test('a live gateway does not drop a certified transfer when its retries run out: it finishes once the fault heals', () => {
+  // k = q: one recipient custodian down holds the credit. No watcher acts here (takeoverMs
+  // far off), as when the keeper restarted and lost its watch: the gateway alone finishes.
+  const h = new Harness({ nodes: 8, k: 3, q: 3, options: { maxRetries: 4, takeoverMs: 1e9 } });
+  const alice = h.scheme.signer(secret('alice'));
+  h.issue(alice.publicKey, 100n);
+  h.settle(5);
+  const from = h.custodiansOf(alice.publicKey);
+  let bob: Signer | undefined;
+  let down: string | undefined;
+  for (let i = 0; down === undefined; i++) {
+    bob = h.scheme.signer(secret(`bob-${i}`));
+    down = h.custodiansOf(bob.publicKey).find((c) => !from.includes(c));
+  }
+  const gateway = h.outside([...from, ...h.custodiansOf(bob!.publicKey)]);
+  h.down.add(down);
+  const t = h.transfer(alice, bob!.publicKey, 30n, 1);
+  h.submit(gateway, t);
+  h.settle(20, 600); // 12 s: every retry of the gateway's maxRetries long spent
+  const view = () => h.nodes.get(gateway)!.transfer(transferId(t));
+  assert.is(view()?.status, 'final', 'no q receipts while a recipient custodian is down');
+  h.down.delete(down);
+  h.settle(40, 600);
+  assert.is(view()?.status, 'stored');
+  assert.ok(storedAt(h, transferId(t)) >= 3);
+  assert.is(takeovers(h), 0);
+});
+
 test('a gateway among the storage nodes keeps its own copy and dies before the store leaves: the copy is found and spread to >= q nodes', () => {
   // No anti-entropy round in this test: the spreading is the watcher's doing.
   const h = new Harness({ nodes: 16, seed: 6, wire: true, options: { antiEntropyMs: 10_000_000 } });

@@ -52,6 +52,25 @@ test('10,000 zero-balance vote requests from fresh keys leave no custodian accou
   assert.equal(after, before, 'no account entry for a key whose funds check failed');
 });
 
+test('a lone co-custodian\'s account states of 1,000 fresh keys (signed heads, made-up credits) leave no custodian accounts', () => {
+  // Any key can be signed for; a state that no second reporter backs and nothing proves makes no entry.
+  const h = new Harness({ nodes: 5, k: 3, q: 2 });
+  const before = [...h.nodes.values()].map((n) => n.sizes().accounts);
+  const bob = h.scheme.signer(secret('bob')).publicKey;
+  for (let i = 0; i < 1_000; i++) {
+    const key = h.scheme.signer(secret(`lone-${i}`));
+    const head = h.transfer(key, bob, 1n, 1 + (i % 4));
+    const [target, liar] = h.custodiansOf(key.publicKey);
+    const state = {
+      account: key.publicKey, frozen: false, seq: head.seq, head, certificate: null, recent: [], debited: 1n, credited: 1_000n,
+      credits: [{ transferId: new Uint8Array(32).fill(i % 251), amount: 1_000n }], more: false,
+    };
+    h.ask(target!, { type: 'account-state', state, epoch: 0 }, { node: liar! });
+  }
+  const after = [...h.nodes.values()].map((n) => n.sizes().accounts);
+  assert.equal(after, before, 'no account entry for an unbacked state');
+});
+
 test('fresh keys at a new custodian (epoch 1): empty accounts are synced without entries, pulls stay bounded', () => {
   const h = new Harness({ nodes: 4, k: 3, q: 2, spare: 1 });
   h.newEpoch([0, 1, 2, 3, 4]);

@@ -55,6 +55,32 @@ test('with k = q, one Byzantine co-custodian\'s forged account-state neither cre
   assert.not.ok(v.frozen, 'no freeze on one word');
 });
 
+test('a lone report\'s lock, kept while the account has no entry here, is pinned once a credit makes the entry', () => {
+  const h = new Harness({ nodes: 6, k: 3, q: 2 });
+  const [alice, bob, carol] = ['pin-a', 'pin-b', 'pin-c'].map((n) => h.scheme.signer(secret(n)));
+  const [target, peer] = h.custodiansOf(alice!.publicKey);
+  const gw = h.indexOf(h.outside([target!]));
+  h.down.add(target!);
+  const issuance = h.issue(alice!.publicKey, 50n, gw);
+  h.run();
+  h.down.delete(target!);
+  const node = h.nodes.get(target!)!;
+  assert.is(node.account(alice!.publicKey), undefined, 'the credit was missed');
+  // One co-custodian reports a lock of alice's: not merged (one word), no entry made.
+  const t1 = h.transfer(alice!, bob!.publicKey, 10n, 1);
+  const state = { account: alice!.publicKey, frozen: false, seq: 1, head: t1, certificate: null, recent: [], debited: 10n, credited: 50n, credits: [], more: false };
+  h.ask(target!, { type: 'account-state', state, epoch: 0 }, { node: peer! });
+  assert.is(node.account(alice!.publicKey), undefined, 'no entry on one word');
+  // The credit arrives on its certificate: the entry is made, and the reported lock pinned.
+  const certificate = h.nodes.get(h.nodeHex(gw))!.transfer(transferId(issuance))?.certificate;
+  assert.ok(certificate !== undefined, 'the gateway holds the issuance certificate');
+  h.ask(target!, { type: 'credit-request', certificate: certificate! });
+  assert.is(node.account(alice!.publicKey)?.balance, 50n);
+  const rival = h.transfer(alice!, carol!.publicKey, 10n, 1);
+  const out = h.ask(target!, { type: 'vote-request', transfer: rival });
+  assert.equal(out.send.map((s) => s.msg.type).filter((t) => t === 'vote' || t === 'conflict'), ['conflict'], 'the rival of the pinned lock is not voted for');
+});
+
 test('a restarted gateway completes a resubmitted transfer it had certified before the crash', () => {
   const h = new Harness({ nodes: 8 });
   const alice = h.scheme.signer(secret('alice'));
