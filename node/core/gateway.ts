@@ -262,6 +262,10 @@ export class Gateway {
         p.refreshing = true;
         const have = p.votes.get(ctx.epoch);
         for (const c of ring.custodians(t.from)) if (!have?.has(hexOf(c))) ctx.sendTo(c, { type: 'vote-request', transfer: t });
+        // Meanwhile a creditor that already applied the credit (by anti-entropy, or before a
+        // take-over) answers its receipt again without the freshness test (§7 rule 3): at
+        // k = q a sender's custodian gone for good can leave the refresh out of reach.
+        if (p.tries > 1) for (const c of ring.custodians(t.to)) if (!p.receipts.has(hexOf(c))) ctx.sendTo(c, { type: 'credit-request', certificate: cert });
         return;
       }
       const creditors = ring.custodians(t.to);
