@@ -31,9 +31,9 @@ export type Message =
   | { readonly type: 'credit-request'; readonly certificate: Certificate }
   // custodian(to) -> gateway: credit applied, durably
   | { readonly type: 'receipt'; readonly receipt: Receipt }
-  // gateway -> storage primary (forward=true), primary -> next storage nodes (forward=false)
-  | { readonly type: 'store'; readonly bundle: Bundle; readonly forward: boolean }
-  // storage node -> sender: stored durably
+  // gateway -> storage nodes; ack: answer `stored` (the first f + 1), else a copy nobody waits on
+  | { readonly type: 'store'; readonly bundle: Bundle; readonly ack: boolean }
+  // storage node -> gateway: stored durably (answers a `store` with ack)
   | { readonly type: 'stored'; readonly transferId: Bytes }
   | { readonly type: 'lookup'; readonly transferId: Bytes }
   | { readonly type: 'lookup-reply'; readonly transferId: Bytes; readonly bundle: Bundle | null }
@@ -140,7 +140,7 @@ export function writeMessage(w: Writer, m: Message): void {
     case 'certified': return writeCertificate(w, m.certificate);
     case 'credit-request': return writeCertificate(w, m.certificate);
     case 'receipt': return writeReceipt(w, m.receipt);
-    case 'store': writeBundle(w, m.bundle); w.bool(m.forward); return;
+    case 'store': writeBundle(w, m.bundle); w.bool(m.ack); return;
     case 'stored': w.fixed(m.transferId, 32); return;
     case 'lookup': w.fixed(m.transferId, 32); return;
     case 'lookup-reply':
@@ -182,7 +182,7 @@ export function readMessage(r: Reader): Message {
     case 'certified': return { type, certificate: readCertificate(r) };
     case 'credit-request': return { type, certificate: readCertificate(r) };
     case 'receipt': return { type, receipt: readReceipt(r) };
-    case 'store': return { type, bundle: readBundle(r), forward: r.bool() };
+    case 'store': return { type, bundle: readBundle(r), ack: r.bool() };
     case 'stored': return { type, transferId: r.fixed(32) };
     case 'lookup': return { type, transferId: r.fixed(32) };
     case 'lookup-reply': {

@@ -274,7 +274,7 @@ export class Byzantine {
         const c = seen ? { transfer: seen.t, votes: [] } : this.certificate(h);
         return { to: seen && this.rng.next() < 0.7 ? this.w.hosts[seen.gateway]!.addr : to, msg: { type: 'receipt', receipt: this.receipt(h, c) } };
       }
-      case 'store': return { to, msg: { type: 'store', bundle: this.bundle(h), forward: this.rng.next() < 0.5 } };
+      case 'store': return { to, msg: { type: 'store', bundle: this.bundle(h), ack: this.rng.next() < 0.5 } };
       case 'stored': {
         // Spoofed: "stored" to the gateway of a transfer in flight, with nothing stored.
         const seen = this.handed.pick(this.rng);

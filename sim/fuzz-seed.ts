@@ -85,10 +85,11 @@ export type ShrinkResult = { over: Overrides; runs: number; world: Record<string
 
 /**
  * Greedy shrinking: apply each candidate that keeps `invariant` failing, and go round
- * again until none does or `maxRuns` runs are spent.
+ * again until none does or `maxRuns` runs are spent. `base`: overrides the world starts
+ * from (kept in the result's `over`).
  */
-export function shrink(seed: number, invariant: string, maxRuns = 60, machines: Machines = realMachines): ShrinkResult {
-  let over: Overrides = {};
+export function shrink(seed: number, invariant: string, maxRuns = 60, machines: Machines = realMachines, base: Overrides = {}): ShrinkResult {
+  let over: Overrides = { ...base };
   let runs = 0;
   let progress = true;
   while (progress && runs < maxRuns) {

@@ -147,6 +147,10 @@ export class World implements WorldView, CourseWorld {
       checkLater: (rec, delay) => this.sched.after(delay, WALLET_CHECK, 0, 0, rec),
     });
     this.checker = new Checker(this.genesis.mintKey, this.workload);
+    this.checker.dishonest = (hex) => {
+      const i = this.hostByHex.get(hex);
+      return i !== undefined && !this.hosts[i]!.honest;
+    };
     this.obs = new Observations(this.workload);
     this.adversaries = new Adversaries(this);
     this.byzantine = new Byzantine(this);

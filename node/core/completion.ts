@@ -238,8 +238,8 @@ export class Completion {
   /**
    * A storage node's answer to a watcher's check: a bundle that holds ends the watch.
    * Found late, it may be the one copy a dying gateway kept (it stores its own copy
-   * before sending `store`): it goes to a storage node as primary again, whose
-   * forwards bring it to every storage node (a copy already held is not stored twice).
+   * before sending `store`): it goes to every storage node again, unacknowledged (a
+   * copy already held is not stored twice).
    */
   onLookupReply(id: Bytes, bundle: Bundle | null): void {
     const w = this.watches.get(hexOf(id));
@@ -257,8 +257,7 @@ export class Completion {
     this.stats.clearedHere++;
     this.drop(w);
     const ctx = this.ctx;
-    const primary = ctx.ring.storage(w.id).find((n) => !ctx.isMe(n));
-    if (primary !== undefined) ctx.sendTo(primary, { type: 'store', bundle, forward: true });
+    for (const n of ctx.ring.storage(w.id)) if (!ctx.isMe(n)) ctx.sendTo(n, { type: 'store', bundle, ack: false });
   }
 
   private send(peer: string, ids: Bytes[]): void {

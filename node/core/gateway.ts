@@ -38,6 +38,12 @@ type Pending = {
    * the certificate and bundle objects (~9 KB with their memos), and decodes on view().
    */
   storedBundle?: Bytes;
+  /**
+   * Storing: the storage nodes (hex) sent the bundle with `ack`, and those of them that
+   * answered `stored` (this node too, when it stores its own copy). Dropped once stored.
+   */
+  asked?: Set<string>;
+  acked?: Set<string>;
   times: Partial<Record<TransferStatus, number>>;
   tries: number;
   nextTry: number;
@@ -259,6 +265,10 @@ export class Gateway {
         p.refreshing = true;
         const have = p.votes.get(ctx.epoch);
         for (const c of ring.custodians(t.from)) if (!have?.has(hexOf(c))) ctx.sendTo(c, { type: 'vote-request', transfer: t });
+        // Meanwhile a creditor that already applied the credit (by anti-entropy, or before a
+        // take-over) answers its receipt again without the freshness test (§7 rule 3): at
+        // k = q a sender's custodian gone for good can leave the refresh out of reach.
+        if (p.tries > 1) for (const c of ring.custodians(t.to)) if (!p.receipts.has(hexOf(c))) ctx.sendTo(c, { type: 'credit-request', certificate: cert });
         return;
       }
       const creditors = ring.custodians(t.to);
@@ -272,15 +282,50 @@ export class Gateway {
         ctx.sendTo(c, { type: 'credit-request', certificate: cert });
       }
     } else if (p.phase === 'storing') {
-      // The primary first; on each retry the next storage node acts as primary.
-      const storage = ring.storage(p.id);
-      const primary = storage[(p.tries - 1) % storage.length]!;
-      // A gateway that is itself one of the bundle's storage nodes stores its copy now,
-      // durably before the store goes out, so the primary does not send it back
-      // (Storage.onStore): one bundle message fewer per transfer in a small ring.
-      if (p.tries === 1 && !ctx.isMe(primary) && storage.some((n) => ctx.isMe(n))) this.bundles.store(p.bundle!, undefined);
-      ctx.sendTo(primary, { type: 'store', bundle: p.bundle!, forward: true });
+      this.sendStores(p);
     }
+  }
+
+  /**
+   * protocol.md §5 step 5: the bundle goes to every storage node, and the first f + 1 of
+   * them are asked to acknowledge it (`ack`); each retry asks the unanswered again and one
+   * more, so a dead or silent storage node is passed over. Stored once f + 1 distinct
+   * storage nodes, each sent the bundle here, answered `stored`: at least one is honest,
+   * and with crashes alone the bundle outlives the loss of any one of them.
+   */
+  private sendStores(p: Pending): void {
+    const ctx = this.ctx;
+    const bundle = p.bundle!;
+    const storage = ctx.ring.storage(p.id);
+    const asked = (p.asked ??= new Set());
+    const acked = (p.acked ??= new Set());
+    // A gateway that is itself one of the bundle's storage nodes stores its copy now,
+    // durably before the stores go out, and counts it: one message and one answer fewer.
+    if (p.tries === 1 && storage.some((n) => ctx.isMe(n)) && this.bundles.store(bundle, undefined)) acked.add(ctx.idHex);
+    if (acked.size >= this.storedNeed(p)) {
+      this.finishStored(p);
+      return;
+    }
+    let ask = this.storedNeed(p) - acked.size + p.tries - 1;
+    for (const n of storage) {
+      if (ctx.isMe(n)) continue;
+      const h = hexOf(n);
+      if (acked.has(h)) continue;
+      if (ask > 0) {
+        ask--;
+        asked.add(h);
+        ctx.sendTo(n, { type: 'store', bundle, ack: true });
+      } else if (p.tries === 1) {
+        // The other storage nodes get their copies once, unacknowledged: anti-entropy repairs a lost one.
+        ctx.sendTo(n, { type: 'store', bundle, ack: false });
+      }
+    }
+  }
+
+  /** f + 1 storage nodes (protocol.md §7, Handoff), or all of them in a ring too small for that. */
+  private storedNeed(p: Pending): number {
+    const ring = this.ctx.ring;
+    return Math.min(threshold(ring), ring.storage(p.id).length);
   }
 
   /**
@@ -493,13 +538,18 @@ export class Gateway {
     this.act(p);
   }
 
-  /** protocol.md §5 step 5: the primary's acknowledgement; only a storage node of the bundle may give it. */
+  /** protocol.md §5 step 5: a storage node's acknowledgement; counted only from one this gateway asked. */
   onStored(fromHex: string, id: Bytes): void {
     const p = this.byId.get(hexOf(id));
-    if (!p || p.phase !== 'storing') return;
-    // Only a primary this gateway sent the bundle to (one per try) vouches for its store:
-    // another storage node's word could end the transfer with the bundle nowhere.
-    if (!this.inGroup(fromHex, (r) => r.storage(p.id).slice(0, p.tries))) return;
+    if (!p || p.phase !== 'storing' || p.asked === undefined || p.acked === undefined) return;
+    // Only a storage node this gateway sent the bundle to vouches for its store: another
+    // node's word (or a forwarded copy's) could end the transfer with the bundle nowhere.
+    if (!p.asked.has(fromHex) || !this.inGroup(fromHex, (r) => r.storage(p.id))) return;
+    p.acked.add(fromHex);
+    if (p.acked.size >= this.storedNeed(p)) this.finishStored(p);
+  }
+
+  private finishStored(p: Pending): void {
     p.phase = 'done';
     this.setStatus(p, 'stored');
     this.active.delete(p);
@@ -508,6 +558,8 @@ export class Gateway {
     p.votes.clear();
     p.receipts.clear();
     p.rejects.clear();
+    p.asked = undefined;
+    p.acked = undefined;
     const max = this.ctx.options.maxFinishedViews ?? MAX_FINISHED_VIEWS;
     if (max === 0) {
       this.byId.delete(p.idHex);

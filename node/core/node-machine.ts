@@ -117,7 +117,7 @@ export class NodeMachine implements RestorableNodeMachine {
       case 'conflict': if (peer) this.gateway.onConflict(peer, msg.transferId, msg.locked); return;
       case 'receipt': if (peer) this.gateway.onReceipt(peer, msg.receipt); return;
       case 'stored': if (peer) this.gateway.onStored(peer, msg.transferId); return;
-      case 'store': return this.storage.onStore(peer, msg.bundle, msg.forward);
+      case 'store': return this.storage.onStore(peer, msg.bundle, msg.ack);
       case 'lookup': if (peer) this.storage.onLookup(peer, msg.transferId); return;
       case 'lookup-reply':
         if (!peer) return;

@@ -1,6 +1,6 @@
-// Storage of receipt bundles (protocol.md §5 step 5): a checked bundle is stored durably and
-// acknowledged; the node that receives it as primary forwards copies to the next
-// storage nodes. Any node answers a lookup, from its own store or by asking the
+// Storage of receipt bundles (protocol.md §5 step 5): a checked bundle is stored durably and,
+// when the gateway asks (`ack`), acknowledged; the gateway sends every storage node its
+// copy. Any node answers a lookup, from its own store or by asking the
 // bundle's storage nodes.
 import { fromHex, type Bytes } from '../../protocol/bytes.ts';
 import { checkBundle } from '../../protocol/certificate.ts';
@@ -204,17 +204,12 @@ export class Storage {
     return true;
   }
 
-  onStore(fromHex: string | undefined, bundle: Bundle, forward: boolean): void {
-    const ctx = this.ctx;
+  onStore(fromHex: string | undefined, bundle: Bundle, ack: boolean): void {
     if (!this.store(bundle, fromHex)) return;
-    const id = transferId(bundle.certificate.transfer);
-    if (forward) {
-      // Not back to the node that routed it here: a gateway among the storage nodes stored its copy before sending (Gateway.act).
-      for (const n of ctx.ring.storage(id)) if (!ctx.isMe(n) && hexOf(n) !== fromHex) ctx.sendTo(n, { type: 'store', bundle, forward: false });
-    }
-    // Only a primary's store is acknowledged: the gateway waits on it. Forwarded copies
-    // (and handoff or repair copies) are answered by nobody; anti-entropy repairs a lost one.
-    if (fromHex !== undefined && forward) ctx.sendHex(fromHex, { type: 'stored', transferId: id });
+    // Answered when asked (the gateway counts f + 1 answers), again for a copy already held:
+    // a lost answer is asked for again. Other copies (the rest of the storage nodes,
+    // handoff, repair) are answered by nobody; anti-entropy repairs a lost one.
+    if (fromHex !== undefined && ack) this.ctx.sendHex(fromHex, { type: 'stored', transferId: transferId(bundle.certificate.transfer) });
   }
 
   onLookup(fromHex: string, id: Bytes): void {
@@ -256,7 +251,7 @@ export class Storage {
       let b: Bundle | undefined; // decoded (or read) only if some new member needs it
       for (const n of ring.storage(id)) {
         const h = hexOf(n);
-        if (h !== ctx.idHex && !before.has(h) && (b ??= bundle()) !== undefined) ctx.sendHex(h, { type: 'store', bundle: b, forward: false });
+        if (h !== ctx.idHex && !before.has(h) && (b ??= bundle()) !== undefined) ctx.sendHex(h, { type: 'store', bundle: b, ack: false });
       }
     };
     if (ctx.reader !== null) {

@@ -237,7 +237,7 @@ test('a storage node refuses a bundle that does not check', () => {
   h.run();
   const b = h.node(1).transfer(transferId(t))!.bundle!;
   const thin = { certificate: b.certificate, receipts: b.receipts.slice(0, 1) };
-  const out = h.ask(6, { type: 'store', bundle: thin, forward: true });
+  const out = h.ask(6, { type: 'store', bundle: thin, ack: true });
   assert.is(out.send.length, 1);
   assert.is((out.send[0]!.msg as { code: string }).code, Reason.BAD_BUNDLE);
   assert.is(out.persist.length, 0);

@@ -32,11 +32,12 @@ test('the gateway-crash stranding the fuzzer found (seed 6: a crash at the step 
   assert.equal(runSeed(6, {}, ['I9', 'I4']).failures, []);
 });
 
-test('seeds found past the fixed 50 stay fixed (85, 170)', () => {
-  // 85: an alert made during a partition never reached the nodes cut off (I6); 170: at
-  // k = q a replica back from a lost disk refused what three others had locked, and the
-  // rejection stranded their locks (I1).
-  for (const seed of [85, 170]) assert.equal(runSeed(seed).failures, [], `seed ${seed}`);
+test('seeds found past the fixed 50 stay fixed (62, 85, 170)', () => {
+  // 62: a lone storage primary answered `stored`, its forwards were lost to a crash and a
+  // partition, and it left for good (I8); 85: an alert made during a partition never
+  // reached the nodes cut off (I6); 170: at k = q a replica back from a lost disk refused
+  // what three others had locked, and the rejection stranded their locks (I1).
+  for (const seed of [62, 85, 170]) assert.equal(runSeed(seed).failures, [], `seed ${seed}`);
 });
 
 test('seeds found past the fixed 50 stay fixed (53, 192)', () => {
@@ -56,14 +57,20 @@ test('a seed replays exactly', () => {
 });
 
 test('a failing seed shrinks to a smaller world that fails the same way', () => {
-  // Seed 88 still fails I1: at k = q with one co-custodian dead, a credit that only one
-  // live peer holds is not repaired (protocol.md §7). (Seed 62's I8, a lone primary that
-  // leaves before anti-entropy, no longer shows in its world: the runs took other paths.)
-  const s = shrink(88, 'I1', 12);
-  const w = s.world as { nodes: number; transfers: number; accounts: number };
-  const full = worldOf(88) as { nodes: number; transfers: number; accounts: number };
-  assert.ok(w.nodes + w.transfers + w.accounts < full.nodes + full.transfers + full.accounts || Object.keys(s.over).length > 0, 'simpler');
-  assert.ok(runSeed(88, s.over, ['I1']).failures.length > 0, 'still fails');
+  // A world that fails by construction: a Byzantine flood against a resource check with
+  // a slack of 1 (R1; honest work alone stays within it).
+  const base = { 'checks.resourceSlack': 1, 'adversaries.byzantineEveryMs': 50, 'adversaries.byzantineBurst': 48 };
+  type Size = { nodes: number; transfers: number; accounts: number; adversaries: { byzantine: number } };
+  const size = (w: Size) => w.nodes + w.transfers + w.accounts;
+  assert.ok(runSeed(12, base, ['R1']).failures.length > 0, 'the world fails');
+  const s = shrink(12, 'R1', 12, undefined, base);
+  const w = s.world as Size;
+  assert.ok(size(w) < size(worldOf(12, base) as Size), 'smaller');
+  for (const [k, v] of Object.entries(base)) assert.equal(s.over[k], v, `keeps ${k}`);
+  assert.ok(runSeed(12, s.over, ['R1']).failures.length > 0, 'still fails');
+  // What it kept is what fails: without the flood the small world passes.
+  assert.ok(w.adversaries.byzantine > 0, 'the flood stays');
+  assert.equal(runSeed(12, { ...s.over, 'adversaries.byzantine': 0 }, ['R1']).failures, [], 'the flood is the cause');
 });
 
 test('worker threads run seeds and report like one thread', async () => {

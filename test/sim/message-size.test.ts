@@ -36,8 +36,8 @@ test('wire bytes are the same with and without a cached payload', () => {
     [{ type: 'vote', vote: v }, { type: 'vote', vote: bare(v) }],
     [{ type: 'receipt', receipt: x }, { type: 'receipt', receipt: bare(x) }],
     [
-      { type: 'store', bundle: { certificate: { transfer: t, votes: [v] }, receipts: [x] }, forward: true },
-      { type: 'store', bundle: { certificate: { transfer: bare(t), votes: [bare(v)] }, receipts: [bare(x)] }, forward: true },
+      { type: 'store', bundle: { certificate: { transfer: t, votes: [v] }, receipts: [x] }, ack: true },
+      { type: 'store', bundle: { certificate: { transfer: bare(t), votes: [bare(v)] }, receipts: [bare(x)] }, ack: true },
     ],
   ];
   for (const [cached, plain] of msgs) {

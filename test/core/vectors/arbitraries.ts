@@ -100,7 +100,7 @@ export const messageArbs: { [T in MessageType]: fc.Arbitrary<Extract<Message, { 
   certified: certificateArb.map((certificate) => ({ type: 'certified' as const, certificate })),
   'credit-request': certificateArb.map((certificate) => ({ type: 'credit-request' as const, certificate })),
   receipt: receiptArb.map((receipt) => ({ type: 'receipt' as const, receipt })),
-  store: rec({ bundle: bundleArb, forward: fc.boolean() }).map((r) => ({ type: 'store' as const, ...r })),
+  store: rec({ bundle: bundleArb, ack: fc.boolean() }).map((r) => ({ type: 'store' as const, ...r })),
   stored: b32.map((transferId) => ({ type: 'stored' as const, transferId })),
   lookup: b32.map((transferId) => ({ type: 'lookup' as const, transferId })),
   'lookup-reply': rec({ transferId: b32, bundle: fc.option(bundleArb, { nil: null }) }).map((r) => ({ type: 'lookup-reply' as const, ...r })),
