@@ -11,12 +11,17 @@
 // field that is renamed or gone is skipped, never guessed.
 import type { NodeMachineApi } from '../node/core/api.ts';
 import { MAX_PARKED_VIEWS } from '../node/core/gateway.ts';
+import { MAX_LONE_CREDITS_PER_REPORTER } from '../node/core/lone-credits.ts';
 import type { Host } from './host.ts';
 
 type Probe = { readonly name: string; readonly read: (m: NodeMachineApi) => number | undefined; readonly limit: (honest: HonestWork) => number };
 
-/** What honest work can put in a node: every account, every transfer (issuances included). */
-export type HonestWork = { readonly accounts: number; readonly transfers: number };
+/**
+ * What honest work can put in a node: every account, every transfer (issuances
+ * included); and the Byzantine members, each of which the node lets hold a named
+ * budget of its own (lone credits: node/core/lone-credits.ts).
+ */
+export type HonestWork = { readonly accounts: number; readonly transfers: number; readonly liars: number };
 
 function field(m: unknown, ...path: string[]): number | undefined {
   let o: unknown = m;
@@ -34,7 +39,8 @@ export const PROBES: readonly Probe[] = [
   { name: 'locks', read: (m) => m.held?.().locks, limit: (w) => w.transfers },
   { name: 'credits', read: (m) => m.held?.().credits, limit: (w) => w.transfers },
   { name: 'stored bundles', read: (m) => m.held?.().bundles, limit: (w) => w.transfers },
-  { name: 'reported credits', read: (m) => m.held?.().reportedCredits, limit: (w) => w.transfers },
+  // Credits one reporter alone lists cost that reporter's budget: a liar's made-up ones are bounded by it, not by honest work.
+  { name: 'reported credits', read: (m) => m.held?.().reportedCredits, limit: (w) => w.transfers + w.liars * MAX_LONE_CREDITS_PER_REPORTER },
   // Views that ended without a certificate (rejected, forged) are an LRU of MAX_PARKED_VIEWS: the node's own bound.
   { name: 'gateway views', read: (m) => field(m, 'gateway', 'byId'), limit: (w) => w.transfers + MAX_PARKED_VIEWS },
   { name: 'gateway active transfers', read: (m) => field(m, 'activeTransfers'), limit: (w) => w.transfers },

@@ -34,7 +34,7 @@ export function runSimulation(params: SimParams, opts: RunOptions): RunResult {
     w.run();
     w.checker.finish(w.hosts, w.mint, w.quiet, params.checkSample, w.sched.time);
     w.checker.liveness(w.hosts, w.mint, w.lastFaultAt, params.checks.livenessSeconds * 1000, params.checkSample, w.sched.time);
-    const bound = checkBounds(w.hosts, { accounts: w.workload.wallets.length + 1, transfers: w.workload.byId.size }, params.checks.resourceSlack);
+    const bound = checkBounds(w.hosts, { accounts: w.workload.wallets.length + 1, transfers: w.workload.byId.size, liars: params.adversaries.byzantine }, params.checks.resourceSlack);
     if (bound !== null) w.checker.fail('R1', bound, w.sched.time);
   } finally {
     // The next run (a sweep, a fuzz seed) starts from the default settings and empty caches.

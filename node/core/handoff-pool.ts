@@ -9,6 +9,8 @@ import type { Ring } from '../../protocol/ring.ts';
 
 /** What one group of reporters (the old custodians, or the co-custodians) said about an account in one epoch. */
 export type Pool = {
+  /** Names the pool among every pool this process made (lone-credits.ts keys by it). */
+  readonly id: number;
   readonly epoch: number;
   readonly ring: Ring;
   /** Reporter hex -> its (checked) state; pages repeat the head, so the last one stands. */
@@ -77,8 +79,10 @@ export function heard(pool: Pool, sender: string, s: AccountState): void {
   if (!s.more) pool.finished.add(sender);
 }
 
+let poolsMade = 0;
+
 export function newPool(epoch: number, ring: Ring): Pool {
-  return { epoch, ring, states: new Map(), finished: new Set(), credits: new Map(), frozen: new Set() };
+  return { id: poolsMade++, epoch, ring, states: new Map(), finished: new Set(), credits: new Map(), frozen: new Set() };
 }
 
 /** One report's points, in chain order: the key two reporters must share, and where it sits in the report's chain (-1: the empty account). */

@@ -24,6 +24,7 @@ import { Keys } from './record-keys.ts';
 import { hexOf, type NodeContext } from './node-context.ts';
 import type { Ring } from '../../protocol/ring.ts';
 import { agreed, chainOf, heard, isEmpty, newPool, threshold, type Pool, type Pools } from './handoff-pool.ts';
+import { LoneCredits } from './lone-credits.ts';
 
 /** Accounts with reports kept at once; past this the oldest are forgotten (a pull asks again). */
 const MAX_TRACKED_ACCOUNTS = 1 << 16;
@@ -56,6 +57,8 @@ export class Handoff {
   /** Account hex -> when this node last pulled it, at which epoch. */
   private readonly pulls = new Map<string, { epoch: number; at: number }>();
   private readonly pools = new Map<string, Pools>();
+  /** Each reporter's credits that no other reporter lists yet, under a budget (lone-credits.ts). */
+  readonly lone = new LoneCredits();
   /** Pulls for an epoch this node has not reached yet, answered when it does. */
   private readonly deferred = new Map<string, { readonly to: string; readonly account: Bytes; readonly epoch: number }>();
   /**
@@ -205,6 +208,14 @@ export class Handoff {
     return { pulls: this.pulls.size, emptySynced: this.emptySynced.size, deferred: this.deferred.size, pools: this.pools.size };
   }
 
+  /** Forgets an account's report pools (and their lone credits' weight on their reporters' budgets). */
+  private dropPools(hex: string): void {
+    const pools = this.pools.get(hex);
+    if (pools === undefined) return;
+    for (const p of [pools.old, pools.peer]) if (p !== undefined) this.lone.dropped(p);
+    this.pools.delete(hex);
+  }
+
   /** Credits reported by peers and not applied here yet, over every pool: what the reports hold in memory. */
   reportedCredits(): number {
     let n = 0;
@@ -271,19 +282,25 @@ export class Handoff {
     if (!inOld && !inPeer) return;
     let pools = this.pools.get(hex);
     if (!pools) {
-      if (this.pools.size >= MAX_TRACKED_ACCOUNTS) this.pools.delete(this.pools.keys().next().value!);
+      if (this.pools.size >= MAX_TRACKED_ACCOUNTS) this.dropPools(this.pools.keys().next().value!);
       this.pools.set(hex, (pools = {}));
     }
     // An empty report of an account this replica holds nothing of changes nothing but
     // the count of who answered: no entry is made for it (any key can be named).
     const bare = !this.custodian.accounts.has(hex) && isEmpty(checked);
     if (inOld) {
-      if (pools.old?.epoch !== cur) pools.old = newPool(cur, prev!);
+      if (pools.old?.epoch !== cur) {
+        if (pools.old !== undefined) this.lone.dropped(pools.old);
+        pools.old = newPool(cur, prev!);
+      }
       if (bare) heard(pools.old, fromHex, checked);
       else this.report(hex, pools.old, fromHex, checked);
     }
     if (inPeer) {
-      if (pools.peer?.epoch !== cur) pools.peer = newPool(cur, ctx.ring);
+      if (pools.peer?.epoch !== cur) {
+        if (pools.peer !== undefined) this.lone.dropped(pools.peer);
+        pools.peer = newPool(cur, ctx.ring);
+      }
       if (bare) heard(pools.peer, fromHex, checked);
       else this.report(hex, pools.peer, fromHex, checked);
     }
@@ -304,7 +321,7 @@ export class Handoff {
         this.emptySynced.set(hex, cur);
         if (this.emptySynced.size > MAX_EMPTY_SYNCED) this.emptySynced.delete(this.emptySynced.keys().next().value!);
         // A report not merged for want of a second (see merge) is kept: its credits may yet agree, its locks be pinned.
-        if (!unmerged(pools)) this.pools.delete(hex);
+        if (!unmerged(pools)) this.dropPools(hex);
         this.pulls.delete(hex);
       }
       return;
@@ -372,11 +389,13 @@ export class Handoff {
       const key = `${idHex}/${x.amount}`;
       let from = pool.credits.get(key);
       if (!from) pool.credits.set(key, (from = new Set()));
+      if (from.has(sender)) continue;
       from.add(sender);
       if (from.size >= need) {
         c.applyCredit(idHex, hex, x.amount, true, undefined, x.transferId);
         pool.credits.delete(key);
-      }
+        this.lone.settled(pool, key, from);
+      } else this.lone.listed(pool, key, from, sender);
     }
     if (s.frozen) {
       pool.frozen.add(sender);

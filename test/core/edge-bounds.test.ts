@@ -11,6 +11,7 @@ import { sortMembers } from '../../mint/core/genesis-create.ts';
 import { MAX_CREDITS_PER_STATE } from '../../protocol/handoff-codec.ts';
 import { MemoryStore } from '../../protocol/ports.ts';
 import { restoredMarkRecords } from '../../node/core/record-keys.ts';
+import { MAX_LONE_CREDITS_PER_REPORTER } from '../../node/core/lone-credits.ts';
 
 /** A transfer with a signature that does not verify, distinct per `i`. */
 function forged(h: Harness, i: number): Transfer {
@@ -69,6 +70,31 @@ test('a lone co-custodian\'s account states of 1,000 fresh keys (signed heads, m
   }
   const after = [...h.nodes.values()].map((n) => n.sizes().accounts);
   assert.equal(after, before, 'no account entry for an unbacked state');
+});
+
+test('a lone co-custodian\'s pages of made-up credits cost its own budget only: reported credits stay bounded, honest ones still merge', () => {
+  const h = new Harness({ nodes: 5, k: 3, q: 2 });
+  const alice = h.scheme.signer(secret('alice'));
+  const [target, liar, honest] = h.custodiansOf(alice.publicKey);
+  let n = 0;
+  const page = (count: number, more: boolean) => {
+    const credits = Array.from({ length: count }, () => {
+      const id = new Uint8Array(32);
+      new DataView(id.buffer).setUint32(0, ++n);
+      return { transferId: id, amount: 1n };
+    });
+    return { account: alice.publicKey, frozen: false, seq: 0, head: null, certificate: null, recent: [], debited: 0n, credited: BigInt(count), credits, more };
+  };
+  const pages = Math.ceil((2 * MAX_LONE_CREDITS_PER_REPORTER) / MAX_CREDITS_PER_STATE) + 1;
+  for (let p = 0; p < pages; p++) h.ask(target!, { type: 'account-state', state: page(MAX_CREDITS_PER_STATE, true), epoch: 0 }, { node: liar! });
+  const held = h.nodes.get(target!)!.held!().reportedCredits;
+  assert.ok(n > 2 * MAX_LONE_CREDITS_PER_REPORTER, `sent ${n}`);
+  assert.ok(held <= MAX_LONE_CREDITS_PER_REPORTER, `held ${held} > ${MAX_LONE_CREDITS_PER_REPORTER}`);
+  // The liar's budget is its own: a credit two reporters list is still applied.
+  const real = page(1, false);
+  h.ask(target!, { type: 'account-state', state: real, epoch: 0 }, { node: liar! });
+  h.ask(target!, { type: 'account-state', state: real, epoch: 0 }, { node: honest! });
+  assert.is(h.nodes.get(target!)!.account(alice.publicKey)?.balance, 1n, 'the credit two reporters list is applied');
 });
 
 test('fresh keys at a new custodian (epoch 1): empty accounts are synced without entries, pulls stay bounded', () => {
