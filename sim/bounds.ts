@@ -10,7 +10,7 @@
 // custodian's notice set), by reading its fields where present: observation only, and a
 // field that is renamed or gone is skipped, never guessed.
 import type { NodeMachineApi } from '../node/core/api.ts';
-import { MAX_PARKED_VIEWS } from '../node/core/gateway.ts';
+import { MAX_PARKED_VIEWS } from '../node/core/gateway-views.ts';
 import { MAX_LONE_CREDITS_PER_REPORTER } from '../node/core/lone-credits.ts';
 import type { Host } from './host.ts';
 
@@ -42,7 +42,7 @@ export const PROBES: readonly Probe[] = [
   // Credits one reporter alone lists cost that reporter's budget: a liar's made-up ones are bounded by it, not by honest work.
   { name: 'reported credits', read: (m) => m.held?.().reportedCredits, limit: (w) => w.transfers + w.liars * MAX_LONE_CREDITS_PER_REPORTER },
   // Views that ended without a certificate (rejected, forged) are an LRU of MAX_PARKED_VIEWS: the node's own bound.
-  { name: 'gateway views', read: (m) => field(m, 'gateway', 'byId'), limit: (w) => w.transfers + MAX_PARKED_VIEWS },
+  { name: 'gateway views', read: (m) => field(m, 'gateway', 'views', 'byId'), limit: (w) => w.transfers + MAX_PARKED_VIEWS },
   { name: 'gateway active transfers', read: (m) => field(m, 'activeTransfers'), limit: (w) => w.transfers },
   { name: 'open lookups', read: (m) => field(m, 'storage', 'waiting'), limit: (w) => w.transfers },
   { name: 'pending pulls', read: (m) => field(m, 'handoff', 'pulls'), limit: (w) => w.accounts },

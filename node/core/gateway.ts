@@ -1,6 +1,8 @@
 // The gateway's side of protocol.md §5: gather q votes into a certificate, have the
-// recipient's custodians credit it, gather q receipts into a bundle and hand it to
-// the storage primary. Retries on tick; everything is idempotent by transfer id.
+// recipient's custodians credit it, gather q receipts into a bundle, and have f + 1
+// of its storage nodes acknowledge their copies. Retries on tick; everything is
+// idempotent by transfer id. The views it keeps are gateway-views.ts; its search for
+// an equivocator after a conflict is rival-search.ts.
 // Gateway state is soft: after a crash the custodians that hold the lock take the
 // transfer over (completion.ts, protocol.md §5a), or the wallet resubmits, and the
 // custodians answer the same votes and receipts again.
@@ -8,69 +10,14 @@ import { compare, equal, type Bytes } from '../../protocol/bytes.ts';
 import { Reason, type ReasonCode } from '../../protocol/errors.ts';
 import type { TransferStatus, TransferView } from './api.ts';
 import {
-  NoticeCodec, ReceiptCodec, TransferCodec, VoteCodec, decodeWith, doubleSpendEvidence, encodeWith, equivocationEvidence, readBundle, sign, transferId, verify, writeBundle,
-  type Bundle, type Certificate, type Evidence, type Receipt, type Transfer, type Vote,
+  NoticeCodec, ReceiptCodec, TransferCodec, VoteCodec, doubleSpendEvidence, sign, transferId, verify,
+  type Certificate, type Receipt, type Transfer, type Vote,
 } from '../../protocol/objects.ts';
 import { hexOf, type NodeContext } from './node-context.ts';
-import { recentEncoding } from './storage.ts';
 import type { Ring } from '../../protocol/ring.ts';
 import { threshold } from './handoff-pool.ts';
-
-type Phase = 'voting' | 'crediting' | 'storing' | 'done';
-
-type Pending = {
-  readonly transfer: Transfer;
-  readonly id: Bytes;
-  readonly idHex: string;
-  status: TransferStatus;
-  phase: Phase;
-  reason?: ReasonCode;
-  detail?: string;
-  /** Votes by epoch, then by voter hex. */
-  votes: Map<number, Map<string, Vote>>;
-  /** Rejections by custodian hex: a reject counts once per custodian. */
-  rejects: Map<string, ReasonCode>;
-  certificate?: Certificate;
-  receipts: Map<string, Receipt>;
-  bundle?: Bundle;
-  /**
-   * A stored transfer's bundle, encoded: a finished view keeps these ~1.6 KB instead of
-   * the certificate and bundle objects (~9 KB with their memos), and decodes on view().
-   */
-  storedBundle?: Bytes;
-  /**
-   * Storing: the storage nodes (hex) sent the bundle with `ack`, and those of them that
-   * answered `stored` (this node too, when it stores its own copy). Dropped once stored.
-   */
-  asked?: Set<string>;
-  acked?: Set<string>;
-  times: Partial<Record<TransferStatus, number>>;
-  tries: number;
-  nextTry: number;
-  conflictReported: boolean;
-  /**
-   * Crediting with a certificate whose epoch no longer counts toward a new one here
-   * (protocol.md §7, Vote freshness): the current custodians of the sender, which hold
-   * the lock by handoff, are asked to vote the same transfer again in their epoch.
-   */
-  refreshing?: boolean;
-};
-
-/** Where the gateway finds a rival transfer's stored bundle (the node's storage role). */
-export type BundleSource = {
-  get(id: Bytes): Bundle | undefined;
-  /** Whether this node stores the bundle itself. */
-  has(id: Bytes): boolean;
-  lookup(id: Bytes): void;
-  /** Checks and stores a bundle durably (this node as one of its storage nodes). */
-  store(bundle: Bundle, replyTo: string | undefined): boolean;
-};
-
-/**
- * A conflicted transfer whose rival's certificate is still sought: a custodian
- * that voted for both is an equivocator, and its two votes are the evidence (protocol.md §6).
- */
-type RivalSearch = { readonly rivalId: Bytes; tries: number; nextTry: number };
+import { GatewayViews, type BundleSource, type Pending } from './gateway-views.ts';
+import { RivalSearches } from './rival-search.ts';
 
 /**
  * Reasons that stay true until the account changes: once more than k - q
@@ -81,66 +28,29 @@ const FINAL_REASONS = new Set<ReasonCode>([
   Reason.BAD_SIGNATURE, Reason.SEQ_USED, Reason.BAD_PREV, Reason.INSUFFICIENT_FUNDS, Reason.FROZEN, Reason.SUPPLY_CAP, Reason.SELF_TRANSFER,
 ]);
 
-/**
- * Finished transfers whose views a gateway keeps for GET /transfers/:id; past
- * this the oldest are forgotten (a storage node still answers for stored ones,
- * without the gateway's times). A finished view holds its transfer and its bundle
- * encoded (~3 KB; it held ~9 KB of objects before), so 16,384 of them are ~50 MB:
- * minutes of a busy gateway's transfers, far longer than a wallet polls one.
- */
-export const MAX_FINISHED_VIEWS = 1 << 14;
-
-/**
- * Views of transfers that ended without a certificate (rejected, conflict, or given up
- * while voting) that a gateway keeps, least recently touched first out. Anyone can
- * submit a forged or unfunded transfer for free, so these are bounded: a wallet reads
- * its rejection within seconds, and one evicted is answered again on resubmit.
- */
-export const MAX_PARKED_VIEWS = 1 << 12;
-
 /** A certified transfer's retries past maxRetries double in interval this many times at most (16 intervals apart then). */
 export const MAX_BACKOFF_DOUBLINGS = 4;
 
 export class Gateway {
   private readonly ctx: NodeContext;
-  private readonly byId = new Map<string, Pending>();
+  /** Every transfer in hand here, finished and parked ones within their bounds. */
+  private readonly views: GatewayViews;
   /** Transfers with work left, visited on tick. */
   private readonly active = new Set<Pending>();
-  /** Ids of stored transfers in the order they finished (a queue with a moving head). */
-  private readonly finished: string[] = [];
-  private finishedHead = 0;
   private readonly bundles: BundleSource;
-  private readonly rivals = new Map<Pending, RivalSearch>();
+  private readonly rivals: RivalSearches;
   /** A transfer reached its end here (stored, rejected or conflict): completion.ts tells its custodians. */
   onFinished: (t: Transfer, id: Bytes, stored: boolean, cert: Certificate | null) => void = () => {};
-  /** Views that ended without a certificate, oldest first (an LRU of MAX_PARKED_VIEWS). */
-  private readonly parked = new Map<string, Pending>();
-  /** Rival searches at once; past this a new conflict is not searched (its double spend is still reported). */
-  static readonly MAX_RIVAL_SEARCHES = 4096;
 
   constructor(ctx: NodeContext, bundles: BundleSource) {
     this.ctx = ctx;
     this.bundles = bundles;
+    this.views = new GatewayViews(ctx, bundles);
+    this.rivals = new RivalSearches(ctx, bundles);
   }
 
   view(id: Bytes): TransferView | undefined {
-    const p = this.byId.get(hexOf(id));
-    if (!p) return undefined;
-    const bundle =
-      p.storedBundle !== undefined ? decodeWith(this.ctx.network, p.storedBundle, readBundle)
-      // Finished, and stored by this node: read back from its records (see onStored).
-      : p.phase === 'done' && p.bundle === undefined ? this.bundles.get(p.id)
-      : p.bundle;
-    const certificate = bundle?.certificate ?? p.certificate;
-    return {
-      transferId: p.id,
-      status: p.status,
-      ...(p.reason !== undefined ? { reason: p.reason, detail: p.detail ?? '' } : {}),
-      transfer: p.transfer,
-      ...(certificate ? { certificate } : {}),
-      ...(bundle ? { bundle } : {}),
-      times: { ...p.times },
-    };
+    return this.views.view(id);
   }
 
   private setStatus(p: Pending, status: TransferStatus, reason?: ReasonCode, detail?: string): void {
@@ -153,19 +63,7 @@ export class Gateway {
     if (p.times[status] === undefined) p.times[status] = this.ctx.now();
     this.ctx.emit(reason !== undefined ? { type: 'status', transferId: p.id, status, reason } : { type: 'status', transferId: p.id, status });
     if (status === 'rejected' && reason !== undefined) this.ctx.emit({ type: 'rejected', transferId: p.id, reason, detail: detail ?? '' });
-    if (status === 'rejected' || status === 'conflict') this.park(p);
-  }
-
-  /** A view that ended without a certificate joins the bounded LRU; past its limit the oldest is forgotten. */
-  private park(p: Pending): void {
-    this.parked.delete(p.idHex);
-    this.parked.set(p.idHex, p);
-    const max = this.ctx.options.maxParkedViews ?? MAX_PARKED_VIEWS;
-    while (this.parked.size > max) {
-      const [oldHex, old] = this.parked.entries().next().value!;
-      this.parked.delete(oldHex);
-      if (this.byId.get(oldHex) === old && old.phase === 'voting' && !this.active.has(old)) this.byId.delete(oldHex);
-    }
+    if (status === 'rejected' || status === 'conflict') this.views.park(p, this.active);
   }
 
   /** protocol.md §5 step 1: a wallet's signed transfer. A known one is resumed, never duplicated. */
@@ -174,13 +72,12 @@ export class Gateway {
     const id = transferId(t);
     // hexOf (cached per id object) on every lookup: ids arrive as the same objects again and again.
     const idHex = hexOf(id);
-    let p = this.byId.get(idHex);
+    let p = this.views.get(idHex);
     if (p && p.reason === Reason.BAD_SIGNATURE) {
       // Ids do not cover the signature: a forged copy must not shadow the genuine transfer.
       if (equal(p.transfer.sig, t.sig) || !verify(TransferCodec, ctx.network, ctx.scheme, t.from, t)) return;
-      this.byId.delete(idHex);
+      this.views.forget(idHex);
       this.active.delete(p);
-      this.parked.delete(idHex);
       p = undefined;
     }
     if (p) {
@@ -194,7 +91,7 @@ export class Gateway {
           delete p.detail;
         }
         p.tries = 0;
-        this.parked.delete(idHex);
+        this.views.unpark(idHex);
         this.active.add(p);
         this.act(p);
       }
@@ -218,7 +115,7 @@ export class Gateway {
       transfer: t, id, idHex, status: 'pending', phase: 'voting', votes: new Map(), rejects: new Map(), receipts: new Map(),
       times: { pending: this.ctx.now() }, tries: 0, nextTry: 0, conflictReported: false,
     };
-    this.byId.set(idHex, p);
+    this.views.add(p);
     this.ctx.emit({ type: 'status', transferId: id, status: 'pending' });
     return p;
   }
@@ -230,7 +127,7 @@ export class Gateway {
   takeOver(t: Transfer, cert: Certificate | null): 'voting' | 'crediting' | null {
     const id = transferId(t);
     const idHex = hexOf(id);
-    let p = this.byId.get(idHex);
+    let p = this.views.get(idHex);
     if (p !== undefined && (this.active.has(p) || p.phase === 'done')) return null;
     if (cert === null || (p !== undefined && p.phase !== 'voting')) {
       this.submit(t);
@@ -343,7 +240,7 @@ export class Gateway {
   }
 
   tick(now: number): void {
-    if (this.rivals.size > 0) this.searchRivals(now);
+    if (this.rivals.size > 0) this.rivals.tick(now);
     if (this.active.size === 0) return;
     const ctx = this.ctx;
     const max = ctx.options.maxRetries;
@@ -353,7 +250,7 @@ export class Gateway {
         // Stays pending; a resubmit resumes it. Without a certificate it costs its
         // sender nothing: bounded with the rejected.
         this.active.delete(p);
-        this.park(p);
+        this.views.park(p, this.active);
         continue;
       }
       this.act(p);
@@ -370,17 +267,13 @@ export class Gateway {
    * at once; otherwise the earliest retry of a rival search or an active transfer.
    */
   nextWakeupAt(): number {
-    let at = Infinity;
-    for (const r of this.rivals.values()) {
-      if (this.bundles.get(r.rivalId)) return this.ctx.now();
-      if (r.nextTry < at) at = r.nextTry;
-    }
+    let at = this.rivals.size > 0 ? this.rivals.nextWakeupAt() : Infinity;
     for (const p of this.active) if (p.nextTry < at) at = p.nextTry;
     return at;
   }
 
   onVote(fromHex: string, v: Vote): void {
-    const p = this.byId.get(hexOf(v.transferId));
+    const p = this.views.get(hexOf(v.transferId));
     if (!p || !(p.phase === 'voting' || (p.phase === 'crediting' && p.refreshing === true))) return;
     const ctx = this.ctx;
     const t = p.transfer;
@@ -409,7 +302,7 @@ export class Gateway {
     // In canonical order (votes by voter), as the certificate decodes: the object this node keeps is the one its peers see.
     p.certificate = { transfer: t, votes: [...set.values()].sort((a, b) => compare(a.voter, b.voter)) };
     p.phase = 'crediting';
-    this.parked.delete(p.idHex);
+    this.views.unpark(p.idHex);
     this.setStatus(p, 'final');
     ctx.emit({ type: 'certified', certificate: p.certificate });
     p.tries = 0;
@@ -418,7 +311,7 @@ export class Gateway {
   }
 
   onReject(fromHex: string, id: Bytes, code: ReasonCode, detail: string): void {
-    const p = this.byId.get(hexOf(id));
+    const p = this.views.get(hexOf(id));
     if (!p || p.phase !== 'voting') return;
     const ring = this.ctx.ring;
     if (!ring.custodians(p.transfer.from).some((c) => hexOf(c) === fromHex)) return;
@@ -450,7 +343,7 @@ export class Gateway {
     delete p.reason;
     delete p.detail;
     this.setStatus(p, 'pending');
-    this.parked.delete(p.idHex);
+    this.views.unpark(p.idHex);
     p.tries = 0;
     p.nextTry = 0; // asked again on the next tick, unless this vote completes the certificate
     this.active.add(p);
@@ -466,7 +359,7 @@ export class Gateway {
 
   /** A custodian holds (from, seq) locked to another transfer: a double spend attempt (protocol.md §5 step 2). */
   onConflict(fromHex: string, id: Bytes, locked: Transfer): void {
-    const p = this.byId.get(hexOf(id));
+    const p = this.views.get(hexOf(id));
     if (!p) return;
     const ctx = this.ctx;
     const t = p.transfer;
@@ -484,42 +377,12 @@ export class Gateway {
       this.setStatus(p, 'conflict', Reason.CONFLICT, 'the sender signed another transfer for this seq');
       this.active.delete(p);
       this.onFinished(p.transfer, p.id, false, null);
-      if (!this.rivals.has(p) && this.rivals.size < Gateway.MAX_RIVAL_SEARCHES) {
-        this.rivals.set(p, { rivalId: transferId(locked), tries: 0, nextTry: ctx.now() });
-      }
-    }
-  }
-
-  /**
-   * Looks up each rival's bundle until it is stored (or tries run out) and compares
-   * its certificate's votes with the votes this gateway holds for its own transfer.
-   */
-  private searchRivals(now: number): void {
-    const ctx = this.ctx;
-    for (const [p, r] of this.rivals) {
-      const bundle = this.bundles.get(r.rivalId);
-      if (bundle) {
-        for (const ev of equivocations(bundle.certificate.votes, p.votes)) {
-          const notice = sign(NoticeCodec, ctx.network, ctx.signer, { evidence: ev, reporter: ctx.id });
-          ctx.sendMint({ type: 'notice', notice });
-          ctx.emit({ type: 'notice-sent', notice });
-        }
-        this.rivals.delete(p);
-        continue;
-      }
-      if (r.nextTry > now) continue;
-      if (r.tries >= ctx.options.maxRetries) {
-        this.rivals.delete(p);
-        continue;
-      }
-      r.tries++;
-      r.nextTry = now + ctx.options.retryMs;
-      this.bundles.lookup(r.rivalId);
+      this.rivals.start(p, transferId(locked));
     }
   }
 
   onReceipt(fromHex: string, x: Receipt): void {
-    const p = this.byId.get(hexOf(x.transferId));
+    const p = this.views.get(hexOf(x.transferId));
     if (!p || p.phase !== 'crediting') return;
     const ctx = this.ctx;
     const t = p.transfer;
@@ -540,7 +403,7 @@ export class Gateway {
 
   /** protocol.md §5 step 5: a storage node's acknowledgement; counted only from one this gateway asked. */
   onStored(fromHex: string, id: Bytes): void {
-    const p = this.byId.get(hexOf(id));
+    const p = this.views.get(hexOf(id));
     if (!p || p.phase !== 'storing' || p.asked === undefined || p.acked === undefined) return;
     // Only a storage node this gateway sent the bundle to vouches for its store: another
     // node's word (or a forwarded copy's) could end the transfer with the bundle nowhere.
@@ -560,26 +423,7 @@ export class Gateway {
     p.rejects.clear();
     p.asked = undefined;
     p.acked = undefined;
-    const max = this.ctx.options.maxFinishedViews ?? MAX_FINISHED_VIEWS;
-    if (max === 0) {
-      this.byId.delete(p.idHex);
-      return;
-    }
-    const b = p.bundle!;
-    // A node that reads its records back and stores this bundle itself keeps no copy here.
-    if (this.ctx.reader === null || !this.bundles.has(p.id)) p.storedBundle = recentEncoding(b, this.ctx.network, () => encodeWith(b, writeBundle));
-    p.bundle = undefined;
-    p.certificate = undefined;
-    this.finished.push(p.idHex);
-    while (this.finished.length - this.finishedHead > max) {
-      const old = this.finished[this.finishedHead++]!;
-      const q = this.byId.get(old);
-      if (q && q.phase === 'done') this.byId.delete(old);
-    }
-    if (this.finishedHead > 4096 && this.finishedHead * 2 > this.finished.length) {
-      this.finished.splice(0, this.finishedHead);
-      this.finishedHead = 0;
-    }
+    this.views.finish(p);
   }
 
   /**
@@ -597,7 +441,7 @@ export class Gateway {
 
   /** For tests: views held (active, finished and parked). */
   get viewCount(): number {
-    return this.byId.size;
+    return this.views.size;
   }
 
   /** For tests and the simulator: conflicts whose rival certificate is still sought. */
@@ -609,16 +453,4 @@ export class Gateway {
   get activeCount(): number {
     return this.active.size;
   }
-}
-
-/** Pairs of votes by one voter for the same (from, seq, epoch) and different transfers. */
-export function equivocations(rivalVotes: readonly Vote[], ownVotes: ReadonlyMap<number, ReadonlyMap<string, Vote>>): Evidence[] {
-  const found: Evidence[] = [];
-  for (const v of rivalVotes) {
-    const mine = ownVotes.get(v.epoch)?.get(hexOf(v.voter));
-    if (mine && mine.seq === v.seq && equal(mine.from, v.from) && !equal(mine.transferId, v.transferId)) {
-      found.push(equivocationEvidence(mine, v));
-    }
-  }
-  return found;
 }

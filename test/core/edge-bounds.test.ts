@@ -6,7 +6,7 @@ import { Harness, NETWORK, secret } from './harness.ts';
 import { toHex, ZERO32 } from '../../protocol/bytes.ts';
 import type { Message } from '../../protocol/messages.ts';
 import { EpochCodec, bindNetwork, epochHash, sign, transferId, type EpochRecord, type Transfer } from '../../protocol/objects.ts';
-import { MAX_PARKED_VIEWS } from '../../node/core/gateway.ts';
+import { MAX_PARKED_VIEWS } from '../../node/core/gateway-views.ts';
 import { sortMembers } from '../../mint/core/genesis-create.ts';
 import { MAX_CREDITS_PER_STATE } from '../../protocol/handoff-codec.ts';
 import { MemoryStore } from '../../protocol/ports.ts';
