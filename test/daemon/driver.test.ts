@@ -3,28 +3,14 @@
 // what steps already durable signed, never a vote whose lock is still being written.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { pino } from 'pino';
 import { BatchSigner, batchDepth } from '../../protocol/batch-signature.ts';
 import { decodeMessage, encodeMessage, type Message } from '../../protocol/messages.ts';
 import { sign, transferId, verify, VoteCodec, type Vote } from '../../protocol/objects.ts';
-import type { Output, PersistRecord } from '../../protocol/ports.ts';
+import type { Output } from '../../protocol/ports.ts';
 import { ed25519 } from '../../protocol/signature.ts';
-import { Driver } from '../../runtime/driver.ts';
 import { createMetrics } from '../../runtime/metrics.ts';
-import type { Store } from '../../runtime/store.ts';
 import { keyOf, NET, transfer } from '../core/vectors/fixtures.ts';
-
-/** A store whose commits finish when the test says so. */
-function manualStore() {
-  const waiting: { records: readonly PersistRecord[]; finish: () => void }[] = [];
-  const store = {
-    onBatch: null,
-    commit(records: readonly PersistRecord[]): Promise<void> {
-      return new Promise<void>((finish) => waiting.push({ records, finish }));
-    },
-  };
-  return { store: store as unknown as Store, waiting };
-}
+import { manualStore, testDriver } from './driver-stub.ts';
 
 test('a batch holds only what durable steps signed; each step goes out in order once durable', async () => {
   const custodian = keyOf('custodian');
@@ -32,17 +18,9 @@ test('a batch holds only what durable steps signed; each step goes out in order 
   signer.gate();
   const { store, waiting } = manualStore();
   const sent: Message[] = [];
-  const driver = new Driver<never>({
-    store,
+  const driver = testDriver(store, {
     // As the p2p host does: a message is encoded when it goes out (that seals its batch).
     transport: { send: (_to, msg) => void sent.push(decodeMessage(NET, encodeMessage(msg))) },
-    tick: () => ({ send: [], persist: [], events: [] }),
-    onEvents: () => {},
-    metrics: createMetrics('node'),
-    log: pino({ level: 'silent' }),
-    onFatal: (e) => {
-      throw e;
-    },
     batches: signer,
   });
   let seq = 0;
@@ -91,17 +69,7 @@ test('a batch holds only what durable steps signed; each step goes out in order 
 test('steps are counted and timed by kind (the message type received, submit, tick)', async () => {
   const metrics = createMetrics('node');
   const { store } = manualStore();
-  const driver = new Driver<never>({
-    store,
-    transport: { send: () => {} },
-    tick: () => ({ send: [], persist: [], events: [] }),
-    onEvents: () => {},
-    metrics,
-    log: pino({ level: 'silent' }),
-    onFatal: (e) => {
-      throw e;
-    },
-  });
+  const driver = testDriver(store, { metrics });
   const busy = (ms: number): Output<never> => {
     const until = performance.now() + ms;
     while (performance.now() < until);

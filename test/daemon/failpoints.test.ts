@@ -3,13 +3,9 @@
 // before its messages leave, so a crash there loses exactly the step's answers.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { pino } from 'pino';
 import type { Message } from '../../protocol/messages.ts';
-import type { PersistRecord } from '../../protocol/ports.ts';
-import { Driver } from '../../runtime/driver.ts';
 import { FAILPOINT_EXIT_CODE, Failpoints } from '../../runtime/failpoints.ts';
-import { createMetrics } from '../../runtime/metrics.ts';
-import type { Store } from '../../runtime/store.ts';
+import { manualStore, testDriver } from './driver-stub.ts';
 
 class Exited extends Error {
   readonly code: number;
@@ -45,13 +41,7 @@ test('a bad count is refused at start, not ignored', () => {
 });
 
 test('the driver: persisted:<kind> after the step is durable, send:<kind> before its messages leave', async () => {
-  const waiting: { finish: () => void }[] = [];
-  const store = {
-    onBatch: null,
-    commit(_records: readonly PersistRecord[]): Promise<void> {
-      return new Promise<void>((finish) => waiting.push({ finish }));
-    },
-  } as unknown as Store;
+  const { store, waiting } = manualStore();
   const sent: Message[] = [];
   const hits: string[] = [];
   const fp = new Failpoints('persisted:vote-request', throwing);
@@ -60,16 +50,8 @@ test('the driver: persisted:<kind> after the step is durable, send:<kind> before
     hits.push(name);
     hit(name);
   };
-  const driver = new Driver<never>({
-    store,
+  const driver = testDriver(store, {
     transport: { send: (_to, msg) => void sent.push(msg) },
-    tick: () => ({ send: [], persist: [], events: [] }),
-    onEvents: () => {},
-    metrics: createMetrics('node'),
-    log: pino({ level: 'silent' }),
-    onFatal: (e) => {
-      throw e;
-    },
     failpoints: fp,
   });
   const msg: Message = { type: 'stored', transferId: new Uint8Array(32) };
