@@ -7,7 +7,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
 import { toHex, type Bytes } from '../../protocol/bytes.ts';
 import { encodeMessage, type Message } from '../../protocol/messages.ts';
 import { sign, TransferCodec } from '../../protocol/objects.ts';
@@ -19,7 +18,7 @@ import { MSG_PROTOCOL, P2PHost, Topics } from '../../runtime/p2p.ts';
 import type { Devnet } from '../../localnet/devnet.ts';
 import type { DevnetFile } from '../../runtime/devnet-file.ts';
 import { Account, get, loudly, post, tempDevnet, until } from '../e2e/helpers.ts';
-import { log } from './hosts.ts';
+import { idleSockets, log } from './hosts.ts';
 
 const MiB = 1024 * 1024;
 let devnet: Devnet;
@@ -166,14 +165,8 @@ test('junk gossip: rejected by the topic validator before delivery or forwarding
 
 test('300 idle sockets on the node\'s p2p port: a fresh peer still connects; honest transfers still reach stored; RSS bounded', async () => {
   const port = Number(target.split('/')[4]);
-  const sockets: Socket[] = [];
+  const sockets = await idleSockets(port, 300);
   try {
-    await Promise.all(Array.from({ length: 300 }, () => new Promise<void>((res) => {
-      const s = connect(port, '127.0.0.1', () => res());
-      s.on('error', () => res());
-      sockets.push(s);
-    })));
-    await new Promise((r) => setTimeout(r, 300));
     const fresh = await hostile(); // connects (a non-member may connect; it may not speak)
     assert.ok(connectedToTarget(fresh));
     const under = await honestTransfers(5);

@@ -5,7 +5,6 @@
 // never banned. No timing decides a pass except generous bounds.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { connect, type Socket } from 'node:net';
 import { toHex, type Bytes } from '../../protocol/bytes.ts';
 import { encodeMessage, type Message } from '../../protocol/messages.ts';
 import { sign, TransferCodec } from '../../protocol/objects.ts';
@@ -14,7 +13,7 @@ import { encodeFrame, FrameDecoder, MAX_FRAME_BYTES } from '../../runtime/framin
 import { MSG_PROTOCOL, Topics } from '../../runtime/p2p.ts';
 import { ConnectionLimits } from '../../runtime/connection-limits.ts';
 import { PeerLimits } from '../../runtime/peer-score.ts';
-import { connected, metric, network, startHost, until, type TestHost } from './hosts.ts';
+import { connected, idleSockets, metric, network, startHost, until, type TestHost } from './hosts.ts';
 
 const mint = generateKeyPair();
 const lookup = (i: number): Message => ({ type: 'lookup', transferId: new Uint8Array(32).fill(i & 0xff) });
@@ -150,14 +149,8 @@ timed('300 idle half-open sockets: a fresh honest peer still connects and is ser
   const target = await ring([member.publicKey]);
   const tcp = target.h.addrs()[0]!.split('/');
   const port = Number(tcp[tcp.indexOf('tcp') + 1]);
-  const sockets: Socket[] = [];
+  const sockets = await idleSockets(port, 300);
   try {
-    await Promise.all(Array.from({ length: 300 }, () => new Promise<void>((res) => {
-      const s = connect(port, '127.0.0.1', () => res());
-      s.on('error', () => res());
-      sockets.push(s);
-    })));
-    await new Promise((r) => setTimeout(r, 300));
     const honest = await host({ mintKey: mint.publicKey, kp: member, bootstrap: target.h.addrs() });
     await until('the honest peer connects', () => connected(target, honest), 10_000);
     honest.h.send({ node: target.hex }, lookup(1));

@@ -1,5 +1,6 @@
 // Helpers for the adversarial tests: libp2p hosts on loopback built on the project's own
 // stack (runtime/p2p.ts), an honest ring of them and a hostile one, and metric reads.
+import { connect, type Socket } from 'node:net';
 import { pino } from 'pino';
 import { toHex, type Bytes } from '../../protocol/bytes.ts';
 import type { Message } from '../../protocol/messages.ts';
@@ -72,3 +73,16 @@ export async function metric(m: DaemonMetrics, name: string, labels: Record<stri
 }
 
 export const connected = (a: TestHost, b: TestHost) => a.h.node.getConnections(b.h.peerId).length > 0;
+
+/** Opens `n` TCP sockets to a local port that never speak (half-open handshakes); the caller destroys them. */
+export async function idleSockets(port: number, n: number): Promise<Socket[]> {
+  const sockets: Socket[] = [];
+  await Promise.all(Array.from({ length: n }, () => new Promise<void>((res) => {
+    const s = connect(port, '127.0.0.1', () => res());
+    s.on('error', () => res());
+    sockets.push(s);
+  })));
+  // Let the node register them before the test goes on.
+  await new Promise((r) => setTimeout(r, 300));
+  return sockets;
+}
