@@ -21,8 +21,13 @@ const MAX_ASKERS = 4;
 export const MAX_TAKEOVERS = 3;
 /** Transfers given up on that are remembered, so another node's take-over does not start the watch again. */
 const MAX_GIVEN_UP = 4096;
-/** Certified locks per account a restarted custodian looks at again, newest first (it may keep them). */
-export const REWATCH_CERTIFIED = 4;
+/**
+ * Certified locks per account a restarted custodian looks at again, newest first (it may
+ * keep them): as deep as the recent locks a handoff carries. A busy account moves several
+ * seqs in the seconds a keeper is down (4 missed a stranded transfer further back, fuzz
+ * seed 82); each costs one lookup at its turn, and MAX_WATCHES bounds them all.
+ */
+export const REWATCH_CERTIFIED = 64;
 /** `done` ids are batched per peer for this long (or until a message is full). */
 export const DONE_FLUSH_MS = 200;
 

@@ -1,7 +1,8 @@
 // Handoff of custody at an epoch change (protocol.md §7). Old custodians push each
 // account's state to the members that newly became its custodians; a new custodian
 // that lacks an account answers NOT_SYNCED, pulls it from the old custodians and
-// merges. It votes for the account only once q old custodians have answered.
+// merges. It votes for the account only once q old custodians have answered (all the
+// others, where it is one of k = q old custodians itself; see oldAnswered).
 //
 // One reporter may be Byzantine, so nothing a single peer says is taken on trust:
 // a credit is applied when f + 1 = k - q + 1 distinct reporters of one group list it
@@ -14,7 +15,7 @@
 import { equal, fromHex, toHex, ZERO32, type Bytes } from '../../protocol/bytes.ts';
 import { checkCertificate } from '../../protocol/certificate.ts';
 import { Reason, Rejection } from '../../protocol/errors.ts';
-import { encodeWith, decodeWith, transferId, verify, TransferCodec, type Certificate, type Transfer } from '../../protocol/objects.ts';
+import { encodeWith, decodeWith, transferId, verify, TransferCodec, type Bundle, type Certificate, type Transfer } from '../../protocol/objects.ts';
 import {
   AccountSnapshotCodec, MAX_CREDITS_PER_STATE, MAX_RECENT_LOCKS, type AccountState,
 } from '../../protocol/handoff-codec.ts';
@@ -25,6 +26,7 @@ import { hexOf, type NodeContext } from './node-context.ts';
 import type { Ring } from '../../protocol/ring.ts';
 import { agreed, chainOf, heard, isEmpty, newPool, threshold, type Pool, type Pools } from './handoff-pool.ts';
 import { LoneCredits } from './lone-credits.ts';
+import { CreditProofs, MAX_PROOFS_PER_STATE, type Proved } from './credit-proof.ts';
 
 /** Accounts with reports kept at once; past this the oldest are forgotten (a pull asks again). */
 const MAX_TRACKED_ACCOUNTS = 1 << 16;
@@ -73,12 +75,15 @@ export class Handoff {
   readonly resynced = new Set<string>();
   /** Account hex -> the epoch it was found empty and synced at (see MAX_EMPTY_SYNCED). */
   private readonly emptySynced = new Map<string, number>();
+  /** Credits fewer than f + 1 reporters list, looked up for their bundles (credit-proof.ts). */
+  readonly proofs: CreditProofs;
   /** The account whose entry merge is making (its own onEntry would merge it twice). */
   private merging: string | null = null;
 
   constructor(ctx: NodeContext, custodian: Custodian) {
     this.ctx = ctx;
     this.custodian = custodian;
+    this.proofs = new CreditProofs(ctx);
     custodian.isSynced = (a, account, hex) => this.isSynced(a, account, hex);
     custodian.needSync = (account, hex) => this.pull(account, hex);
     custodian.onEntry = (hex) => this.onEntry(hex);
@@ -129,6 +134,18 @@ export class Handoff {
     if (this.restored && !this.resynced.has(hex)) for (const h of this.peersOf(account)) if (!(pools?.peer?.epoch === cur && pools.peer.finished.has(h))) targets.add(h);
     targets.delete(ctx.idHex);
     for (const h of targets) ctx.sendHex(h, { type: 'account-pull', account, epoch: cur });
+  }
+
+  /**
+   * Whether enough old custodians answered in full, and f + 1 of them agree on a head:
+   * q of them, or all the others where this node is one of the k = q old custodians
+   * (its own state is no report). Such a node was not synced in the old epoch (else it
+   * still would be), so it voted for nothing there and no q-vote certificate of that
+   * epoch could form without it at k = q; q answers it can never get (protocol.md §7 Synced).
+   */
+  private oldAnswered(old: Pool, account: Bytes): boolean {
+    const others = old.ring.custodians(account).filter((c) => !equal(c, this.ctx.id)).length;
+    return old.finished.size >= Math.min(old.ring.q, others) && agreed(old) !== null;
   }
 
   /** Whether this node was a custodian of the account in every epoch before this one (so it holds all of it). */
@@ -203,9 +220,9 @@ export class Handoff {
     for (const state of this.states(account, hex, sweepPage)) this.ctx.sendHex(toHex_, { type: 'account-state', state, epoch });
   }
 
-  /** For tests: entries of the bounded lists (open pulls, empty synced accounts, deferred pulls, report pools). */
-  sizes(): { pulls: number; emptySynced: number; deferred: number; pools: number } {
-    return { pulls: this.pulls.size, emptySynced: this.emptySynced.size, deferred: this.deferred.size, pools: this.pools.size };
+  /** For tests: entries of the bounded lists (open pulls, empty synced accounts, deferred pulls, report pools, proof lookups). */
+  sizes(): { pulls: number; emptySynced: number; deferred: number; pools: number; proofs: number } {
+    return { pulls: this.pulls.size, emptySynced: this.emptySynced.size, deferred: this.deferred.size, pools: this.pools.size, proofs: this.proofs.size };
   }
 
   /** Forgets an account's report pools (and their lone credits' weight on their reporters' budgets). */
@@ -311,7 +328,7 @@ export class Handoff {
       // Nothing merged yet (every report empty, or none agreed or proved): synced as an empty account, in a bounded list,
       // once the reports a synced replica needs are in (the old custodians', unless this
       // node held the account in every epoch; after a restore, the co-custodians' too).
-      const oldDone = old !== undefined && old.epoch === cur && old.finished.size >= old.ring.q && agreed(old) !== null;
+      const oldDone = old !== undefined && old.epoch === cur && this.oldAnswered(old, account);
       const peer = pools.peer;
       const peers = this.peersOf(account).length;
       const restoring = this.restored && !this.resynced.has(hex) && peers > 0;
@@ -327,7 +344,7 @@ export class Handoff {
       return;
     }
     const a = held;
-    if (old !== undefined && old.epoch === cur && a.syncedEpoch < cur && old.finished.size >= old.ring.q && agreed(old) !== null) {
+    if (old !== undefined && old.epoch === cur && a.syncedEpoch < cur && this.oldAnswered(old, account)) {
       a.syncedEpoch = cur;
       this.snapshot(hex, a);
       this.pulls.delete(hex);
@@ -380,6 +397,7 @@ export class Handoff {
     const need = threshold(pool.ring);
     pool.states.set(sender, s);
     if (!s.more) pool.finished.add(sender);
+    let asks = 0;
     for (const x of s.credits) {
       const idHex = toHex(x.transferId);
       // Applied here already: nothing to gather. Anti-entropy's rotating pages name
@@ -389,13 +407,29 @@ export class Handoff {
       const key = `${idHex}/${x.amount}`;
       let from = pool.credits.get(key);
       if (!from) pool.credits.set(key, (from = new Set()));
-      if (from.has(sender)) continue;
+      if (from.has(sender)) {
+        // Listed again by the same reporter, still by too few: no second word may come
+        // (a co-custodian down at k = q), so its bundle is looked up as proof.
+        if (asks < MAX_PROOFS_PER_STATE && this.prove(x.transferId, idHex, hex)) asks++;
+        continue;
+      }
       from.add(sender);
       if (from.size >= need) {
         c.applyCredit(idHex, hex, x.amount, true, undefined, x.transferId);
         pool.credits.delete(key);
         this.lone.settled(pool, key, from);
       } else this.lone.listed(pool, key, from, sender);
+    }
+    // Enough reporters heard in full that a credit all of them hold would have applied:
+    // one that too few list is held by a replica the others lag behind (its peers down
+    // or behind), and a handoff's push comes once. Its bundle is looked up.
+    if (!s.more && pool.finished.size >= need) {
+      for (const [key, from] of pool.credits) {
+        if (asks >= MAX_PROOFS_PER_STATE) break;
+        if (from.size >= need) continue;
+        const idHex = key.slice(0, key.indexOf('/'));
+        if (this.prove(fromHex(idHex), idHex, hex)) asks++;
+      }
     }
     if (s.frozen) {
       pool.frozen.add(sender);
@@ -476,6 +510,35 @@ export class Handoff {
     if (a.pins !== undefined) c.unpin(a, a.seq, hex);
     if (changed) {
       this.snapshot(hex, a);
+    }
+  }
+
+  /** A lookup's answer: a reported credit its bundle proves is applied (credit-proof.ts). */
+  onLookupReply(id: Bytes, bundle: Bundle | null): void {
+    const proved = this.proofs.onReply(id, bundle);
+    if (proved !== null) this.applyProved(proved);
+  }
+
+  /** Looks up a credit's proof; whether a lookup was sent (or a bundle here proved it). */
+  private prove(id: Bytes, idHex: string, hex: string): boolean {
+    const r = this.proofs.ask(id, idHex, hex);
+    if (r === 'asked') return true;
+    if (r === 'recent') return false;
+    this.applyProved(r);
+    return true;
+  }
+
+  private applyProved(p: Proved): void {
+    this.custodian.applyCredit(p.idHex, p.toHex, p.amount, true, p.to, p.id);
+    const pools = this.pools.get(p.toHex);
+    if (pools === undefined) return;
+    for (const pool of [pools.old, pools.peer]) {
+      if (pool === undefined) continue;
+      for (const [key, from] of [...pool.credits]) {
+        if (!key.startsWith(`${p.idHex}/`)) continue;
+        pool.credits.delete(key);
+        this.lone.settled(pool, key, from);
+      }
     }
   }
 

@@ -46,6 +46,7 @@ export class NodeMachine implements RestorableNodeMachine {
     this.storage = new Storage(this.ctx);
     this.gateway = new Gateway(this.ctx, this.storage);
     this.handoff = new Handoff(this.ctx, this.custodian);
+    this.handoff.proofs.bundleOf = (id) => this.storage.get(id);
     this.antiEntropy = new AntiEntropy(this.ctx, this.custodian, this.handoff, this.storage);
     const completion = (this.completion = new Completion(this.ctx, {
       hasBundle: (id) => this.storage.has(id),
@@ -122,6 +123,7 @@ export class NodeMachine implements RestorableNodeMachine {
       case 'lookup-reply':
         if (!peer) return;
         this.completion.onLookupReply(msg.transferId, msg.bundle);
+        this.handoff.onLookupReply(msg.transferId, msg.bundle);
         return this.storage.onLookupReply(peer, msg.transferId, msg.bundle);
       case 'account-pull': if (peer) this.handoff.onPull(peer, msg.account, msg.epoch); return;
       case 'account-state': if (peer) this.handoff.onState(peer, msg.state, msg.epoch); return;
@@ -370,7 +372,7 @@ export class NodeMachine implements RestorableNodeMachine {
    * Sizes of what input from strangers can grow (tests flood each and check its bound):
    * gateway views, custodian accounts, epoch records held ahead, handoff lists.
    */
-  sizes(): { views: number; accounts: number; futureEpochs: number; pulls: number; emptySynced: number; deferred: number; pools: number } {
+  sizes(): { views: number; accounts: number; futureEpochs: number; pulls: number; emptySynced: number; deferred: number; pools: number; proofs: number } {
     return { views: this.gateway.viewCount, accounts: this.custodian.accounts.size, futureEpochs: this.catchUp.held, ...this.handoff.sizes() };
   }
 

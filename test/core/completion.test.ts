@@ -99,6 +99,32 @@ test('a gateway that dies after the credits, before the store: the transfer is s
   assert.ok(h.events.some((e) => e.event.type === 'takeover' && e.event.phase === 'crediting'), 'a watcher held the certificate and started from it');
 });
 
+test('gateway and keepers die before the store while the account moves on past the old rewatch depth: the restarted keeper still stores it', () => {
+  // Every custodian of alice restarts (watches are soft state) after alice certified 8 more
+  // transfers: the stranded one sits 8 certified locks back (4 were looked at again before).
+  const w = world(3);
+  const { h, alice, bob, gateway } = w;
+  killBefore(h, gateway, ['store']);
+  const t1 = h.transfer(alice, bob.publicKey, 5n, 1);
+  h.submit(gateway, t1);
+  h.run();
+  assert.is(h.nodes.get(gateway)!.transfer(transferId(t1))?.status, 'credited');
+  crash(h, gateway);
+  const other = h.outside([gateway, ...h.custodiansOf(alice.publicKey), ...h.custodiansOf(bob.publicKey)]);
+  let prev = transferId(t1);
+  for (let seq = 2; seq <= 9; seq++) {
+    const t = h.transfer(alice, bob.publicKey, 1n, seq, prev);
+    prev = transferId(t);
+    h.submit(other, t);
+    h.settle(2, 300); // a retry, well inside the take-over delay
+    assert.is(h.nodes.get(other)!.transfer(prev)?.status, 'stored', `seq ${seq} stored`);
+  }
+  for (const c of h.custodiansOf(alice.publicKey)) h.restart(c);
+  h.settle(80, 600);
+  assert.ok(storedAt(h, transferId(t1)) >= 3, `stored at ${storedAt(h, transferId(t1))} nodes`);
+  for (const [node, n] of credits(h, transferId(t1))) assert.is(n, 1, `node ${node.slice(0, 8)} credited once`);
+});
+
 test('a live gateway does not drop a certified transfer when its retries run out: it finishes once the fault heals', () => {
   // k = q: one recipient custodian down holds the credit. No watcher acts here (takeoverMs
   // far off), as when the keeper restarted and lost its watch: the gateway alone finishes.
