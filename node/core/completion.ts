@@ -170,9 +170,10 @@ export class Completion {
   /**
    * After a restart, one account's locks: a head never heard certified is watched again
    * (its gateway may have died with this node), as if its vote had just been given; so
-   * is each of the newest certified locks whose bundle this node lacks and whose keeper
-   * it may be (gateway and keeper may have died together, before the store, while the
-   * account moved on).
+   * is each of the newest certified locks whose bundle this node lacks (gateway and
+   * keeper may have died together, before the store, while the account moved on). Not
+   * only where this node may be the keeper: it may have been the gateway itself, which
+   * is never its own keeper, while the one keeper lost its disk (fuzz seed 150 I9).
    */
   restored(a: Account): void {
     if (a.head === null) return;
@@ -184,15 +185,8 @@ export class Completion {
       const id = seq === a.seq && a.headId !== null ? a.headId : transferId(t);
       if (this.ports.hasBundle(id)) continue;
       const cert = a.cert !== null && a.cert.transfer.seq === seq && equal(transferId(a.cert.transfer), id) ? a.cert : null;
-      if (this.mayKeep(t, id, cert)) this.observe(t, undefined, cert, id);
+      this.observe(t, undefined, cert, id);
     }
-  }
-
-  /** Whether this node keeps a certified transfer for some gateway: for none, for each of the sender's custodians. */
-  mayKeep(t: Transfer, id: Bytes, cert: Certificate | null): boolean {
-    const ctx = this.ctx;
-    if (this.isKeeper(t, id, '', cert)) return true;
-    return ctx.ring.custodians(t.from).some((g) => this.isKeeper(t, id, hexOf(g), cert));
   }
 
   /** A peer says these transfers are finished; believed only from a gateway that drove them here. */

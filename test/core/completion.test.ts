@@ -303,4 +303,30 @@ test('a `stored` from a node that is not a storage node of the bundle does not e
   assert.is(h.nodes.get(gateway)!.transfer(id)?.status, 'credited', 'still storing');
 });
 
+test('a gateway among the sender\'s custodians dies before the store and its keepers are gone: restarted with its records, it finishes the transfer', () => {
+  // The gateway is never its own keeper; with the keepers gone (lost disks), only its own
+  // restart can finish the transfer, whichever custodian of alice it was.
+  let tried = 0;
+  for (let i = 0; i < 4; i++) {
+    const { h, alice, bob } = world(4);
+    const t = h.transfer(alice, bob.publicKey, 20n, 1);
+    const id = transferId(t);
+    const storage = new Ring(h.genesis.epoch0).storage(id).map(toHex);
+    const gateway = h.custodiansOf(alice.publicKey)[i]!;
+    if (storage.includes(gateway)) continue; // it would hold its own copy
+    tried++;
+    killBefore(h, gateway, ['store']);
+    h.submit(gateway, t);
+    h.run();
+    assert.is(h.nodes.get(gateway)!.transfer(id)?.status, 'credited');
+    crash(h, gateway);
+    for (const c of h.custodiansOf(alice.publicKey)) if (c !== gateway) h.down.add(c);
+    h.restart(gateway);
+    h.down.delete(gateway);
+    h.settle(80, 600);
+    assert.ok(storedAt(h, id) >= 1, `gateway ${i}: stored at ${storedAt(h, id)} nodes`);
+  }
+  assert.ok(tried >= 2, 'enough gateways outside the storage group');
+});
+
 test.run();
