@@ -11,27 +11,26 @@
 // when its certificate proves it and its chain links to the head held here; a
 // certified lock replaces a conflicting one; transfers reported above the head are
 // pinned, so a rival at their seq is answered `conflict`, not voted for. Merging is
-// monotone, so pushes, pulls and anti-entropy repairs may come in any order.
+// monotone, so pushes, pulls and anti-entropy repairs may come in any order. What a
+// replica sends of its own accounts (pages, answers to pulls) is account-states.ts.
 import { equal, fromHex, toHex, ZERO32, type Bytes } from '../../protocol/bytes.ts';
 import { checkCertificate } from '../../protocol/certificate.ts';
 import { Reason, Rejection } from '../../protocol/errors.ts';
 import { encodeWith, decodeWith, transferId, verify, TransferCodec, type Bundle, type Certificate, type Transfer } from '../../protocol/objects.ts';
 import {
-  AccountSnapshotCodec, MAX_CREDITS_PER_STATE, MAX_RECENT_LOCKS, type AccountState,
+  AccountSnapshotCodec, MAX_RECENT_LOCKS, type AccountState,
 } from '../../protocol/handoff-codec.ts';
 import type { Custodian } from './custodian.ts';
 import type { Account } from './account.ts';
 import { Keys } from './record-keys.ts';
 import { hexOf, type NodeContext } from './node-context.ts';
-import type { Ring } from '../../protocol/ring.ts';
 import { agreed, chainOf, heard, isEmpty, newPool, threshold, type Pool, type Pools } from './handoff-pool.ts';
 import { LoneCredits } from './lone-credits.ts';
+import { StateSender } from './account-states.ts';
 import { CreditProofs, MAX_PROOFS_PER_STATE, type Proved } from './credit-proof.ts';
 
 /** Accounts with reports kept at once; past this the oldest are forgotten (a pull asks again). */
 const MAX_TRACKED_ACCOUNTS = 1 << 16;
-/** Pulls held for a later epoch; past this they are dropped (the puller asks again on its next vote request). */
-const MAX_DEFERRED_PULLS = 1 << 14;
 /** Accounts with a pull in its retry interval; past this the oldest is forgotten (it may be pulled again sooner). */
 const MAX_OPEN_PULLS = 1 << 14;
 /**
@@ -47,22 +46,16 @@ const SYNCING_RETRIES = 10;
 /** The value of an `r/<account>` record (its presence is what counts). */
 const RESYNCED = new Uint8Array([1]);
 
-/**
- * Pages of credits an anti-entropy state holds at most (the latest, one older). An
- * account with no more credits than this is sent whole, as at a handoff.
- */
-export const ANTI_ENTROPY_PAGES = 2;
-
 export class Handoff {
   private readonly ctx: NodeContext;
   private readonly custodian: Custodian;
   /** Account hex -> when this node last pulled it, at which epoch. */
   private readonly pulls = new Map<string, { epoch: number; at: number }>();
   private readonly pools = new Map<string, Pools>();
+  /** What this replica tells others of its accounts: states in pages, answers to pulls (account-states.ts). */
+  private readonly sender: StateSender;
   /** Each reporter's credits that no other reporter lists yet, under a budget (lone-credits.ts). */
   readonly lone = new LoneCredits();
-  /** Pulls for an epoch this node has not reached yet, answered when it does. */
-  private readonly deferred = new Map<string, { readonly to: string; readonly account: Bytes; readonly epoch: number }>();
   /**
    * Restored from a backup (record-keys.ts RESTORED_KEY): an account counts as synced
    * only once it is in `resynced`, i.e. min(q, custodians - 1) current co-custodians
@@ -84,6 +77,7 @@ export class Handoff {
     this.ctx = ctx;
     this.custodian = custodian;
     this.proofs = new CreditProofs(ctx);
+    this.sender = new StateSender(ctx, custodian);
     custodian.isSynced = (a, account, hex) => this.isSynced(a, account, hex);
     custodian.needSync = (account, hex) => this.pull(account, hex);
     custodian.onEntry = (hex) => this.onEntry(hex);
@@ -174,55 +168,22 @@ export class Handoff {
     else this.resynced.add(key.slice(2));
   }
 
-  /**
-   * This replica's state of an account, in pages of credits: every credit (a handoff,
-   * which counts a reporter as finished once its last page is in), or for anti-entropy
-   * at most two pages, the latest credits and one older page that the next rounds
-   * rotate through (`sweepPage`), none marked finished. A replica's credits grow with
-   * every payment to the account; sending them all each round grew without bound.
-   */
-  states(account: Bytes, hex: string, sweepPage?: number): AccountState[] {
-    const a = this.custodian.accounts.get(hex);
-    const base = {
-      account,
-      frozen: a?.frozen ?? false,
-      seq: a?.seq ?? 0,
-      head: a?.head ?? null,
-      certificate: a !== undefined && a.seq > 0 && a.cert !== null && a.cert.transfer.seq === a.seq ? a.cert : null,
-      recent: a !== undefined ? recentLocks(this.custodian, a, hex) : [],
-      debited: a?.debited ?? 0n,
-      credited: a?.credited ?? 0n,
-    };
-    const count = a !== undefined ? this.custodian.history.creditCount(a) : 0;
-    const out: AccountState[] = [];
-    const page = (from: number, to: number) => {
-      const credits: { transferId: Bytes; amount: bigint }[] = [];
-      for (let n = from; n < Math.min(to, count); n++) {
-        const c = this.custodian.history.creditAt(a!, hex, n);
-        if (c !== undefined) credits.push({ transferId: fromHex(c.idHex), amount: c.amount });
-      }
-      return credits;
-    };
-    if (sweepPage !== undefined && a !== undefined && this.sentInPart(a)) {
-      const older = count - MAX_CREDITS_PER_STATE;
-      const from = (sweepPage % Math.ceil(older / MAX_CREDITS_PER_STATE)) * MAX_CREDITS_PER_STATE;
-      out.push({ ...base, credits: page(older, count), more: true });
-      out.push({ ...base, credits: page(from, Math.min(from + MAX_CREDITS_PER_STATE, older)), more: true });
-      return out;
-    }
-    for (let i = 0; i === 0 || i < count; i += MAX_CREDITS_PER_STATE) {
-      out.push({ ...base, credits: page(i, i + MAX_CREDITS_PER_STATE), more: i + MAX_CREDITS_PER_STATE < count });
-    }
-    return out;
+  /** This replica's state of an account, as it sends it (account-states.ts). */
+  sendState(toHex_: string, account: Bytes, hex: string, epoch: number, sweepPage?: number): void {
+    this.sender.sendState(toHex_, account, hex, epoch, sweepPage);
   }
 
-  sendState(toHex_: string, account: Bytes, hex: string, epoch: number, sweepPage?: number): void {
-    for (const state of this.states(account, hex, sweepPage)) this.ctx.sendHex(toHex_, { type: 'account-state', state, epoch });
+  sentInPart(a: Account): boolean {
+    return this.sender.sentInPart(a);
+  }
+
+  onPull(fromHex: string, account: Bytes, epoch: number): void {
+    this.sender.onPull(fromHex, account, epoch);
   }
 
   /** For tests: entries of the bounded lists (open pulls, empty synced accounts, deferred pulls, report pools, proof lookups). */
   sizes(): { pulls: number; emptySynced: number; deferred: number; pools: number; proofs: number } {
-    return { pulls: this.pulls.size, emptySynced: this.emptySynced.size, deferred: this.deferred.size, pools: this.pools.size, proofs: this.proofs.size };
+    return { pulls: this.pulls.size, emptySynced: this.emptySynced.size, deferred: this.sender.deferredPulls, pools: this.pools.size, proofs: this.proofs.size };
   }
 
   /** Forgets an account's report pools (and their lone credits' weight on their reporters' budgets). */
@@ -238,46 +199,6 @@ export class Handoff {
     let n = 0;
     for (const p of this.pools.values()) n += (p.old?.credits.size ?? 0) + (p.peer?.credits.size ?? 0);
     return n;
-  }
-
-  /** Whether anti-entropy sends this account in part (see states): more credits than ANTI_ENTROPY_PAGES pages. */
-  sentInPart(a: Account): boolean {
-    return this.custodian.history.creditCount(a) > ANTI_ENTROPY_PAGES * MAX_CREDITS_PER_STATE;
-  }
-
-  /**
-   * A pull for `epoch`. Answered only once this node is in that epoch itself: before,
-   * it may still lock and vote for the account in the old epoch, and a state sent now
-   * would miss those locks, so the puller could count as synced and vote a rival of a
-   * transfer certified with old-epoch votes (I3). Earlier pulls wait for the epoch.
-   */
-  onPull(fromHex: string, account: Bytes, epoch: number): void {
-    const ctx = this.ctx;
-    if (epoch > ctx.epoch) {
-      // Only the next epoch: a pull naming a far one (unknown, maybe invented) must not fill the list.
-      // Its asker (maybe a member only from that epoch on) is checked when this node reaches it (onEpochChange).
-      if (epoch === ctx.epoch + 1 && this.deferred.size < MAX_DEFERRED_PULLS) this.deferred.set(`${fromHex}/${toHex(account)}`, { to: fromHex, account, epoch });
-      return;
-    }
-    this.answerPull(fromHex, account, epoch);
-  }
-
-  /**
-   * The whole state (every page) goes only to a custodian of the account, in the
-   * current epoch or the one the pull names (a puller a step behind); another member
-   * of the current ring (a gateway answering GET /accounts) gets the first page, which
-   * is all it reads; anyone else gets nothing. A 41-byte pull must not buy an
-   * account's whole history.
-   */
-  private answerPull(fromHex: string, account: Bytes, epoch: number): void {
-    const ctx = this.ctx;
-    const hex = toHex(account);
-    const named = epoch >= ctx.epoch - 1 ? ctx.ringOf(epoch) : undefined;
-    const custodian = (r: Ring | undefined) => r !== undefined && r.custodians(account).some((c) => hexOf(c) === fromHex);
-    if (custodian(ctx.ring) || custodian(named)) return this.sendState(fromHex, account, hex, epoch);
-    if (!ctx.ring.isMemberHex(fromHex)) return;
-    const first = this.states(account, hex)[0]!;
-    ctx.sendHex(fromHex, { type: 'account-state', state: { ...first, more: false }, epoch });
   }
 
   /**
@@ -607,11 +528,7 @@ export class Handoff {
     const prev = ctx.ringOf(prevEpoch);
     if (!prev) return;
     const ring = ctx.ring;
-    for (const [key, p] of this.deferred) {
-      if (p.epoch > ctx.epoch) continue;
-      this.deferred.delete(key);
-      if (p.epoch === ctx.epoch) this.answerPull(p.to, p.account, p.epoch);
-    }
+    this.sender.answerDeferred();
     for (const [hex, a] of this.custodian.accounts) {
       if (a.seq === 0 && this.custodian.history.creditCount(a) === 0 && !a.frozen) continue;
       const account = fromHex(hex);
@@ -619,7 +536,7 @@ export class Handoff {
       const before = new Set(prev.custodians(account).map(hexOf));
       for (const n of ring.custodians(account)) {
         const h = hexOf(n);
-        if (h !== ctx.idHex && !before.has(h)) this.sendState(h, account, hex, ctx.epoch);
+        if (h !== ctx.idHex && !before.has(h)) this.sender.sendState(h, account, hex, ctx.epoch);
       }
     }
   }
@@ -629,17 +546,4 @@ export class Handoff {
 function unmerged(pools: Pools): boolean {
   for (const p of [pools.old, pools.peer]) if (p !== undefined) for (const s of p.states.values()) if (!isEmpty(s)) return true;
   return false;
-}
-
-/** The locks just below the head, each the prev of the one above, while this replica holds them. */
-function recentLocks(c: Custodian, a: Account, hex: string): Transfer[] {
-  const out: Transfer[] = [];
-  let above = a.head;
-  while (above !== null && out.length < MAX_RECENT_LOCKS && above.seq > 1) {
-    const t = c.history.lockAt(a, hex, above.seq - 1);
-    if (t === undefined || !equal(transferId(t), above.prev)) break;
-    out.push(t);
-    above = t;
-  }
-  return out;
 }

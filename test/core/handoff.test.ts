@@ -8,7 +8,7 @@ import type { Message } from '../../protocol/messages.ts';
 import { VoteCodec, sign, transferId, type Certificate, type Transfer } from '../../protocol/objects.ts';
 import type { Signer } from '../../protocol/signature.ts';
 import { Ring } from '../../protocol/ring.ts';
-import { ANTI_ENTROPY_PAGES } from '../../node/core/handoff.ts';
+import { ANTI_ENTROPY_PAGES } from '../../node/core/account-states.ts';
 import { MAX_CREDITS_PER_STATE } from '../../protocol/handoff-codec.ts';
 
 function fundMany(h: Harness, n: number, amount: bigint): Signer[] {
