@@ -1,10 +1,14 @@
-// What a replica tells others of the accounts it holds (protocol.md §7): its state of
-// an account in pages of credits (a handoff sends every page; anti-entropy the latest
-// and one older page in turn), and its answers to pulls, which wait while the pull
-// names the next epoch. handoff.ts takes in what others tell.
+// A replica's account states (protocol.md §7): what it tells others of the accounts it
+// holds (its state in pages of credits: a handoff sends every page, anti-entropy the
+// latest and one older page in turn; its answers to pulls, which wait while the pull
+// names the next epoch), the snapshot record it keeps of each, and the check a state
+// from a peer passes before any of it counts. handoff.ts takes in what others tell.
 import { equal, fromHex, toHex, type Bytes } from '../../protocol/bytes.ts';
-import { transferId, type Transfer } from '../../protocol/objects.ts';
-import { MAX_CREDITS_PER_STATE, MAX_RECENT_LOCKS, type AccountState } from '../../protocol/handoff-codec.ts';
+import { checkCertificate } from '../../protocol/certificate.ts';
+import { Reason, Rejection } from '../../protocol/errors.ts';
+import { decodeWith, encodeWith, transferId, verify, TransferCodec, type Certificate, type Transfer } from '../../protocol/objects.ts';
+import { AccountSnapshotCodec, MAX_CREDITS_PER_STATE, MAX_RECENT_LOCKS, type AccountState } from '../../protocol/handoff-codec.ts';
+import { Keys } from './record-keys.ts';
 import type { Custodian } from './custodian.ts';
 import type { Account } from './account.ts';
 import { hexOf, type NodeContext } from './node-context.ts';
@@ -19,7 +23,7 @@ export const ANTI_ENTROPY_PAGES = 2;
 /** Pulls held for a later epoch; past this they are dropped (the puller asks again on its next vote request). */
 const MAX_DEFERRED_PULLS = 1 << 14;
 
-export class StateSender {
+export class AccountStates {
   private readonly ctx: NodeContext;
   private readonly custodian: Custodian;
   /** Pulls for an epoch this node has not reached yet, answered when it does. */
@@ -126,6 +130,30 @@ export class StateSender {
     }
   }
 
+  snapshot(hex: string, a: Account): void {
+    const state: AccountState = {
+      account: fromHex(hex), frozen: a.frozen, seq: a.seq, head: a.head,
+      certificate: a.seq > 0 && a.cert !== null && a.cert.transfer.seq === a.seq ? a.cert : null, recent: [],
+      debited: a.debited, credited: a.credited, credits: [], more: false,
+    };
+    this.ctx.persist(Keys.snapshot(hex), encodeWith({ state, syncedEpoch: a.syncedEpoch }, AccountSnapshotCodec.write));
+  }
+
+  restoreSnapshot(hex: string, value: Bytes): void {
+    const { state, syncedEpoch } = decodeWith(this.ctx.network, value, AccountSnapshotCodec.read);
+    const a = this.custodian.account(hex);
+    a.seq = state.seq;
+    a.head = state.head;
+    a.headId = state.head ? transferId(state.head) : null;
+    if (state.head) this.custodian.history.setLock(a, state.head);
+    a.debited = state.debited;
+    if (state.certificate !== null && state.seq >= a.certifiedSeq) {
+      a.certifiedSeq = state.seq;
+      a.cert = state.certificate;
+    }
+    a.syncedEpoch = Math.max(a.syncedEpoch, syncedEpoch);
+  }
+
   /** Pulls waiting for an epoch (tests). */
   get deferredPulls(): number {
     return this.deferred.size;
@@ -143,4 +171,34 @@ function recentLocks(c: Custodian, a: Account, hex: string): Transfer[] {
     above = t;
   }
   return out;
+}
+
+/**
+ * A state from a peer, checked before any of it counts: its signed parts hold: the head and each recent lock signed by the
+ * account, at the stated seqs, each the `prev` of the one above (the chain is cut at
+ * the first that does not fit); a certificate that does not prove the head is dropped.
+ */
+export function checkState(ctx: NodeContext, s: AccountState): AccountState | null {
+  const account = s.account;
+  const signed = (t: Transfer, seq: number): boolean => equal(t.from, account) && t.seq === seq && verify(TransferCodec, ctx.network, ctx.scheme, account, t);
+  if (s.head === null) return s.debited === 0n ? s : { ...s, debited: 0n, frozen: s.frozen };
+  if (!signed(s.head, s.seq)) return null;
+  const recent: Transfer[] = [];
+  let above = s.head;
+  for (const t of s.recent.slice(0, MAX_RECENT_LOCKS)) {
+    if (!signed(t, above.seq - 1) || !equal(transferId(t), above.prev)) break;
+    recent.push(t);
+    above = t;
+  }
+  let certificate: Certificate | null = s.certificate;
+  if (certificate !== null) {
+    try {
+      if (!equal(transferId(certificate.transfer), transferId(s.head))) throw new Rejection(Reason.BAD_CERTIFICATE, 'the certificate is not of the head');
+      checkCertificate(certificate, ctx.check);
+    } catch (e) {
+      if (!(e instanceof Rejection)) throw e;
+      certificate = null;
+    }
+  }
+  return { ...s, recent, certificate };
 }

@@ -14,19 +14,15 @@
 // monotone, so pushes, pulls and anti-entropy repairs may come in any order. What a
 // replica sends of its own accounts (pages, answers to pulls) is account-states.ts.
 import { equal, fromHex, toHex, ZERO32, type Bytes } from '../../protocol/bytes.ts';
-import { checkCertificate } from '../../protocol/certificate.ts';
-import { Reason, Rejection } from '../../protocol/errors.ts';
-import { encodeWith, decodeWith, transferId, verify, TransferCodec, type Bundle, type Certificate, type Transfer } from '../../protocol/objects.ts';
-import {
-  AccountSnapshotCodec, MAX_RECENT_LOCKS, type AccountState,
-} from '../../protocol/handoff-codec.ts';
+import { transferId, type Bundle, type Transfer } from '../../protocol/objects.ts';
+import type { AccountState } from '../../protocol/handoff-codec.ts';
 import type { Custodian } from './custodian.ts';
 import type { Account } from './account.ts';
 import { Keys } from './record-keys.ts';
 import { hexOf, type NodeContext } from './node-context.ts';
 import { agreed, chainOf, heard, isEmpty, newPool, threshold, type Pool, type Pools } from './handoff-pool.ts';
 import { LoneCredits } from './lone-credits.ts';
-import { StateSender } from './account-states.ts';
+import { AccountStates, checkState } from './account-states.ts';
 import { CreditProofs, MAX_PROOFS_PER_STATE, type Proved } from './credit-proof.ts';
 
 /** Accounts with reports kept at once; past this the oldest are forgotten (a pull asks again). */
@@ -52,8 +48,8 @@ export class Handoff {
   /** Account hex -> when this node last pulled it, at which epoch. */
   private readonly pulls = new Map<string, { epoch: number; at: number }>();
   private readonly pools = new Map<string, Pools>();
-  /** What this replica tells others of its accounts: states in pages, answers to pulls (account-states.ts). */
-  private readonly sender: StateSender;
+  /** This replica's own account states: sent in pages, answers to pulls, snapshot records (account-states.ts). */
+  private readonly own: AccountStates;
   /** Each reporter's credits that no other reporter lists yet, under a budget (lone-credits.ts). */
   readonly lone = new LoneCredits();
   /**
@@ -77,7 +73,7 @@ export class Handoff {
     this.ctx = ctx;
     this.custodian = custodian;
     this.proofs = new CreditProofs(ctx);
-    this.sender = new StateSender(ctx, custodian);
+    this.own = new AccountStates(ctx, custodian);
     custodian.isSynced = (a, account, hex) => this.isSynced(a, account, hex);
     custodian.needSync = (account, hex) => this.pull(account, hex);
     custodian.onEntry = (hex) => this.onEntry(hex);
@@ -170,20 +166,20 @@ export class Handoff {
 
   /** This replica's state of an account, as it sends it (account-states.ts). */
   sendState(toHex_: string, account: Bytes, hex: string, epoch: number, sweepPage?: number): void {
-    this.sender.sendState(toHex_, account, hex, epoch, sweepPage);
+    this.own.sendState(toHex_, account, hex, epoch, sweepPage);
   }
 
   sentInPart(a: Account): boolean {
-    return this.sender.sentInPart(a);
+    return this.own.sentInPart(a);
   }
 
   onPull(fromHex: string, account: Bytes, epoch: number): void {
-    this.sender.onPull(fromHex, account, epoch);
+    this.own.onPull(fromHex, account, epoch);
   }
 
   /** For tests: entries of the bounded lists (open pulls, empty synced accounts, deferred pulls, report pools, proof lookups). */
   sizes(): { pulls: number; emptySynced: number; deferred: number; pools: number; proofs: number } {
-    return { pulls: this.pulls.size, emptySynced: this.emptySynced.size, deferred: this.sender.deferredPulls, pools: this.pools.size, proofs: this.proofs.size };
+    return { pulls: this.pulls.size, emptySynced: this.emptySynced.size, deferred: this.own.deferredPulls, pools: this.pools.size, proofs: this.proofs.size };
   }
 
   /** Forgets an account's report pools (and their lone credits' weight on their reporters' budgets). */
@@ -211,7 +207,7 @@ export class Handoff {
     const account = s.account;
     const cur = ctx.epoch;
     if (epoch !== cur || !ctx.ring.isCustodian(ctx.id, account)) return;
-    const checked = this.check(s);
+    const checked = checkState(this.ctx, s);
     if (checked === null) return;
     const hex = toHex(account);
     const prev = cur > 0 ? ctx.ringOf(cur - 1) : undefined;
@@ -267,7 +263,7 @@ export class Handoff {
     const a = held;
     if (old !== undefined && old.epoch === cur && a.syncedEpoch < cur && this.oldAnswered(old, account)) {
       a.syncedEpoch = cur;
-      this.snapshot(hex, a);
+      this.own.snapshot(hex, a);
       this.pulls.delete(hex);
     }
     // Restored from a backup: re-synced once enough current co-custodians answered in full and agree.
@@ -280,37 +276,6 @@ export class Handoff {
         if (this.isSynced(a, account, hex)) this.pulls.delete(hex);
       }
     }
-  }
-
-  /**
-   * A state whose signed parts hold: the head and each recent lock signed by the
-   * account, at the stated seqs, each the `prev` of the one above (the chain is cut at
-   * the first that does not fit); a certificate that does not prove the head is dropped.
-   */
-  private check(s: AccountState): AccountState | null {
-    const ctx = this.ctx;
-    const account = s.account;
-    const signed = (t: Transfer, seq: number): boolean => equal(t.from, account) && t.seq === seq && verify(TransferCodec, ctx.network, ctx.scheme, account, t);
-    if (s.head === null) return s.debited === 0n ? s : { ...s, debited: 0n, frozen: s.frozen };
-    if (!signed(s.head, s.seq)) return null;
-    const recent: Transfer[] = [];
-    let above = s.head;
-    for (const t of s.recent.slice(0, MAX_RECENT_LOCKS)) {
-      if (!signed(t, above.seq - 1) || !equal(transferId(t), above.prev)) break;
-      recent.push(t);
-      above = t;
-    }
-    let certificate: Certificate | null = s.certificate;
-    if (certificate !== null) {
-      try {
-        if (!equal(transferId(certificate.transfer), transferId(s.head))) throw new Rejection(Reason.BAD_CERTIFICATE, 'the certificate is not of the head');
-        checkCertificate(certificate, ctx.check);
-      } catch (e) {
-        if (!(e instanceof Rejection)) throw e;
-        certificate = null;
-      }
-    }
-    return { ...s, recent, certificate };
   }
 
   private report(hex: string, pool: Pool, sender: string, s: AccountState): void {
@@ -430,7 +395,7 @@ export class Handoff {
     }
     if (a.pins !== undefined) c.unpin(a, a.seq, hex);
     if (changed) {
-      this.snapshot(hex, a);
+      this.own.snapshot(hex, a);
     }
   }
 
@@ -498,28 +463,9 @@ export class Handoff {
     this.custodian.persistLock(hex, t);
   }
 
-  snapshot(hex: string, a: Account): void {
-    const state: AccountState = {
-      account: fromHex(hex), frozen: a.frozen, seq: a.seq, head: a.head,
-      certificate: a.seq > 0 && a.cert !== null && a.cert.transfer.seq === a.seq ? a.cert : null, recent: [],
-      debited: a.debited, credited: a.credited, credits: [], more: false,
-    };
-    this.ctx.persist(Keys.snapshot(hex), encodeWith({ state, syncedEpoch: a.syncedEpoch }, AccountSnapshotCodec.write));
-  }
-
+  /** An `s/` record read back at a restart. */
   restoreSnapshot(hex: string, value: Bytes): void {
-    const { state, syncedEpoch } = decodeWith(this.ctx.network, value, AccountSnapshotCodec.read);
-    const a = this.custodian.account(hex);
-    a.seq = state.seq;
-    a.head = state.head;
-    a.headId = state.head ? transferId(state.head) : null;
-    if (state.head) this.custodian.history.setLock(a, state.head);
-    a.debited = state.debited;
-    if (state.certificate !== null && state.seq >= a.certifiedSeq) {
-      a.certifiedSeq = state.seq;
-      a.cert = state.certificate;
-    }
-    a.syncedEpoch = Math.max(a.syncedEpoch, syncedEpoch);
+    this.own.restoreSnapshot(hex, value);
   }
 
   /** After moving to a new epoch: push every account whose custodians changed to its new custodians. */
@@ -528,7 +474,7 @@ export class Handoff {
     const prev = ctx.ringOf(prevEpoch);
     if (!prev) return;
     const ring = ctx.ring;
-    this.sender.answerDeferred();
+    this.own.answerDeferred();
     for (const [hex, a] of this.custodian.accounts) {
       if (a.seq === 0 && this.custodian.history.creditCount(a) === 0 && !a.frozen) continue;
       const account = fromHex(hex);
@@ -536,7 +482,7 @@ export class Handoff {
       const before = new Set(prev.custodians(account).map(hexOf));
       for (const n of ring.custodians(account)) {
         const h = hexOf(n);
-        if (h !== ctx.idHex && !before.has(h)) this.sender.sendState(h, account, hex, ctx.epoch);
+        if (h !== ctx.idHex && !before.has(h)) this.own.sendState(h, account, hex, ctx.epoch);
       }
     }
   }
