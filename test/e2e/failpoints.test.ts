@@ -127,6 +127,20 @@ test.after(async () => {
   await devnet?.stop();
 });
 
+/** What an armed process that never reached its failpoint was doing: for the failure message. */
+async function whyAlive(target: number | 'mint', phaseSent: readonly Sent[]): Promise<string> {
+  const final = phaseSent.filter((x) => x.answered === 'final').length;
+  if (target === 'mint') return `${final} of ${phaseSent.length} answered final`;
+  try {
+    const status = await get<{ epoch: number }>(`${api(target)}/status`);
+    const metrics = await (await fetch(`${api(target)}/metrics`)).text();
+    const steps = metrics.split('\n').filter((l) => l.startsWith('ringmint_machine_steps_total') || l.startsWith('ringmint_transfers_total')).join(' ');
+    return `${final} of ${phaseSent.length} answered final; node ${target} at epoch ${status.epoch}; ${steps}`;
+  } catch (e) {
+    return `${final} of ${phaseSent.length} answered final; node ${target} unreadable (${String(e)})`;
+  }
+}
+
 /** A burst through one gateway: each sender sends its transfers in turn and stops at its first unanswered one. */
 async function burst(senders: Account[], gateway: number): Promise<void> {
   await Promise.all(senders.map(async (s) => {
@@ -205,7 +219,7 @@ test('crashes at failpoints: every final transfer is credited once and stored at
       if (phase.target === 'mint') await devnet.killMint();
       else await devnet.killNode(phase.target);
     } else {
-      assert.is(code, FAILPOINT_EXIT_CODE, `${phase.name}: ${phase.failpoint} reached (exit ${String(code)})`);
+      assert.is(code, FAILPOINT_EXIT_CODE, `${phase.name}: ${phase.failpoint} reached (exit ${String(code)})${code === 'alive' ? `; ${await whyAlive(phase.target, phaseSent)}` : ''}`);
       fired.push(phase.name);
     }
     const exitAt = Date.now();
